@@ -1,0 +1,158 @@
+//! `kvnr`: the German health insurance number (Krankenversichertennummer), unchangeable part.
+//!
+//! Normalised form: 10 characters, uppercase, spaces and hyphens removed, shape
+//! `[A-Z][0-9]{9}`. The last digit is a check digit (see [`check_digit`]).
+
+use super::{Flaw, Outcome};
+
+/// Computes the check digit of a KVNR from its letter and the following 8 digits.
+///
+/// The letter becomes two digits `01..=26`; with the 8 digits that gives 10 digits, weighted
+/// `1, 2, 1, 2, ...` from the left. The digit sums of the products are added up; the check digit
+/// is that sum mod 10. `A12345678` → `0`, `Z98765432` → `1`, `M23456789` → `8`.
+///
+/// `letter` must be an ASCII uppercase letter and `digits` ASCII digits.
+pub fn check_digit(letter: u8, digits: &[u8; 8]) -> u8 {
+    debug_assert!(letter.is_ascii_uppercase());
+    let n = letter - b'A' + 1;
+    let mut sum = 0u32;
+    let mut weight = 1u32;
+    let mut add = |d: u32| {
+        let p = d * weight;
+        sum += p / 10 + p % 10;
+        weight = 3 - weight;
+    };
+    add(u32::from(n / 10));
+    add(u32::from(n % 10));
+    for &d in digits {
+        add(u32::from(d - b'0'));
+    }
+    (sum % 10) as u8
+}
+
+/// Normalises a KVNR into `out` and checks shape, check digit and gematik test range.
+pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
+    out.clear();
+    for b in input.bytes() {
+        match b {
+            b' ' | b'-' | b'\t' => {}
+            b'a'..=b'z' => out.push(b.to_ascii_uppercase()),
+            _ => out.push(b),
+        }
+    }
+    if out.is_empty() {
+        return Outcome::Empty;
+    }
+    if !is_shaped(out) {
+        return Outcome::Invalid(Flaw::Malformed);
+    }
+    let digits: &[u8; 8] = out[1..9].try_into().expect("length checked");
+    if check_digit(out[0], digits) != out[9] - b'0' {
+        return Outcome::Invalid(Flaw::CheckDigit);
+    }
+    if is_test_identity(out) {
+        return Outcome::Invalid(Flaw::TestIdentity);
+    }
+    Outcome::Valid
+}
+
+/// True for `[A-Z][0-9]{9}`.
+pub fn is_shaped(v: &[u8]) -> bool {
+    v.len() == 10 && v[0].is_ascii_uppercase() && v[1..].iter().all(u8::is_ascii_digit)
+}
+
+/// gematik test identities: `X0000` followed by `0001..=5000` and the check digit.
+fn is_test_identity(v: &[u8]) -> bool {
+    if &v[..5] != b"X0000" {
+        return false;
+    }
+    let n = v[5..9]
+        .iter()
+        .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+    (1..=5000).contains(&n)
+}
+
+/// Builds a valid KVNR from a letter and 8 digits (used by `generate` and tests).
+pub fn with_check_digit(letter: u8, digits: &[u8; 8]) -> [u8; 10] {
+    let mut v = [0u8; 10];
+    v[0] = letter;
+    v[1..9].copy_from_slice(digits);
+    v[9] = b'0' + check_digit(letter, digits);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn norm(s: &str) -> (Outcome, String) {
+        let mut out = Vec::new();
+        let o = normalize(s, &mut out);
+        (o, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn design_examples_are_valid() {
+        for v in ["A123456780", "Z987654321", "M234567898"] {
+            assert_eq!(norm(v), (Outcome::Valid, v.to_string()), "{v}");
+        }
+    }
+
+    #[test]
+    fn one_digit_change_is_caught() {
+        for v in ["A123456780", "Z987654321", "M234567898"] {
+            for pos in 1..10 {
+                let mut b = v.as_bytes().to_vec();
+                b[pos] = b'0' + (b[pos] - b'0' + 1) % 10;
+                let s = String::from_utf8(b).unwrap();
+                assert_eq!(norm(&s).0, Outcome::Invalid(Flaw::CheckDigit), "{s}");
+            }
+        }
+    }
+
+    #[test]
+    fn spacing_case_and_hyphens_are_removed() {
+        assert_eq!(norm(" a 123-456 780 "), (Outcome::Valid, "A123456780".into()));
+    }
+
+    #[test]
+    fn wrong_shapes_are_malformed() {
+        for v in ["A12345678", "1234567890", "AB23456780", "A1234567800", "Ä123456780"] {
+            assert_eq!(norm(v).0, Outcome::Invalid(Flaw::Malformed), "{v}");
+        }
+        assert_eq!(norm("  ").0, Outcome::Empty);
+    }
+
+    #[test]
+    fn gematik_test_identities_are_counted_apart() {
+        let first = with_check_digit(b'X', b"00000001");
+        let last = with_check_digit(b'X', b"00005000");
+        let outside = with_check_digit(b'X', b"00005001");
+        let s = |v: [u8; 10]| String::from_utf8(v.to_vec()).unwrap();
+        assert_eq!(norm(&s(first)).0, Outcome::Invalid(Flaw::TestIdentity));
+        assert_eq!(norm(&s(last)).0, Outcome::Invalid(Flaw::TestIdentity));
+        assert_eq!(norm(&s(outside)).0, Outcome::Valid);
+    }
+
+    proptest! {
+        #[test]
+        fn normalisation_is_idempotent(s in "[ a-zA-Z0-9-]{0,14}") {
+            let mut a = Vec::new();
+            let oa = normalize(&s, &mut a);
+            let mut b = Vec::new();
+            let ob = normalize(std::str::from_utf8(&a).unwrap(), &mut b);
+            prop_assert_eq!(a, b);
+            prop_assert_eq!(oa, ob);
+        }
+
+        #[test]
+        fn generated_numbers_are_valid(letter in 0u8..26, digits in proptest::array::uniform8(0u8..10)) {
+            let d = digits.map(|x| b'0' + x);
+            let v = with_check_digit(b'A' + letter, &d);
+            let mut out = Vec::new();
+            let o = normalize(std::str::from_utf8(&v).unwrap(), &mut out);
+            prop_assert!(o == Outcome::Valid || o == Outcome::Invalid(Flaw::TestIdentity));
+        }
+    }
+}

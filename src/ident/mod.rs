@@ -1,0 +1,232 @@
+//! Identifier kinds, their normalisers and validity checks (DESIGN §3).
+//!
+//! Every normaliser is a pure, idempotent function that writes the normalised form into a
+//! caller's buffer (cleared first) and returns an [`Outcome`]. Only [`Outcome::Valid`] values
+//! become tokens; everything else is counted by its [`Flaw`].
+//!
+//! Normalisers never log, panic on or return the value they were given.
+
+pub mod date;
+pub mod email;
+pub mod extract;
+pub mod iban;
+pub mod kvnr;
+pub mod name;
+pub mod phone;
+pub mod phonetic;
+
+pub use extract::{Extractor, FieldMap};
+
+use std::fmt;
+
+/// What a normaliser made of one value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The buffer holds the normalised form; it may be tokenised.
+    Valid,
+    /// Nothing there (empty or only white space). Not counted as invalid.
+    Empty,
+    /// Present but unusable, for the reason given.
+    Invalid(Flaw),
+}
+
+/// Why a present value was not valid. Counted per kind in the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Flaw {
+    /// Wrong shape for the kind (e.g. an e-mail without `@`).
+    Malformed,
+    /// KVNR shape `[A-Z][0-9]{9}` but the check digit is wrong (fabrication signal).
+    CheckDigit,
+    /// A gematik test identity (KVNR `X0000` + 0001..5000 + check digit): counted apart.
+    TestIdentity,
+    /// A date with a two-digit year: ambiguous, counted, never guessed.
+    AmbiguousYear,
+    /// A well-formed date outside 1900..=today, or a calendar date that does not exist.
+    ImplausibleDate,
+    /// An IBAN whose ISO 13616 mod-97 check fails.
+    Checksum,
+}
+
+impl Flaw {
+    /// All flaws, in report order.
+    pub const ALL: [Flaw; 6] = [
+        Flaw::Malformed,
+        Flaw::CheckDigit,
+        Flaw::TestIdentity,
+        Flaw::AmbiguousYear,
+        Flaw::ImplausibleDate,
+        Flaw::Checksum,
+    ];
+
+    /// Stable snake_case name used in reports and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flaw::Malformed => "malformed",
+            Flaw::CheckDigit => "wrong_check_digit",
+            Flaw::TestIdentity => "test_identity",
+            Flaw::AmbiguousYear => "ambiguous_year",
+            Flaw::ImplausibleDate => "implausible_date",
+            Flaw::Checksum => "bad_checksum",
+        }
+    }
+
+    /// Dense index (position in [`Flaw::ALL`]) for counter arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A column's meaning in a dump or customer file. Kinds are computed from fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    Kvnr,
+    Email,
+    Phone,
+    LastName,
+    FirstName,
+    /// "Jürgen Groß" or "Groß, Jürgen" in one column.
+    FullName,
+    BirthDate,
+    Iban,
+}
+
+impl Field {
+    pub const ALL: [Field; 8] = [
+        Field::Kvnr,
+        Field::Email,
+        Field::Phone,
+        Field::LastName,
+        Field::FirstName,
+        Field::FullName,
+        Field::BirthDate,
+        Field::Iban,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Kvnr => "kvnr",
+            Field::Email => "email",
+            Field::Phone => "phone",
+            Field::LastName => "last_name",
+            Field::FirstName => "first_name",
+            Field::FullName => "full_name",
+            Field::BirthDate => "birth_date",
+            Field::Iban => "iban",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Field> {
+        Field::ALL.iter().copied().find(|f| f.name() == s)
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// An identifier kind: what becomes one token (DESIGN §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Kvnr,
+    Email,
+    Phone,
+    NameDob,
+    NameDobPhonetic,
+    Iban,
+    /// KVNR and name+birth date of the same row combined: the recombination signal.
+    KvnrNameDob,
+    /// E-mail and name+birth date of the same row combined.
+    EmailNameDob,
+}
+
+impl Kind {
+    /// All kinds, in report order.
+    pub const ALL: [Kind; 8] = [
+        Kind::Kvnr,
+        Kind::Email,
+        Kind::Phone,
+        Kind::NameDob,
+        Kind::NameDobPhonetic,
+        Kind::Iban,
+        Kind::KvnrNameDob,
+        Kind::EmailNameDob,
+    ];
+
+    /// The kinds `build` and `scan` use when `--kinds` is not given.
+    pub const DEFAULT: [Kind; 4] = [Kind::Kvnr, Kind::Email, Kind::Phone, Kind::NameDob];
+
+    /// Stable name used on the command line, in filter files, reports and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Kvnr => "kvnr",
+            Kind::Email => "email",
+            Kind::Phone => "phone",
+            Kind::NameDob => "name_dob",
+            Kind::NameDobPhonetic => "name_dob_phonetic",
+            Kind::Iban => "iban",
+            Kind::KvnrNameDob => "kvnr+name_dob",
+            Kind::EmailNameDob => "email+name_dob",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.name() == s)
+    }
+
+    /// The domain-separation tag hashed in front of every normalised value of this kind.
+    /// Part of the token definition: never change an existing tag.
+    pub fn tag(self) -> u8 {
+        match self {
+            Kind::Kvnr => 1,
+            Kind::Email => 2,
+            Kind::Phone => 3,
+            Kind::NameDob => 4,
+            Kind::NameDobPhonetic => 5,
+            Kind::Iban => 6,
+            Kind::KvnrNameDob => 7,
+            Kind::EmailNameDob => 8,
+        }
+    }
+
+    pub fn from_tag(tag: u8) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.tag() == tag)
+    }
+
+    /// For pair kinds, the two kinds whose tokens are combined.
+    pub fn parts(self) -> Option<(Kind, Kind)> {
+        match self {
+            Kind::KvnrNameDob => Some((Kind::Kvnr, Kind::NameDob)),
+            Kind::EmailNameDob => Some((Kind::Email, Kind::NameDob)),
+            _ => None,
+        }
+    }
+
+    /// Dense index (position in [`Kind::ALL`]) for counter arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Parses a comma-separated kind list such as `kvnr,email,name_dob`.
+pub fn parse_kinds(s: &str) -> Result<Vec<Kind>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let kind = Kind::from_name(part).ok_or_else(|| {
+            let names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
+            format!("unknown kind '{part}' (known: {})", names.join(", "))
+        })?;
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    }
+    if out.is_empty() {
+        return Err("no kind given".into());
+    }
+    Ok(out)
+}

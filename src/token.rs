@@ -1,0 +1,230 @@
+//! Keys, purpose-separated subkeys and the keyed PRF that turns identifiers into tokens.
+//!
+//! A [`Key`] is 32 random bytes kept in a file readable by its owner only. Three subkeys are
+//! derived from it with BLAKE3's key derivation mode, one per purpose, so that no output of
+//! one use can be replayed in another:
+//!
+//! | purpose | context string | use |
+//! |---|---|---|
+//! | tokens | `leakmatch 2026-11 token prf v1` | keyed BLAKE3 over `kind tag ‖ normalised value` |
+//! | filter MAC | `leakmatch 2026-11 filter mac v1` | keyed BLAKE3 over a whole filter file |
+//! | key id | `leakmatch 2026-11 key id v1` | first 16 bytes name the key in filter headers |
+//!
+//! A [`Token`] is the first 128 bits of the PRF output. Pair kinds (`kvnr+name_dob`) combine
+//! the two parts' tokens with xxh3-128 instead of a second PRF call: the inputs are already
+//! secret and uniformly distributed, so a fast mixing function suffices (see [`pair`]).
+//!
+//! The choice of keyed BLAKE3 over HMAC-SHA-256, SipHash-2-4-128 and AES-CMAC is measured in
+//! `benches/hotpaths.rs` (group `prf`) and argued in `docs/DESIGN-NOTES.md`.
+
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::ident::Kind;
+
+/// A token: 128 pseudorandom bits standing for one normalised identifier.
+pub type Token = u128;
+
+const CTX_TOKEN: &str = "leakmatch 2026-11 token prf v1";
+const CTX_MAC: &str = "leakmatch 2026-11 filter mac v1";
+const CTX_KEY_ID: &str = "leakmatch 2026-11 key id v1";
+
+/// The environment variable naming the key file when `--key-file` is not given.
+pub const KEY_FILE_ENV: &str = "LEAKMATCH_KEY_FILE";
+
+/// Errors while creating or loading a key. They name the file, never the key.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path}: already exists; refusing to overwrite a key (remove it first if you mean to)")]
+    Exists { path: PathBuf },
+    #[error("{path}: key file is readable by group or others (mode {mode:04o}); run `chmod 600 {path}`")]
+    Permissions { path: PathBuf, mode: u32 },
+    #[error("{path}: not a leakmatch key (expected 64 hex digits)")]
+    Format { path: PathBuf },
+    #[error("no key given: pass --key-file FILE or set {KEY_FILE_ENV}")]
+    Missing,
+}
+
+/// The secret key. Its `Debug` output never shows the bytes.
+#[derive(Clone)]
+pub struct Key {
+    bytes: [u8; 32],
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Key {{ id: {} }}", hex::encode(self.id()))
+    }
+}
+
+/// The 16-byte key id stored in filter headers.
+pub type KeyId = [u8; 16];
+
+impl Key {
+    /// Creates a key from the operating system's random source.
+    pub fn generate() -> io::Result<Key> {
+        let mut bytes = [0u8; 32];
+        getrandom::getrandom(&mut bytes).map_err(io::Error::other)?;
+        Ok(Key { bytes })
+    }
+
+    /// A key from known bytes (tests, benchmarks, `demo`).
+    pub fn from_bytes(bytes: [u8; 32]) -> Key {
+        Key { bytes }
+    }
+
+    /// Writes the key as 64 hex digits and a newline to a new file with mode 0600.
+    /// Refuses to overwrite an existing file.
+    pub fn write_new(&self, path: &Path) -> Result<(), KeyError> {
+        use std::io::Write;
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(path).map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => KeyError::Exists { path: path.into() },
+            _ => KeyError::Io { path: path.into(), source: e },
+        })?;
+        let text = format!("{}\n", hex::encode(self.bytes));
+        f.write_all(text.as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(|e| KeyError::Io { path: path.into(), source: e })
+    }
+
+    /// Loads a key file, refusing one that group or others may read (as OpenSSH does).
+    pub fn load(path: &Path) -> Result<Key, KeyError> {
+        let io_err = |e| KeyError::Io { path: path.into(), source: e };
+        let meta = fs::metadata(path).map_err(io_err)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o7777;
+            if mode & 0o077 != 0 {
+                return Err(KeyError::Permissions { path: path.into(), mode });
+            }
+        }
+        if meta.len() > 1024 {
+            return Err(KeyError::Format { path: path.into() });
+        }
+        let text = fs::read(path).map_err(io_err)?;
+        let text = std::str::from_utf8(&text).map_err(|_| KeyError::Format { path: path.into() })?;
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text.trim(), &mut bytes)
+            .map_err(|_| KeyError::Format { path: path.into() })?;
+        Ok(Key { bytes })
+    }
+
+    /// Loads the key from `path` or, when `None`, from `$LEAKMATCH_KEY_FILE`.
+    pub fn load_from(path: Option<&Path>) -> Result<Key, KeyError> {
+        match path {
+            Some(p) => Key::load(p),
+            None => match std::env::var_os(KEY_FILE_ENV) {
+                Some(p) if !p.is_empty() => Key::load(Path::new(&p)),
+                _ => Err(KeyError::Missing),
+            },
+        }
+    }
+
+    /// The key id: names the key without revealing it.
+    pub fn id(&self) -> KeyId {
+        let d = blake3::derive_key(CTX_KEY_ID, &self.bytes);
+        d[..16].try_into().expect("16 of 32 bytes")
+    }
+
+    /// The subkey for filter MACs.
+    pub fn mac_key(&self) -> [u8; 32] {
+        blake3::derive_key(CTX_MAC, &self.bytes)
+    }
+
+    /// A tokenizer holding the token subkey.
+    pub fn tokenizer(&self) -> Tokenizer {
+        Tokenizer {
+            hasher: blake3::Hasher::new_keyed(&blake3::derive_key(CTX_TOKEN, &self.bytes)),
+        }
+    }
+}
+
+/// Turns normalised identifiers into tokens. Cheap to clone (one per worker).
+#[derive(Clone)]
+pub struct Tokenizer {
+    hasher: blake3::Hasher,
+}
+
+impl Tokenizer {
+    /// The token of a normalised value of `kind`: keyed BLAKE3 over `tag ‖ value`, truncated
+    /// to 128 bits.
+    #[inline]
+    pub fn token(&self, kind: Kind, normalized: &[u8]) -> Token {
+        let mut h = self.hasher.clone();
+        h.update(&[kind.tag()]);
+        h.update(normalized);
+        let out = h.finalize();
+        u128::from_le_bytes(out.as_bytes()[..16].try_into().expect("16 bytes"))
+    }
+}
+
+/// Combines the tokens of a pair kind's two parts into the pair's token.
+///
+/// `a` and `b` are PRF outputs (secret, uniform); xxh3-128 over both with the pair kind's tag
+/// as seed mixes them into a token that depends on both and on their order.
+#[inline]
+pub fn pair(kind: Kind, a: Token, b: Token) -> Token {
+    let mut buf = [0u8; 32];
+    buf[..16].copy_from_slice(&a.to_le_bytes());
+    buf[16..].copy_from_slice(&b.to_le_bytes());
+    xxhash_rust::xxh3::xxh3_128_with_seed(&buf, u64::from(kind.tag()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_depend_on_key_kind_and_value() {
+        let k1 = Key::from_bytes([1; 32]).tokenizer();
+        let k2 = Key::from_bytes([2; 32]).tokenizer();
+        let t = k1.token(Kind::Kvnr, b"A123456780");
+        assert_eq!(t, k1.token(Kind::Kvnr, b"A123456780"));
+        assert_ne!(t, k2.token(Kind::Kvnr, b"A123456780"));
+        assert_ne!(t, k1.token(Kind::Email, b"A123456780"));
+        assert_ne!(t, k1.token(Kind::Kvnr, b"A123456781"));
+    }
+
+    #[test]
+    fn key_id_and_subkeys_differ_from_each_other_and_the_key() {
+        let key = Key::from_bytes([7; 32]);
+        assert_ne!(key.id()[..], key.mac_key()[..16]);
+        assert_ne!(key.mac_key(), [7; 32]);
+        assert!(!format!("{key:?}").contains("0707"));
+    }
+
+    #[test]
+    fn pair_is_ordered() {
+        assert_ne!(pair(Kind::KvnrNameDob, 1, 2), pair(Kind::KvnrNameDob, 2, 1));
+        assert_ne!(pair(Kind::KvnrNameDob, 1, 2), pair(Kind::EmailNameDob, 1, 2));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_file_round_trip_and_permission_check() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k");
+        let key = Key::generate().unwrap();
+        key.write_new(&p).unwrap();
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(Key::load(&p).unwrap().id(), key.id());
+        assert!(matches!(key.write_new(&p), Err(KeyError::Exists { .. })));
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        let err = Key::load(&p).unwrap_err();
+        assert!(matches!(err, KeyError::Permissions { mode: 0o640, .. }));
+        assert!(err.to_string().contains("chmod 600"));
+    }
+}
