@@ -1,1 +1,115 @@
-//! (helper: dump)
+//! Reading leaked dumps (DESIGN §5): bytes in, positioned records out.
+//!
+//! The pipeline for delimited text (CSV, TSV, `;`-separated Excel exports):
+//!
+//! 1. [`Source::open`] maps the file (or reads it, or stdin) into one byte slice.
+//! 2. [`sniff()`] guesses the [`Dialect`]: encoding, delimiter, quote, header and where the
+//!    body starts; [`SniffOverrides`] fixes any of these.
+//! 3. [`map_columns`] decides which column feeds which [`crate::ident::Field`], by header
+//!    synonyms and `--map` overrides ([`ColumnOverride`]), and records why.
+//! 4. [`chunks()`] cuts the body into record-aligned chunks with one quote-aware pass.
+//! 5. Workers parse chunks with a [`ChunkParser`] (one reused `csv::ByteRecord` each), decode
+//!    the mapped fields with a [`RecordDecoder`], and get each record's [`Position`]; per-chunk
+//!    [`ChunkStats`] turn chunk-relative positions into file positions by prefix sums.
+//!
+//! Other formats (JSON lines, combo lists, SQL dumps) and streaming/decompressed sources will
+//! sit beside `delimited` and `source` and reuse the same `Position` and error type.
+//!
+//! ```
+//! use leakmatch::dump::{chunks, for_each_record, sniff, ChunkStats};
+//!
+//! let data = b"KVNR;Nachname\nA123456780;M\xFCller\nZ987654321;Gro\xDF\n";
+//! let dialect = sniff(data).unwrap();
+//! let plan = chunks(data, dialect.body_start, dialect.quoting(), 1 << 20);
+//! let mut total = ChunkStats::default();
+//! for range in plan.chunks {
+//!     total.add(&for_each_record(data, range, &dialect, |_rec, _pos| {}).unwrap());
+//! }
+//! assert_eq!(total.records, 2);
+//! ```
+//!
+//! Errors ([`DumpError`]) name the file and position, never a value from the dump.
+
+pub mod chunk;
+pub mod columns;
+pub mod decode;
+pub mod delimited;
+pub mod sniff;
+pub mod source;
+
+use std::path::PathBuf;
+
+pub use chunk::{chunks, ChunkPlan, Quoting, MAX_RECORD};
+pub use columns::{
+    map_columns, ColumnMapping, ColumnOverride, ColumnReason, ColumnRef, FieldMap, Why,
+};
+pub use decode::{Encoding, FieldDecoder, InvalidEncoding, RecordDecoder};
+pub use delimited::{for_each_record, ChunkParser, ChunkStats, Position};
+pub use sniff::{sniff, sniff_with, Dialect, LineEnding, SniffOverrides};
+pub use source::Source;
+
+/// Why a dump could not be read. Carries paths, positions and column names, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    /// The file could not be opened, mapped or read.
+    #[error("cannot read {}", path.display())]
+    Io {
+        /// The input path (`-` for stdin).
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A directory was given where a dump file was expected.
+    #[error("{} is a directory, not a dump file", path.display())]
+    IsDirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The encoding is recognised but not supported yet.
+    #[error("unsupported text encoding {encoding} (convert the file to UTF-8)")]
+    UnsupportedEncoding {
+        /// Name of the encoding.
+        encoding: &'static str,
+    },
+    /// Delimiter and quote overrides that cannot work together.
+    #[error("invalid dialect: {reason}")]
+    InvalidDialect {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A `--map field=column` argument that does not parse.
+    #[error("invalid --map '{spec}': {reason}")]
+    InvalidMap {
+        /// The argument as given (a field and column name, not data).
+        spec: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `--map` names a column the header does not have.
+    #[error("no column named '{name}' (columns: {available})")]
+    UnknownColumn {
+        /// The column name asked for.
+        name: String,
+        /// The header names, comma-separated.
+        available: String,
+    },
+    /// `--map` names a column number beyond the header.
+    #[error("column {column} does not exist (the header has {count} columns)")]
+    ColumnOutOfRange {
+        /// The 1-based column number asked for.
+        column: usize,
+        /// Columns in the header.
+        count: usize,
+    },
+    /// The record parser failed at a position.
+    #[error("cannot parse record {record} (line {line}, byte {byte} of the chunk's file)")]
+    Parse {
+        /// Record index relative to the chunk.
+        record: u64,
+        /// Line relative to the chunk (0-based).
+        line: u64,
+        /// Absolute byte offset.
+        byte: u64,
+    },
+}

@@ -1,1 +1,26 @@
-//! (helper: filter)
+//! The filter: a cache-line-blocked Bloom filter of tokens, one section per identifier kind,
+//! stored in a versioned, checksummed and MAC'ed file (DESIGN §4).
+//!
+//! - [`params`]: sizing ([`Params::for_count`]) and the blocked FPR formula
+//!   ([`Params::expected_fpr`]).
+//! - [`bloom`]: the bit arrays — [`Bloom`] (owned), [`AtomicBloom`] (parallel build),
+//!   [`BloomRef`] (a view into a mapped file) — with probes, union, achieved FPR and the
+//!   set-size estimate.
+//! - [`format`](mod@format): the filter file, specified byte by byte in `docs/filter-format.md`:
+//!   [`write_filter`] and [`FilterFile::open`].
+//!
+//! Data flow: `build` sizes each kind with [`Params::for_count`], fills an [`AtomicBloom`]
+//! from rayon workers, turns it into a [`Bloom`] and writes all sections with
+//! [`write_filter`]; `scan` opens the file with [`FilterFile::open`], checks the key id and
+//! MAC, and probes [`FilterFile::section`] views.
+
+pub mod bloom;
+pub mod format;
+pub mod params;
+
+pub use bloom::{AtomicBloom, Block, Bloom, BloomRef, GeometryMismatch, Probe};
+pub use format::{
+    write_filter, BirthYears, FilterError, FilterFile, FilterHeader, KindStats, Metadata,
+    OpenOptions, Role, SectionInfo,
+};
+pub use params::{Params, ParamsError};

@@ -1,1 +1,294 @@
-//! (helper: ident)
+//! Birth dates, normalised to ISO `yyyy-mm-dd` (part of `name_dob`).
+//!
+//! Accepted spellings (white space around them is ignored):
+//! `yyyy-mm-dd` (optionally followed by a time, `1961-03-15T00:00:00` or `1961-03-15 00:00:00`),
+//! `dd.mm.yyyy`, `d.m.yyyy`, `dd/mm/yyyy`, `d/m/yyyy` and `yyyymmdd`.
+//!
+//! - A two-digit year (`15.03.61`) is [`Flaw::AmbiguousYear`]: counted, never guessed.
+//! - A date that does not exist (`31.02.1961`), a year outside 1900..=this year, or a date after
+//!   today (a birth date cannot lie in the future) is [`Flaw::ImplausibleDate`].
+//! - Anything else is [`Flaw::Malformed`].
+//!
+//! On a well-formed four-digit-year date `out` holds the ISO form even when it is implausible;
+//! otherwise it holds the trimmed input, so that normalising the output again gives the same
+//! result.
+
+use std::sync::OnceLock;
+
+use super::{Flaw, Outcome};
+
+/// A calendar date as parsed, not yet checked for existence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Ymd {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+/// What the spelling of a date gave.
+enum Parsed {
+    /// A four-digit year.
+    Full(Ymd),
+    /// Day and month with a two-digit year.
+    TwoDigitYear { month: u8, day: u8 },
+}
+
+/// The earliest plausible birth year.
+const MIN_YEAR: u16 = 1900;
+
+/// Normalises a birth date into `out` (`yyyy-mm-dd`) and checks it is plausible.
+pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
+    out.clear();
+    let s = input.trim();
+    if s.is_empty() {
+        return Outcome::Empty;
+    }
+    match parse(s.as_bytes()) {
+        Some(Parsed::Full(d)) => {
+            write_iso(d, out);
+            if is_plausible(d, today()) {
+                Outcome::Valid
+            } else {
+                Outcome::Invalid(Flaw::ImplausibleDate)
+            }
+        }
+        Some(Parsed::TwoDigitYear { month, day }) => {
+            out.extend_from_slice(s.as_bytes());
+            // Whether 29.02. exists depends on the unknown century: allow it.
+            let possible =
+                (1..=12).contains(&month) && day >= 1 && day <= days_in_month(2000, month);
+            Outcome::Invalid(if possible { Flaw::AmbiguousYear } else { Flaw::ImplausibleDate })
+        }
+        None => {
+            out.extend_from_slice(s.as_bytes());
+            Outcome::Invalid(Flaw::Malformed)
+        }
+    }
+}
+
+/// The year of a date normalised by [`normalize`] (`yyyy-mm-dd`), or None for other bytes.
+pub fn birth_year(normalized: &[u8]) -> Option<u16> {
+    if normalized.len() != 10 || normalized[4] != b'-' || normalized[7] != b'-' {
+        return None;
+    }
+    number(&normalized[..4]).map(|y| y as u16)
+}
+
+/// Recognises the accepted spellings; None when the shape is none of them.
+fn parse(s: &[u8]) -> Option<Parsed> {
+    if s.len() == 8 && s.iter().all(u8::is_ascii_digit) {
+        return full(&s[..4], &s[4..6], &s[6..]);
+    }
+    if s.len() > 10 && (s[10] == b'T' || s[10] == b' ') && s.get(11).is_some_and(u8::is_ascii_digit)
+    {
+        // A datetime: take the date if it is a four-digit-year spelling.
+        return parse(&s[..10]).filter(|p| matches!(p, Parsed::Full(_)));
+    }
+    let sep = *s.iter().find(|b| !b.is_ascii_digit())?;
+    let mut parts = s.split(|&b| b == sep);
+    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    match sep {
+        b'-' => iso(s),
+        b'.' | b'/' if (1..=2).contains(&a.len()) && (1..=2).contains(&b.len()) => match c.len() {
+            4 => full(c, b, a),
+            2 => Some(Parsed::TwoDigitYear { month: number(b)? as u8, day: number(a)? as u8 }),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `yyyy-mm-dd` exactly.
+fn iso(s: &[u8]) -> Option<Parsed> {
+    if s.len() != 10 || s[4] != b'-' || s[7] != b'-' {
+        return None;
+    }
+    full(&s[..4], &s[5..7], &s[8..])
+}
+
+/// A date from its four-digit year, month and day digit groups.
+fn full(year: &[u8], month: &[u8], day: &[u8]) -> Option<Parsed> {
+    Some(Parsed::Full(Ymd {
+        year: number(year)? as u16,
+        month: number(month)? as u8,
+        day: number(day)? as u8,
+    }))
+}
+
+/// A short run of ASCII digits as a number; None if empty or not all digits.
+fn number(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 4 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+}
+
+/// Appends `yyyy-mm-dd`.
+fn write_iso(d: Ymd, out: &mut Vec<u8>) {
+    let digit = |n: u16, div: u16| b'0' + (n / div % 10) as u8;
+    let y = d.year;
+    out.extend_from_slice(&[digit(y, 1000), digit(y, 100), digit(y, 10), digit(y, 1), b'-']);
+    let (m, dd) = (u16::from(d.month), u16::from(d.day));
+    out.extend_from_slice(&[digit(m, 10), digit(m, 1), b'-', digit(dd, 10), digit(dd, 1)]);
+}
+
+/// The date exists, its year is at least [`MIN_YEAR`] and it is not after `today`.
+fn is_plausible(d: Ymd, today: Ymd) -> bool {
+    d.year >= MIN_YEAR
+        && (1..=12).contains(&d.month)
+        && d.day >= 1
+        && d.day <= days_in_month(d.year, d.month)
+        && d <= today
+}
+
+/// Days of a month (1..=12) in the proleptic Gregorian calendar.
+fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// Today's UTC date, read from the clock once per process.
+fn today() -> Ymd {
+    static TODAY: OnceLock<Ymd> = OnceLock::new();
+    *TODAY.get_or_init(|| {
+        let now = time::OffsetDateTime::now_utc();
+        Ymd { year: now.year().clamp(0, 9999) as u16, month: u8::from(now.month()), day: now.day() }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn norm(s: &str) -> (Outcome, String) {
+        let mut out = Vec::new();
+        let o = normalize(s, &mut out);
+        (o, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn accepted_spellings_give_the_same_iso_date() {
+        let want = (Outcome::Valid, "1961-03-15".to_string());
+        for v in [
+            "15.03.1961",
+            "1961-03-15",
+            "19610315",
+            "15/03/1961",
+            " 15.3.1961 ",
+            "15/3/1961",
+            "1961-03-15T00:00:00",
+            "1961-03-15 00:00:00",
+            "1961-03-15T00:00:00.000Z",
+            "15.03.1961 12:30",
+        ] {
+            assert_eq!(norm(v), want, "{v}");
+        }
+        assert_eq!(norm("5.3.1961"), (Outcome::Valid, "1961-03-05".into()));
+    }
+
+    #[test]
+    fn two_digit_years_are_ambiguous_not_guessed() {
+        for v in ["15.03.61", "15/03/61", "1.1.00", "29.02.01"] {
+            assert_eq!(norm(v), (Outcome::Invalid(Flaw::AmbiguousYear), v.to_string()), "{v}");
+        }
+        assert_eq!(norm("31.02.61").0, Outcome::Invalid(Flaw::ImplausibleDate));
+    }
+
+    #[test]
+    fn non_existent_dates_are_implausible() {
+        for v in ["31.02.1961", "29.02.1900", "1961-13-01", "00.01.1961", "1961-04-31"] {
+            assert_eq!(norm(v).0, Outcome::Invalid(Flaw::ImplausibleDate), "{v}");
+        }
+        assert_eq!(norm("29.02.2000").0, Outcome::Valid);
+        assert_eq!(norm("31.02.1961").1, "1961-02-31");
+    }
+
+    #[test]
+    fn years_outside_1900_to_today_are_implausible() {
+        let next_year = today().year + 1;
+        for v in ["31.12.1899".to_string(), "0001-01-01".into(), format!("01.01.{next_year}")] {
+            assert_eq!(norm(&v).0, Outcome::Invalid(Flaw::ImplausibleDate), "{v}");
+        }
+        assert_eq!(norm("01.01.1900").0, Outcome::Valid);
+    }
+
+    #[test]
+    fn a_birth_date_after_today_is_implausible() {
+        let t = today();
+        assert!(is_plausible(t, t));
+        let tomorrow = if t.day < days_in_month(t.year, t.month) {
+            Ymd { day: t.day + 1, ..t }
+        } else if t.month < 12 {
+            Ymd { month: t.month + 1, day: 1, ..t }
+        } else {
+            Ymd { year: t.year + 1, month: 1, day: 1 }
+        };
+        assert!(!is_plausible(tomorrow, t));
+    }
+
+    #[test]
+    fn other_shapes_are_malformed() {
+        for v in [
+            "15.03.1961.",
+            "15-03-1961",
+            "1961/03/15",
+            "15.03",
+            "150361",
+            "1961315",
+            "15. 03. 1961",
+            "15.031961",
+            "1961-03-15X00",
+            "1961-3-15",
+            "März 1961",
+            "15.03.196",
+        ] {
+            assert_eq!(norm(v), (Outcome::Invalid(Flaw::Malformed), v.to_string()), "{v}");
+        }
+        assert_eq!(norm("  ").0, Outcome::Empty);
+    }
+
+    #[test]
+    fn birth_year_reads_the_normalised_form() {
+        assert_eq!(birth_year(b"1961-03-15"), Some(1961));
+        assert_eq!(birth_year(b"15.03.1961"), None);
+        assert_eq!(birth_year(b""), None);
+    }
+
+    fn assert_idempotent(s: &str) -> Result<(), TestCaseError> {
+        let mut a = Vec::new();
+        let oa = normalize(s, &mut a);
+        let mut b = Vec::new();
+        let ob = normalize(std::str::from_utf8(&a).unwrap(), &mut b);
+        prop_assert_eq!(&a, &b);
+        prop_assert_eq!(oa, ob);
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn normalisation_is_idempotent_on_any_string(s in any::<String>()) {
+            assert_idempotent(&s)?;
+        }
+
+        #[test]
+        fn normalisation_is_idempotent_on_date_noise(s in "[ ]?[0-9]{1,4}[-./][0-9]{1,2}[-./][0-9]{1,4}([T ][0-9:]{0,8})?[ ]?") {
+            assert_idempotent(&s)?;
+        }
+
+        #[test]
+        fn german_iso_and_compact_spellings_agree(y in 1900u16..2020, m in 1u8..=12, d in 1u8..=28) {
+            let german = norm(&format!("{d:02}.{m:02}.{y}"));
+            prop_assert_eq!(&german, &norm(&format!("{y}-{m:02}-{d:02}")));
+            prop_assert_eq!(&german, &norm(&format!("{y}{m:02}{d:02}")));
+            prop_assert_eq!(german.0, Outcome::Valid);
+        }
+    }
+}

@@ -66,9 +66,7 @@ fn is_test_identity(v: &[u8]) -> bool {
     if &v[..5] != b"X0000" {
         return false;
     }
-    let n = v[5..9]
-        .iter()
-        .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+    let n = v[5..9].iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
     (1..=5000).contains(&n)
 }
 

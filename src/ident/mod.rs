@@ -15,7 +15,7 @@ pub mod name;
 pub mod phone;
 pub mod phonetic;
 
-
+pub use extract::{Extractor, FieldMap};
 
 use std::fmt;
 

@@ -1,1 +1,7 @@
+//! CLI tests: one binary, a small work-dir helper (xsv's `Workdir`, fd's `TestEnv`).
 
+mod workdir;
+
+mod build_inspect;
+mod keygen;
+mod scan;

@@ -1,0 +1,194 @@
+//! `leakmatch bench`: end-to-end numbers on generated data, against baselines in the same run.
+//!
+//! Every measured step runs as a child process of this binary so that its wall time and peak
+//! RSS (`wait4` rusage, Linux `ru_maxrss` in KiB) are its own. Steps: generate (once, reused),
+//! build of the customer filter, and per leak size a parse-only pass (the baseline: read,
+//! chunk, parse, decode) and the full scan over the same file. Reported: seconds, MB/s,
+//! rows/s, peak RSS and the scan/parse throughput ratio.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use serde::Serialize;
+
+use crate::config::BenchConfig;
+use crate::error;
+use crate::report::{text::thousands, Report};
+use crate::synth::{self, SynthConfig};
+use crate::token::Key;
+
+/// One measured step.
+#[derive(Debug, Serialize)]
+pub struct Step {
+    pub name: String,
+    pub bytes: u64,
+    pub rows: u64,
+    pub seconds: f64,
+    pub peak_rss_bytes: u64,
+    /// For scans: throughput relative to the parse-only pass over the same file.
+    pub ratio_to_parse: Option<f64>,
+    /// For scans: the largest |estimate − truth| / truth over the kinds (accuracy).
+    pub max_relative_error: Option<f64>,
+}
+
+pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
+    std::fs::create_dir_all(&cfg.dir).with_context(|| format!("creating {}", cfg.dir.display()))?;
+    let exe = std::env::current_exe().context("locating the leakmatch binary")?;
+    let mut steps = Vec::new();
+    let customers = cfg.dir.join(format!("customers-{}.csv", cfg.customers));
+    let base = SynthConfig { customers: cfg.customers, ..SynthConfig::default() };
+    if !customers.exists() {
+        let t = Instant::now();
+        write_atomically(&customers, |w| synth::write_customers(&base, w).map(|_| ()))?;
+        eprintln!(
+            "leakmatch bench: generated {} customers in {:.1} s",
+            thousands(cfg.customers),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let key = cfg.dir.join("bench.key");
+    if !key.exists() {
+        Key::generate()?.write_new(&key)?;
+    }
+    let filter = cfg.dir.join(format!("customers-{}.lmf", cfg.customers));
+    let _ = std::fs::remove_file(&filter);
+    let mut build = child(&exe, &["build", "--quiet", "--key-file"], &[&key]);
+    build.args(["--out"]).arg(&filter).arg(&customers);
+    steps.push(measure("build", &customers, cfg.customers, build)?.0);
+    for &leak in &cfg.leaks {
+        let path = cfg.dir.join(format!("leak-{}-{leak}.csv", cfg.customers));
+        let mut truth = None;
+        write_atomically(&path, |w| {
+            truth = Some(synth::write_leak(&SynthConfig { leak, ..base.clone() }, w)?);
+            Ok(())
+        })?;
+        let truth = truth.expect("written");
+        let parse = child(&exe, &["scan", "--quiet", "--parse-only"], &[&path]);
+        let (p, _) = measure(&format!("parse-only {leak}"), &path, leak, parse)?;
+        let mut scan = child(&exe, &["scan", "--quiet", "--json", "--key-file"], &[&key]);
+        scan.arg("--filter").arg(&filter).arg(&path);
+        let (mut s, out) = measure(&format!("scan {leak}"), &path, leak, scan)?;
+        s.ratio_to_parse = Some(p.seconds / s.seconds);
+        let report: Report =
+            serde_json::from_slice(&out).context("reading the scan's JSON report")?;
+        s.max_relative_error = report.filters.first().map(|f| {
+            f.kinds
+                .iter()
+                .filter_map(|k| {
+                    truth
+                        .matches
+                        .get(&k.kind)
+                        .map(|&t| (k.estimate - t as f64).abs() / (t.max(1)) as f64)
+                })
+                .fold(0.0, f64::max)
+        });
+        steps.push(p);
+        steps.push(s);
+    }
+    let out = if cfg.json { serde_json::to_string_pretty(&steps)? + "\n" } else { render(&steps) };
+    crate::commands::scan::write_stdout(&out)?;
+    Ok(error::SUCCESS)
+}
+
+/// Writes a generated file through a temp file in the same folder and renames it into place.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> Result<(), synth::SynthError>,
+) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        write(&mut w).with_context(|| format!("generating {}", path.display()))?;
+        std::io::Write::flush(&mut w)?;
+    }
+    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn child(exe: &Path, args: &[&str], paths: &[&PathBuf]) -> Command {
+    let mut c = Command::new(exe);
+    c.args(args).args(paths).stdin(Stdio::null()).stderr(Stdio::inherit());
+    c
+}
+
+/// Runs a child, returning its step and its stdout; fails when the child fails.
+fn measure(
+    name: &str,
+    input: &Path,
+    rows: u64,
+    mut cmd: Command,
+) -> anyhow::Result<(Step, Vec<u8>)> {
+    let bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
+    let out_file = tempfile::tempfile()?;
+    cmd.stdout(out_file.try_clone()?);
+    let start = Instant::now();
+    let child = cmd.spawn().with_context(|| format!("starting {name}"))?;
+    let (status, rss) = wait_with_rusage(child.id())?;
+    let seconds = start.elapsed().as_secs_f64();
+    if status != 0 {
+        bail!("{name} failed with exit status {status}");
+    }
+    let mut stdout = Vec::new();
+    {
+        use std::io::{Read, Seek};
+        let mut f = out_file;
+        f.rewind()?;
+        f.read_to_end(&mut stdout)?;
+    }
+    let step = Step {
+        name: name.into(),
+        bytes,
+        rows,
+        seconds,
+        peak_rss_bytes: rss,
+        ratio_to_parse: None,
+        max_relative_error: None,
+    };
+    Ok((step, stdout))
+}
+
+/// Waits for `pid` and returns its exit status and peak RSS in bytes.
+fn wait_with_rusage(pid: u32) -> anyhow::Result<(i32, u64)> {
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child `pid`.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error()).context("waiting for a benchmark step");
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    Ok((code, usage.ru_maxrss as u64 * 1024))
+}
+
+fn render(steps: &[Step]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{:<22}{:>10}{:>12}{:>9}{:>10}{:>12}{:>11}{:>10}{:>10}",
+        "step", "MB", "rows", "s", "MB/s", "rows/s", "peak RSS", "vs parse", "max err"
+    );
+    for s in steps {
+        let _ = writeln!(
+            o,
+            "{:<22}{:>10.1}{:>12}{:>9.2}{:>10.1}{:>12}{:>8} MiB{:>10}{:>10}",
+            s.name,
+            s.bytes as f64 / 1e6,
+            thousands(s.rows),
+            s.seconds,
+            s.bytes as f64 / 1e6 / s.seconds,
+            thousands((s.rows as f64 / s.seconds) as u64),
+            s.peak_rss_bytes >> 20,
+            s.ratio_to_parse.map_or("-".into(), |r| format!("{:.0} %", 100.0 * r)),
+            s.max_relative_error.map_or("-".into(), |e| format!("{:.2} %", 100.0 * e)),
+        );
+    }
+    o
+}

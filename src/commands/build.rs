@@ -1,0 +1,181 @@
+//! `leakmatch build`: customer files → one filter file with a section per kind.
+//!
+//! Inputs are read twice at most: once to count lines for sizing (skipped with `--expected`),
+//! once to insert. Workers insert into shared atomic filters, so memory is the filters plus a
+//! constant per worker, and both cores are used.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+
+use crate::commands::progress::Progress;
+use crate::config::{BuildConfig, UsageError};
+use crate::filter::{self, AtomicBloom, FilterHeader, KindStats, Metadata, Params, SectionInfo};
+use crate::ident::{Flaw, Kind};
+use crate::report::text::thousands;
+use crate::scan::{self, Prepared, Tokenize, Tokens};
+use crate::tally::Tally;
+use crate::token::Key;
+
+/// Birth-year histogram stored in the filter: 5-year buckets, buckets under 10 people
+/// suppressed (aggregates only; no bucket small enough to single anyone out).
+pub const BIRTH_BUCKET_YEARS: u16 = 5;
+pub const BIRTH_MIN_COUNT: u64 = 10;
+
+/// What a build produced.
+#[derive(Debug)]
+pub struct Built {
+    pub bytes: u64,
+    pub tally: Tally,
+    pub sections: Vec<SectionInfo>,
+}
+
+/// Builds the filter described by `cfg`.
+pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
+    let key = Key::load_from(cfg.key_file.as_deref())?;
+    let inputs = cfg
+        .inputs
+        .iter()
+        .map(|p| Prepared::open(p, cfg.mmap, &cfg.overrides))
+        .collect::<Result<Vec<_>, _>>()?;
+    let kinds = choose_kinds(cfg, &inputs)?;
+    let expected =
+        cfg.expected.unwrap_or_else(|| inputs.iter().map(line_count).sum::<u64>().max(1));
+    let blooms: Vec<(Kind, Params, AtomicBloom)> = kinds
+        .iter()
+        .map(|&k| {
+            let p = Params::for_count(expected, cfg.fpr);
+            (k, p, AtomicBloom::new(p))
+        })
+        .collect();
+    let mut token_kinds = kinds.clone();
+    scan::with_parts(&mut token_kinds);
+    let pipeline = Tokenize::new(key.tokenizer(), &token_kinds);
+    let sink = |_: &mut Tally, tokens: &Tokens| {
+        for (kind, _, bloom) in &blooms {
+            if let Some(t) = tokens[kind.index()] {
+                bloom.insert(t);
+            }
+        }
+    };
+    let total_bytes: u64 = inputs.iter().map(|i| i.source.len() as u64).sum();
+    let progress = Progress::new(total_bytes, cfg.quiet, "build");
+    let mut tally = Tally::new(0);
+    for input in &inputs {
+        let t = scan::run_input(input, &pipeline, 0, &sink, &|b| progress.inc(b))
+            .with_context(|| format!("reading {}", input.source.path.display()))?;
+        tally.merge(&t);
+    }
+    let secs = progress.finish("read", total_bytes, tally.records);
+    let mut sections = Vec::new();
+    let mut finished = Vec::new();
+    for (kind, params, bloom) in blooms {
+        let bloom = bloom.into_bloom();
+        sections.push(SectionInfo {
+            kind,
+            params,
+            inserted: tally.kinds[kind.index()].valid,
+            target_fpr: cfg.fpr,
+            achieved_fpr: bloom.achieved_fpr(),
+        });
+        finished.push(bloom);
+    }
+    let header = FilterHeader {
+        key_id: key.id(),
+        created_unix: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        label: cfg.label.clone(),
+        snapshot_date: cfg.snapshot_date.clone(),
+        role: cfg.role,
+    };
+    let meta = metadata(&tally, &kinds);
+    let pairs: Vec<(SectionInfo, &filter::Bloom)> =
+        sections.iter().cloned().zip(finished.iter()).collect();
+    let bytes = filter::write_filter(&cfg.out, &header, &pairs, &meta, &key.mac_key())
+        .with_context(|| format!("writing {}", cfg.out.display()))?;
+    if !cfg.quiet {
+        summary(cfg, &tally, &sections, bytes, secs);
+    }
+    Ok(Built { bytes, tally, sections })
+}
+
+/// The requested kinds, or every default kind some input provides. A requested kind no input
+/// provides is a usage error naming the fields it needs.
+fn choose_kinds(cfg: &BuildConfig, inputs: &[Prepared]) -> anyhow::Result<Vec<Kind>> {
+    let provided = |k: Kind| inputs.iter().any(|i| i.mapping.fields.provides(k));
+    let kinds: Vec<Kind> = match &cfg.kinds {
+        Some(ks) => {
+            if let Some(k) = ks.iter().find(|k| !provided(**k)) {
+                bail!(UsageError(format!(
+                    "kind {k}: no input has the columns it needs; map them with --map FIELD=COLUMN"
+                )));
+            }
+            ks.clone()
+        }
+        None => Kind::DEFAULT.iter().copied().filter(|k| provided(*k)).collect(),
+    };
+    if kinds.is_empty() {
+        bail!(UsageError(
+            "no identifier column recognised in the inputs; map columns with --map FIELD=COLUMN"
+                .into()
+        ));
+    }
+    Ok(kinds)
+}
+
+/// Lines in the body of an input: an upper bound of its records, used for sizing.
+fn line_count(input: &Prepared) -> u64 {
+    let body = &input.source.bytes()[input.dialect.body_start.min(input.source.len())..];
+    memchr::memchr_iter(b'\n', body).count() as u64 + 1
+}
+
+fn metadata(tally: &Tally, kinds: &[Kind]) -> Metadata {
+    let mut stats = BTreeMap::new();
+    for &k in kinds {
+        let c = &tally.kinds[k.index()];
+        let invalid = Flaw::ALL
+            .iter()
+            .filter(|f| c.invalid[f.index()] > 0)
+            .map(|f| (f.name().to_string(), c.invalid[f.index()]))
+            .collect();
+        stats.insert(k.name().to_string(), KindStats { valid: c.valid, invalid });
+    }
+    let per_year = tally
+        .birth_years
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(i, n)| (1900 + i as u16, *n));
+    Metadata {
+        rows: tally.records,
+        kinds: stats,
+        birth_years: filter::BirthYears::from_counts(per_year, BIRTH_BUCKET_YEARS, BIRTH_MIN_COUNT),
+    }
+}
+
+fn summary(cfg: &BuildConfig, tally: &Tally, sections: &[SectionInfo], bytes: u64, secs: f64) {
+    eprintln!(
+        "leakmatch: built {} ({} bytes, {:.1} bytes per row) from {} rows in {secs:.2} s",
+        cfg.out.display(),
+        thousands(bytes),
+        bytes as f64 / tally.records.max(1) as f64,
+        thousands(tally.records)
+    );
+    eprintln!(
+        "  {:<18}{:>12}{:>10}{:>4}{:>14}{:>12}",
+        "kind", "valid", "invalid", "k", "blocks", "FPR"
+    );
+    for s in sections {
+        let c = &tally.kinds[s.kind.index()];
+        eprintln!(
+            "  {:<18}{:>12}{:>10}{:>4}{:>14}{:>12.2e}",
+            s.kind.name(),
+            thousands(c.valid),
+            thousands(c.invalid_total()),
+            s.params.k,
+            thousands(s.params.blocks),
+            s.achieved_fpr
+        );
+    }
+}

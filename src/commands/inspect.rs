@@ -1,0 +1,146 @@
+//! `leakmatch inspect F.lmf [--json] [--key-file K]`: everything in the header and metadata.
+//! Needs no key; with a key (or `$LEAKMATCH_KEY_FILE`) it also checks the key id and the MAC.
+
+use serde::Serialize;
+
+use crate::config::InspectConfig;
+use crate::error;
+use crate::filter::{FilterFile, Metadata, OpenOptions};
+use crate::report::text::thousands;
+use crate::token::{Key, KeyError};
+
+#[derive(Serialize)]
+struct Inspection<'a> {
+    path: String,
+    file_bytes: u64,
+    key_id: String,
+    created_unix: u64,
+    tool_version: &'a str,
+    label: &'a str,
+    role: &'static str,
+    snapshot_date: Option<&'a str>,
+    sections: Vec<SectionView>,
+    metadata: &'a Metadata,
+    /// `verified`, `not checked (no key)`.
+    mac: &'static str,
+}
+
+#[derive(Serialize)]
+struct SectionView {
+    kind: &'static str,
+    k: u32,
+    blocks: u64,
+    bytes: u64,
+    inserted: u64,
+    /// Distinct values estimated from the bits alone.
+    estimated_distinct: f64,
+    fill: f64,
+    target_fpr: f64,
+    achieved_fpr: f64,
+}
+
+pub fn run(cfg: &InspectConfig) -> anyhow::Result<u8> {
+    let f = FilterFile::open(&cfg.filter, &OpenOptions::default())?;
+    let key = match Key::load_from(cfg.key_file.as_deref()) {
+        Ok(k) => Some(k),
+        Err(KeyError::Missing) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(k) = &key {
+        f.check_key(&k.id())?;
+        f.verify_mac(&k.mac_key())?;
+    }
+    let sections = f
+        .sections
+        .iter()
+        .map(|s| {
+            let bloom = f.section(s.kind).expect("listed section exists");
+            let bits = s.params.blocks * 512;
+            SectionView {
+                kind: s.kind.name(),
+                k: s.params.k,
+                blocks: s.params.blocks,
+                bytes: s.params.bytes(),
+                inserted: s.inserted,
+                estimated_distinct: bloom.estimate_count(),
+                fill: bloom.ones() as f64 / bits as f64,
+                target_fpr: s.target_fpr,
+                achieved_fpr: s.achieved_fpr,
+            }
+        })
+        .collect();
+    let view = Inspection {
+        path: cfg.filter.display().to_string(),
+        file_bytes: f.file_len,
+        key_id: hex::encode(f.header.key_id),
+        created_unix: f.header.created_unix,
+        tool_version: &f.header.tool_version,
+        label: &f.header.label,
+        role: f.header.role.name(),
+        snapshot_date: f.header.snapshot_date.as_deref(),
+        sections,
+        metadata: &f.meta,
+        mac: if key.is_some() { "verified" } else { "not checked (no key)" },
+    };
+    let out = if cfg.json { serde_json::to_string_pretty(&view)? + "\n" } else { text(&view) };
+    crate::commands::scan::write_stdout(&out)?;
+    Ok(error::SUCCESS)
+}
+
+fn text(v: &Inspection<'_>) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(o, "{}: leakmatch filter, {} bytes", v.path, thousands(v.file_bytes));
+    let _ = writeln!(o, "  label          {}", v.label);
+    let _ = writeln!(o, "  role           {}", v.role);
+    let _ = writeln!(o, "  snapshot date  {}", v.snapshot_date.unwrap_or("-"));
+    let _ = writeln!(o, "  created        {} (unix)", v.created_unix);
+    let _ = writeln!(o, "  tool version   {}", v.tool_version);
+    let _ = writeln!(o, "  key id         {}", v.key_id);
+    let _ = writeln!(o, "  MAC            {}", v.mac);
+    let _ = writeln!(o, "  rows           {}", thousands(v.metadata.rows));
+    let _ = writeln!(
+        o,
+        "\n  {:<18}{:>12}{:>14}{:>4}{:>14}{:>8}{:>11}{:>11}",
+        "kind", "inserted", "est. distinct", "k", "bytes", "fill", "target", "FPR"
+    );
+    for s in &v.sections {
+        let _ = writeln!(
+            o,
+            "  {:<18}{:>12}{:>14}{:>4}{:>14}{:>7.1}%{:>11.1e}{:>11.2e}",
+            s.kind,
+            thousands(s.inserted),
+            thousands(s.estimated_distinct.round() as u64),
+            s.k,
+            thousands(s.bytes),
+            100.0 * s.fill,
+            s.target_fpr,
+            s.achieved_fpr
+        );
+    }
+    for (kind, st) in &v.metadata.kinds {
+        let inv: Vec<String> =
+            st.invalid.iter().map(|(w, n)| format!("{w} {}", thousands(*n))).collect();
+        let _ = writeln!(
+            o,
+            "  {kind}: {} valid; invalid: {}",
+            thousands(st.valid),
+            if inv.is_empty() { "-".into() } else { inv.join(", ") }
+        );
+    }
+    let by = &v.metadata.birth_years;
+    let buckets: Vec<String> = by
+        .buckets
+        .iter()
+        .map(|(y, n)| format!("{y}–{}: {}", y + by.bucket_years - 1, thousands(*n)))
+        .collect();
+    let _ = writeln!(
+        o,
+        "\n  birth years ({}-year buckets, buckets under {} suppressed: {} people): {}",
+        by.bucket_years,
+        by.min_count,
+        thousands(by.suppressed),
+        if buckets.is_empty() { "-".into() } else { buckets.join(", ") }
+    );
+    o
+}

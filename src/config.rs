@@ -1,0 +1,198 @@
+//! Validated configuration: what the command line asked for, checked once, in plain types.
+//! Library code takes these; it never sees clap.
+
+use std::path::PathBuf;
+
+use crate::cli::{self, CliCommand};
+use crate::dump::ColumnOverride;
+use crate::filter::Role;
+use crate::ident::{self, Kind};
+use crate::synth::SynthConfig;
+
+/// A usage error: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// One validated command.
+#[derive(Debug)]
+pub enum Command {
+    Keygen { out: PathBuf },
+    Build(BuildConfig),
+    Inspect(InspectConfig),
+    Scan(ScanConfig),
+    Generate { out_dir: PathBuf, synth: SynthConfig },
+    Demo { dir: PathBuf, json: bool },
+    Bench(BenchConfig),
+}
+
+#[derive(Debug)]
+pub struct BuildConfig {
+    /// Key file; `None` means `$LEAKMATCH_KEY_FILE`.
+    pub key_file: Option<PathBuf>,
+    pub out: PathBuf,
+    /// Requested kinds; `None`: every default kind the inputs provide.
+    pub kinds: Option<Vec<Kind>>,
+    pub overrides: Vec<ColumnOverride>,
+    /// Target false-positive rate per kind, in (0, 0.5).
+    pub fpr: f64,
+    /// Expected customers; `None`: count rows first.
+    pub expected: Option<u64>,
+    pub label: String,
+    pub role: Role,
+    /// `YYYY-MM-DD`.
+    pub snapshot_date: Option<String>,
+    pub mmap: bool,
+    pub quiet: bool,
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct InspectConfig {
+    pub key_file: Option<PathBuf>,
+    pub json: bool,
+    pub filter: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct ScanConfig {
+    pub key_file: Option<PathBuf>,
+    pub filters: Vec<PathBuf>,
+    pub overrides: Vec<ColumnOverride>,
+    pub json: bool,
+    pub claimed_size: Option<u64>,
+    /// Alert threshold on the lower bound of the matched-row rate, in [0, 1].
+    pub alert_above: Option<f64>,
+    pub mmap: bool,
+    pub threads: Option<usize>,
+    pub verify_checksum: bool,
+    pub quiet: bool,
+    /// Benchmark baseline: parse only (no key, no filters needed).
+    pub parse_only: bool,
+    pub dumps: Vec<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct BenchConfig {
+    pub dir: PathBuf,
+    pub customers: u64,
+    pub leaks: Vec<u64>,
+    pub json: bool,
+}
+
+fn usage(msg: impl Into<String>) -> UsageError {
+    UsageError(msg.into())
+}
+
+fn overrides(maps: &[String]) -> Result<Vec<ColumnOverride>, UsageError> {
+    maps.iter()
+        .map(|m| m.parse::<ColumnOverride>().map_err(|e| usage(format!("--map {m}: {e}"))))
+        .collect()
+}
+
+fn share(name: &str, v: f64) -> Result<f64, UsageError> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(usage(format!("{name} must be between 0 and 1, got {v}")))
+    }
+}
+
+/// Checks a `YYYY-MM-DD` date.
+pub fn check_date(s: &str) -> Result<(), UsageError> {
+    let mut out = Vec::new();
+    let ok = s.len() == 10
+        && s.as_bytes()[4] == b'-'
+        && ident::date::normalize(s, &mut out) == ident::Outcome::Valid
+        && out == s.as_bytes();
+    if ok {
+        Ok(())
+    } else {
+        Err(usage(format!("--snapshot-date: expected a date YYYY-MM-DD, got '{s}'")))
+    }
+}
+
+impl Command {
+    /// Validates parsed arguments.
+    pub fn from_cli(cli: cli::Cli) -> Result<Command, UsageError> {
+        Ok(match cli.command {
+            CliCommand::Keygen { out } => Command::Keygen { out },
+            CliCommand::Build(a) => {
+                if !(a.fpr > 0.0 && a.fpr < 0.5) {
+                    return Err(usage(format!("--fpr must be in (0, 0.5), got {}", a.fpr)));
+                }
+                if let Some(d) = &a.snapshot_date {
+                    check_date(d)?;
+                }
+                let kinds =
+                    a.kinds.as_deref().map(ident::parse_kinds).transpose().map_err(usage)?;
+                Command::Build(BuildConfig {
+                    key_file: a.key.key_file,
+                    out: a.out,
+                    kinds,
+                    overrides: overrides(&a.map)?,
+                    fpr: a.fpr,
+                    expected: a.expected,
+                    label: a.label,
+                    role: Role::from_name(&a.role).ok_or_else(|| usage("unknown role"))?,
+                    snapshot_date: a.snapshot_date,
+                    mmap: !a.no_mmap,
+                    quiet: a.quiet,
+                    inputs: a.inputs,
+                })
+            }
+            CliCommand::Inspect(a) => Command::Inspect(InspectConfig {
+                key_file: a.key_file,
+                json: a.json,
+                filter: a.filter,
+            }),
+            CliCommand::Scan(a) => Command::Scan(ScanConfig {
+                key_file: a.key.key_file,
+                filters: a.filters,
+                overrides: overrides(&a.map)?,
+                json: a.json,
+                claimed_size: a.claimed_size,
+                alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
+                mmap: !a.no_mmap,
+                threads: a.threads,
+                verify_checksum: !a.no_verify,
+                quiet: a.quiet,
+                parse_only: a.parse_only,
+                dumps: a.dumps,
+            }),
+            CliCommand::Generate(a) => {
+                let synth = SynthConfig {
+                    customers: a.customers,
+                    leak: a.leak,
+                    overlap: share("--overlap", a.overlap)?,
+                    fabricated: share("--fabricated", a.fabricated)?,
+                    recombined: share("--recombined", a.recombined)?,
+                    other_population: share(
+                        "--overlap + --fabricated + --recombined",
+                        1.0 - a.overlap - a.fabricated - a.recombined,
+                    )?,
+                    seed: a.seed,
+                };
+                Command::Generate { out_dir: a.out_dir, synth }
+            }
+            CliCommand::Demo(a) => Command::Demo { dir: a.dir, json: a.json },
+            CliCommand::Bench(a) => {
+                let leaks = a
+                    .leaks
+                    .split(',')
+                    .map(|s| {
+                        s.trim()
+                            .parse::<u64>()
+                            .map_err(|_| usage(format!("--leaks: '{s}' is not a count")))
+                    })
+                    .collect::<Result<_, _>>()?;
+                Command::Bench(BenchConfig {
+                    dir: a.dir,
+                    customers: a.customers,
+                    leaks,
+                    json: a.json,
+                })
+            }
+        })
+    }
+}

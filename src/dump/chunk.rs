@@ -1,0 +1,263 @@
+//! Cutting a delimited body into record-aligned chunks for parallel parsing (DESIGN §5).
+//!
+//! Splitting at every `\n` is wrong: a quoted field may hold newlines (frawk's notes). One fast
+//! sequential pass (`memchr3` over quote, `\n`, `\r` outside quotes, `memchr` over the quote
+//! inside) tracks whether each newline lies inside a quoted field, and chunk boundaries are
+//! placed just after newlines that do not.
+//!
+//! # Assumption and exactness
+//!
+//! The pass mirrors the state machine of `csv-core` as configured in [`super::delimited`]
+//! (RFC 4180 quoting, `""` as the escape, CR, LF and CRLF as terminators):
+//! a quote opens a quoted field only at the start of a field (first byte of the body, or after
+//! the delimiter, `\r` or `\n`); inside, `""` is an escaped quote (it "flips twice"), a single
+//! quote closes the field; a quote in the middle of an unquoted field is a literal byte. So every
+//! boundary is a record boundary of the sequential parse, and chunked parsing equals sequential
+//! parsing for any input (property-tested in `delimited`).
+//!
+//! A stray unbalanced quote would swallow the rest of the file. The damage is bounded by
+//! [`MAX_RECORD`]: a record with no terminator outside quotes within `MAX_RECORD` bytes of its
+//! start is cut at the first `\n` at or after that limit, where the state resets to "outside".
+//! The parser applies the same rule (it skips and counts such records), so both stay in step.
+//! Where a quote was open at the cut, its offset is kept in [`ChunkPlan::stray_quotes`].
+//! Re-parsing the text after a stray quote more cleverly is left to a later issue.
+
+use std::ops::Range;
+
+/// Longest record (bytes from its start to its terminator) that is parsed; longer records are
+/// skipped and counted, and a stray quote cannot hide more than this much of the file.
+pub const MAX_RECORD: usize = 1 << 20;
+
+/// The two bytes that decide where quoted fields start and end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quoting {
+    /// The quote byte, usually `"`.
+    pub quote: u8,
+    /// The field delimiter: a quote opens a field only after it (or at a record start).
+    pub delimiter: u8,
+}
+
+/// Chunks of a body and what the pre-pass noticed on the way.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChunkPlan {
+    /// Record-aligned, contiguous, covering `data[body_start..]` exactly once.
+    pub chunks: Vec<Range<usize>>,
+    /// Byte offsets of opening quotes that were still open [`MAX_RECORD`] bytes into their
+    /// record and so were treated as stray.
+    pub stray_quotes: Vec<usize>,
+}
+
+/// Cuts `data[body_start..]` into record-aligned chunks of about `target` bytes (at least one
+/// record each, so a chunk may be longer). An empty body gives no chunk.
+pub fn chunks(data: &[u8], body_start: usize, quoting: Quoting, target: usize) -> ChunkPlan {
+    plan(data, body_start, quoting, target, MAX_RECORD)
+}
+
+/// [`chunks`] with a configurable record bound (tests use tiny ones).
+pub(crate) fn plan(
+    data: &[u8],
+    body_start: usize,
+    quoting: Quoting,
+    target: usize,
+    max_record: usize,
+) -> ChunkPlan {
+    let mut out = ChunkPlan::default();
+    let mut scan = Boundaries::new(data, body_start, quoting, max_record.max(1));
+    let mut start = body_start.min(data.len());
+    while let Some(end) = scan.next_boundary() {
+        if end - start >= target.max(1) {
+            out.chunks.push(start..end);
+            start = end;
+        }
+    }
+    if start < data.len() {
+        out.chunks.push(start..data.len());
+    }
+    out.stray_quotes = scan.stray_quotes;
+    out
+}
+
+/// Iterator state over the record boundaries (offsets just after a `\n` outside quotes).
+struct Boundaries<'a> {
+    data: &'a [u8],
+    quoting: Quoting,
+    max_record: usize,
+    /// Offset of the first byte of the body: a quote there opens a field.
+    body_start: usize,
+    /// Next byte to look at.
+    pos: usize,
+    /// Just after the last record terminator (`\r` or `\n`) outside quotes.
+    record_start: usize,
+    /// Offset of the opening quote while inside a quoted field.
+    open_quote: Option<usize>,
+    stray_quotes: Vec<usize>,
+}
+
+impl<'a> Boundaries<'a> {
+    fn new(data: &'a [u8], body_start: usize, quoting: Quoting, max_record: usize) -> Self {
+        let body_start = body_start.min(data.len());
+        Boundaries {
+            data,
+            quoting,
+            max_record,
+            body_start,
+            pos: body_start,
+            record_start: body_start,
+            open_quote: None,
+            stray_quotes: Vec::new(),
+        }
+    }
+
+    /// The next offset just after a `\n` that ends a record, or `None` at the end of data.
+    fn next_boundary(&mut self) -> Option<usize> {
+        let q = self.quoting.quote;
+        loop {
+            let deadline = self.record_start.saturating_add(self.max_record);
+            if self.pos >= deadline {
+                return self.cut_at_limit(deadline);
+            }
+            let end = deadline.min(self.data.len());
+            if let Some(open) = self.open_quote {
+                let Some(k) = memchr::memchr(q, &self.data[self.pos..end]) else {
+                    if end == self.data.len() {
+                        self.pos = end;
+                        return None;
+                    }
+                    self.stray_quotes.push(open);
+                    return self.cut_at_limit(deadline);
+                };
+                let at = self.pos + k;
+                if self.data.get(at + 1) == Some(&q) {
+                    self.pos = at + 2; // `""`: an escaped quote, still inside.
+                } else {
+                    self.pos = at + 1;
+                    self.open_quote = None;
+                }
+                continue;
+            }
+            let Some(k) = memchr::memchr3(q, b'\n', b'\r', &self.data[self.pos..end]) else {
+                self.pos = end;
+                if end == self.data.len() {
+                    return None;
+                }
+                continue; // Reached the deadline outside quotes.
+            };
+            let at = self.pos + k;
+            self.pos = at + 1;
+            match self.data[at] {
+                b'\n' => {
+                    self.record_start = at + 1;
+                    return Some(at + 1);
+                }
+                b'\r' => self.record_start = at + 1,
+                _ if self.opens_field(at) => self.open_quote = Some(at),
+                _ => {} // A literal quote inside an unquoted field.
+            }
+        }
+    }
+
+    /// Whether a quote at `at` (outside quotes) starts a quoted field.
+    fn opens_field(&self, at: usize) -> bool {
+        at == self.body_start
+            || matches!(self.data[at - 1], b'\n' | b'\r')
+            || self.data[at - 1] == self.quoting.delimiter
+    }
+
+    /// The record starting at `record_start` has no terminator before `deadline`: cut it at
+    /// the first `\n` at or after the deadline and continue outside quotes from there.
+    fn cut_at_limit(&mut self, deadline: usize) -> Option<usize> {
+        self.open_quote = None;
+        let from = deadline.min(self.data.len());
+        match memchr::memchr(b'\n', &self.data[from..]) {
+            Some(k) => {
+                self.pos = from + k + 1;
+                self.record_start = self.pos;
+                Some(self.pos)
+            }
+            None => {
+                self.pos = self.data.len();
+                None
+            }
+        }
+    }
+}
+
+/// Offset just after the run of `\r`/`\n` bytes starting at `from`: where the next record's
+/// content begins. Shared by the parser so that both measure records from the same start.
+pub(crate) fn skip_terminators(data: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while i < data.len() && matches!(data[i], b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const COMMA: Quoting = Quoting { quote: b'"', delimiter: b',' };
+
+    fn cuts(data: &[u8], target: usize) -> Vec<Range<usize>> {
+        chunks(data, 0, COMMA, target).chunks
+    }
+
+    #[test]
+    fn never_cuts_inside_a_quoted_newline() {
+        let data = b"a,\"x\ny\",b\nc,d\n";
+        assert_eq!(cuts(data, 1), vec![0..10, 10..14]);
+    }
+
+    #[test]
+    fn doubled_quote_flips_twice() {
+        let data = b"\"a\"\"\nb\"\nc\n";
+        assert_eq!(cuts(data, 1), vec![0..8, 8..10]);
+    }
+
+    #[test]
+    fn quote_inside_unquoted_field_is_literal() {
+        let data = b"ab\"c\nd\n";
+        assert_eq!(cuts(data, 1), vec![0..5, 5..7]);
+    }
+
+    #[test]
+    fn stray_quote_is_cut_after_the_record_bound_and_recorded() {
+        let mut data = b"x,\"open\n".to_vec();
+        data.extend_from_slice(&b"aaaaaaaaa\n".repeat(10));
+        let plan = plan(&data, 0, COMMA, 1, 32);
+        assert_eq!(plan.stray_quotes, vec![2]);
+        assert_eq!(plan.chunks[0], 0..38, "cut at the first newline at or after 32");
+        assert!(plan.chunks.len() > 5, "the rest of the file is not swallowed");
+    }
+
+    #[test]
+    fn empty_body_gives_no_chunk() {
+        assert!(cuts(b"", 4).is_empty());
+        assert!(chunks(b"h1,h2\n", 6, COMMA, 4).chunks.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn chunks_cover_the_body_exactly_once(
+            data in proptest::collection::vec(
+                prop::sample::select(b"a,\"\n\r ".to_vec()), 0..300),
+            body_start in 0usize..20,
+            target in 1usize..64,
+            max_record in 1usize..80,
+        ) {
+            let body_start = body_start.min(data.len());
+            let plan = plan(&data, body_start, COMMA, target, max_record);
+            let mut at = body_start;
+            for c in &plan.chunks {
+                prop_assert_eq!(c.start, at);
+                prop_assert!(c.end > c.start);
+                at = c.end;
+                if c.end < data.len() {
+                    prop_assert_eq!(data[c.end - 1], b'\n');
+                }
+            }
+            prop_assert_eq!(at, data.len());
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! Bit arrays of a blocked Bloom filter and the mapping from a token to its probe.
+//!
+//! # Positions (position scheme 1, `blocked512-mulshift-9bit`)
+//!
+//! A token is 128 uniform bits (a PRF output), split into `lo` (low 64 bits) and `hi`.
+//! - Block: `(lo × blocks) >> 64` (Lemire's multiply-shift reduction; no division, bias
+//!   below `blocks / 2^64`).
+//! - Bits: word 0 is `hi`, word `i ≥ 1` is `mix64(hi + i·γ)` (splitmix64: γ =
+//!   0x9E3779B97F4A7C15 and Stafford's "Mix13" finalizer). Each word yields seven 9-bit
+//!   positions, taken from its low bits upwards; `k ≤ 16` needs at most three words.
+//!   Positions are drawn with replacement, as the FPR formula in [`super::params`] assumes.
+//! - Bit `p` of a block is bit `p % 64` (LSB first) of word `p / 64`.
+//!
+//! A probe precomputes the eight word masks of a token; `contains` ANDs them with one
+//! cache line and compares, with no data-dependent branch.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::params::{Params, BLOCK_BITS};
+use crate::token::Token;
+
+/// One 512-bit block: a 64-byte cache line of eight little-endian words.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(64))]
+pub struct Block(pub [u64; 8]);
+
+// SAFETY: `Block` is `repr(C)` around `[u64; 8]`: 64 bytes, alignment 64, no padding, and
+// every bit pattern is a valid value; all-zero is the empty block.
+unsafe impl bytemuck::Zeroable for Block {}
+// SAFETY: as above; `Block` is `Copy + 'static` and has no padding or invalid bit patterns.
+unsafe impl bytemuck::Pod for Block {}
+
+impl Block {
+    /// The empty block.
+    pub const ZERO: Block = Block([0; 8]);
+
+    /// Number of bits set.
+    #[inline]
+    pub fn ones(&self) -> u32 {
+        self.0.iter().map(|w| w.count_ones()).sum()
+    }
+}
+
+/// The two sections given to [`Bloom::union_with`] differ in geometry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot merge filters of different geometry ({left} vs {right})")]
+pub struct GeometryMismatch {
+    /// The geometry merged into.
+    pub left: Params,
+    /// The geometry merged from.
+    pub right: Params,
+}
+
+/// The location of a token in a filter of given [`Params`]: its block and eight word masks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// Block index, `< params.blocks`.
+    pub block: usize,
+    /// Bits to test or set in each of the block's eight words.
+    pub masks: [u64; 8],
+}
+
+/// splitmix64's increment: 2^64 / φ.
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Stafford's "Mix13" variant of the MurmurHash3 finalizer, as used by splitmix64: a
+/// bijection on 64-bit words with full avalanche.
+#[inline]
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Sets the `count ≤ 7` bits whose 9-bit positions are the low 9-bit groups of `word`.
+#[inline(always)]
+fn set_bits(masks: &mut [u64; 8], word: u64, count: u32) {
+    for i in 0..count {
+        let pos = (word >> (9 * i)) as usize & (BLOCK_BITS as usize - 1);
+        masks[pos >> 6] |= 1u64 << (pos & 63);
+    }
+}
+
+impl Probe {
+    /// The probe of `token` in a filter of geometry `params` (scheme in the module docs).
+    #[inline]
+    pub fn new(params: Params, token: Token) -> Probe {
+        let lo = token as u64;
+        let hi = (token >> 64) as u64;
+        let block = ((u128::from(lo) * u128::from(params.blocks)) >> 64) as usize;
+        let mut masks = [0u64; 8];
+        let k = params.k;
+        set_bits(&mut masks, hi, k.min(7));
+        if k > 7 {
+            set_bits(&mut masks, mix64(hi.wrapping_add(GAMMA)), (k - 7).min(7));
+        }
+        if k > 14 {
+            set_bits(&mut masks, mix64(hi.wrapping_add(GAMMA.wrapping_mul(2))), k - 14);
+        }
+        Probe { block, masks }
+    }
+
+    /// Whether all of the probe's bits are set in `block`.
+    #[inline]
+    pub fn hits(&self, block: &Block) -> bool {
+        let mut missing = 0u64;
+        for i in 0..8 {
+            missing |= self.masks[i] & !block.0[i];
+        }
+        missing == 0
+    }
+}
+
+/// An owned blocked Bloom filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bloom {
+    params: Params,
+    blocks: Vec<Block>,
+}
+
+impl Bloom {
+    /// An empty filter.
+    ///
+    /// # Panics
+    /// If `params` fails [`Params::check`], or the bit array cannot be allocated.
+    pub fn new(params: Params) -> Bloom {
+        if let Err(e) = params.check() {
+            panic!("Bloom::new: {e}");
+        }
+        Bloom { params, blocks: vec![Block::ZERO; params.blocks as usize] }
+    }
+
+    /// A filter from its bit array. `None` if the length is not `params.blocks` or `params`
+    /// fails [`Params::check`].
+    pub fn from_blocks(params: Params, blocks: Vec<Block>) -> Option<Bloom> {
+        (params.check().is_ok() && blocks.len() as u64 == params.blocks)
+            .then_some(Bloom { params, blocks })
+    }
+
+    /// The geometry.
+    pub fn params(&self) -> Params {
+        self.params
+    }
+
+    /// The bit array.
+    pub fn blocks(&self) -> &[Block] {
+        &self.blocks
+    }
+
+    /// Adds a token.
+    #[inline]
+    pub fn insert(&mut self, token: Token) {
+        let probe = Probe::new(self.params, token);
+        let block = &mut self.blocks[probe.block];
+        for i in 0..8 {
+            block.0[i] |= probe.masks[i];
+        }
+    }
+
+    /// Whether the token may be in the set (never false for an inserted token).
+    #[inline]
+    pub fn contains(&self, token: Token) -> bool {
+        self.as_ref().contains(token)
+    }
+
+    /// A borrowed view, for the read-only operations shared with mapped files.
+    #[inline]
+    pub fn as_ref(&self) -> BloomRef<'_> {
+        BloomRef { params: self.params, blocks: &self.blocks }
+    }
+
+    /// ORs `other` into `self`: afterwards `self` holds the union of both sets, exactly as
+    /// if every token of both had been inserted. Both must have the same geometry (and,
+    /// for a meaningful result, the same key).
+    pub fn union_with(&mut self, other: BloomRef<'_>) -> Result<(), GeometryMismatch> {
+        if self.params != other.params {
+            return Err(GeometryMismatch { left: self.params, right: other.params });
+        }
+        for (a, b) in self.blocks.iter_mut().zip(other.blocks) {
+            for i in 0..8 {
+                a.0[i] |= b.0[i];
+            }
+        }
+        Ok(())
+    }
+
+    /// See [`BloomRef::achieved_fpr`].
+    pub fn achieved_fpr(&self) -> f64 {
+        self.as_ref().achieved_fpr()
+    }
+
+    /// See [`BloomRef::estimate_count`].
+    pub fn estimate_count(&self) -> f64 {
+        self.as_ref().estimate_count()
+    }
+
+    /// See [`BloomRef::ones`].
+    pub fn ones(&self) -> u64 {
+        self.as_ref().ones()
+    }
+}
+
+/// A read-only view of a filter's bit array, e.g. a section of a memory-mapped file.
+#[derive(Clone, Copy, Debug)]
+pub struct BloomRef<'a> {
+    params: Params,
+    blocks: &'a [Block],
+}
+
+/// Contribution of a completely full block to [`BloomRef::estimate_count`]: the estimate
+/// with half a bit still clear, `−(512/k)·ln(1/1024)`. The true load of a full block is
+/// unbounded; this cap keeps the sum finite and is reached only by overfilled filters.
+fn full_block_estimate(k: u32) -> f64 {
+    f64::from(BLOCK_BITS) / f64::from(k) * (2.0 * f64::from(BLOCK_BITS)).ln()
+}
+
+impl<'a> BloomRef<'a> {
+    /// A view of `blocks`. `None` if the length is not `params.blocks` or `params` fails
+    /// [`Params::check`].
+    pub fn new(params: Params, blocks: &'a [Block]) -> Option<BloomRef<'a>> {
+        (params.check().is_ok() && blocks.len() as u64 == params.blocks)
+            .then_some(BloomRef { params, blocks })
+    }
+
+    /// The geometry.
+    pub fn params(&self) -> Params {
+        self.params
+    }
+
+    /// The bit array.
+    pub fn blocks(&self) -> &'a [Block] {
+        self.blocks
+    }
+
+    /// Whether the token may be in the set: one block read, no data-dependent branch.
+    #[inline]
+    pub fn contains(&self, token: Token) -> bool {
+        let probe = Probe::new(self.params, token);
+        probe.hits(&self.blocks[probe.block])
+    }
+
+    /// Whether a precomputed probe hits (same geometry required).
+    #[inline]
+    pub fn hits(&self, probe: &Probe) -> bool {
+        probe.hits(&self.blocks[probe.block])
+    }
+
+    /// Number of bits set.
+    pub fn ones(&self) -> u64 {
+        self.blocks.iter().map(|b| u64::from(b.ones())).sum()
+    }
+
+    /// The false-positive rate for a non-member token given the actual fill: the mean over
+    /// blocks of `(X_b/512)^k`, `X_b` the bits set in block `b`. Exact, since a non-member
+    /// picks a uniform block and `k` uniform positions with replacement.
+    pub fn achieved_fpr(&self) -> f64 {
+        let k = self.params.k as i32;
+        let mut table = [0.0f64; BLOCK_BITS as usize + 1];
+        for (x, t) in table.iter_mut().enumerate() {
+            *t = (x as f64 / f64::from(BLOCK_BITS)).powi(k);
+        }
+        let sum: f64 = self.blocks.iter().map(|b| table[b.ones() as usize]).sum();
+        sum / self.blocks.len() as f64
+    }
+
+    /// Estimated number of distinct tokens inserted: the Swamidass–Baldi estimator
+    /// `−(m/k)·ln(1 − X/m)` (J. Chem. Inf. Model. 47, 2007) applied per block with m = 512
+    /// and summed, as block loads differ. A full block contributes a capped value
+    /// (`full_block_estimate`, 512·ln(1024)/k).
+    pub fn estimate_count(&self) -> f64 {
+        let k = f64::from(self.params.k);
+        let m = f64::from(BLOCK_BITS);
+        let mut table = [0.0f64; BLOCK_BITS as usize + 1];
+        for (x, t) in table.iter_mut().enumerate() {
+            *t = -(m / k) * (-(x as f64) / m).ln_1p();
+        }
+        table[BLOCK_BITS as usize] = full_block_estimate(self.params.k);
+        self.blocks.iter().map(|b| table[b.ones() as usize]).sum()
+    }
+}
+
+/// A block of atomic words, same size and alignment as [`Block`].
+#[repr(C, align(64))]
+#[derive(Default)]
+struct AtomicBlock([AtomicU64; 8]);
+
+const _: () = assert!(std::mem::size_of::<AtomicBlock>() == std::mem::size_of::<Block>());
+const _: () = assert!(std::mem::align_of::<AtomicBlock>() == std::mem::align_of::<Block>());
+
+/// A filter that many threads fill at once through `&self` (rayon workers during `build`).
+pub struct AtomicBloom {
+    params: Params,
+    blocks: Vec<AtomicBlock>,
+}
+
+impl AtomicBloom {
+    /// An empty filter.
+    ///
+    /// # Panics
+    /// If `params` fails [`Params::check`], or the bit array cannot be allocated.
+    pub fn new(params: Params) -> AtomicBloom {
+        if let Err(e) = params.check() {
+            panic!("AtomicBloom::new: {e}");
+        }
+        let blocks = (0..params.blocks).map(|_| AtomicBlock::default()).collect();
+        AtomicBloom { params, blocks }
+    }
+
+    /// The geometry.
+    pub fn params(&self) -> Params {
+        self.params
+    }
+
+    /// Adds a token: `fetch_or` (relaxed) on the probe's non-zero words only. Bits are only
+    /// ever set, so the order of inserts does not matter; the result is visible to other
+    /// threads after they synchronise with this one (e.g. at the end of a rayon scope).
+    #[inline]
+    pub fn insert(&self, token: Token) {
+        let probe = Probe::new(self.params, token);
+        let block = &self.blocks[probe.block];
+        for (word, &mask) in block.0.iter().zip(&probe.masks) {
+            if mask != 0 {
+                word.fetch_or(mask, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The finished filter, reusing the allocation.
+    pub fn into_bloom(self) -> Bloom {
+        let mut blocks = std::mem::ManuallyDrop::new(self.blocks);
+        let (ptr, len, cap) = (blocks.as_mut_ptr(), blocks.len(), blocks.capacity());
+        // SAFETY: `AtomicU64` has the same size and bit validity as `u64` (std docs), so
+        // `AtomicBlock` and `Block` have the same size and alignment (asserted above) and
+        // every `AtomicBlock` is a valid `Block`. The allocation was made by a `Vec` with
+        // that layout and is given up by `ManuallyDrop`, so it is freed exactly once, by the
+        // new `Vec`. We own `self`, so no other thread can still access the atomics.
+        let blocks = unsafe { Vec::from_raw_parts(ptr.cast::<Block>(), len, cap) };
+        Bloom { params: self.params, blocks }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rand::{Rng, SeedableRng};
+    use rand_pcg::Pcg64;
+
+    /// A seed for the `bloomfilter` crate. Its two 16-byte halves key its two SipHashers and
+    /// must differ: with equal halves both hashes coincide and its FPR is ten times worse.
+    const SEED: [u8; 32] = *b"leakmatch cross-check sip seed!!";
+
+    fn tokens(seed: u64, n: usize) -> Vec<Token> {
+        let mut rng = Pcg64::seed_from_u64(seed);
+        (0..n).map(|_| rng.gen()).collect()
+    }
+
+    fn build(params: Params, toks: &[Token]) -> Bloom {
+        let mut b = Bloom::new(params);
+        toks.iter().for_each(|&t| b.insert(t));
+        b
+    }
+
+    /// Hits among `probes` non-members; and the half-width of a binomial interval at
+    /// z = 3.29 (99.9 %) around `p`.
+    fn hits_and_halfwidth(f: impl Fn(Token) -> bool, p: f64, probes: usize) -> (f64, f64) {
+        let hits = tokens(0xD00D, probes).into_iter().filter(|&t| f(t)).count();
+        (hits as f64, 3.29 * (probes as f64 * p * (1.0 - p)).sqrt())
+    }
+
+    proptest! {
+        #[test]
+        fn inserted_tokens_are_always_found(
+            toks in proptest::collection::vec(any::<u128>(), 0..400),
+            k in 1u32..=16,
+            blocks in 1u64..64,
+        ) {
+            let b = build(Params::new(k, blocks).unwrap(), &toks);
+            prop_assert!(toks.iter().all(|&t| b.contains(t)));
+            prop_assert!(b.ones() <= toks.len() as u64 * u64::from(k));
+        }
+    }
+
+    #[test]
+    fn probe_sets_at_most_k_bits_in_one_block() {
+        for k in 1..=16 {
+            let p = Params::new(k, 1000).unwrap();
+            for t in tokens(u64::from(k), 100) {
+                let probe = Probe::new(p, t);
+                let bits: u32 = probe.masks.iter().map(|m| m.count_ones()).sum();
+                assert!(bits >= 1 && bits <= k && (probe.block as u64) < p.blocks);
+            }
+        }
+    }
+
+    #[test]
+    fn bit_positions_are_uniform_over_the_block() {
+        let p = Params::new(16, 1).unwrap();
+        let mut counts = [0u32; 512];
+        for t in tokens(5, 20_000) {
+            let probe = Probe::new(p, t);
+            for (i, m) in probe.masks.iter().enumerate() {
+                (0..64).filter(|b| m >> b & 1 == 1).for_each(|b| counts[i * 64 + b] += 1);
+            }
+        }
+        let mean = counts.iter().sum::<u32>() as f64 / 512.0; // ≈ 625
+        let chi2: f64 = counts.iter().map(|&c| (c as f64 - mean).powi(2) / mean).sum();
+        assert!(chi2 < 650.0, "chi² = {chi2} on 511 degrees of freedom"); // p ≈ 3e-5
+    }
+
+    #[test]
+    fn measured_fpr_matches_achieved_and_expected() {
+        let n = 100_000;
+        let params = Params::for_count(n, 1e-3);
+        let b = build(params, &tokens(1, n as usize));
+        let achieved = b.achieved_fpr();
+        let (hits, half) = hits_and_halfwidth(|t| b.contains(t), achieved, 1_000_000);
+        let expected = achieved * 1e6;
+        assert!((hits - expected).abs() < half, "hits {hits}, achieved predicts {expected}±{half}");
+        let rel = (achieved - params.expected_fpr(n)).abs() / params.expected_fpr(n);
+        assert!(rel < 0.05, "achieved {achieved} vs expected {}", params.expected_fpr(n));
+    }
+
+    #[test]
+    fn estimate_count_is_within_two_percent() {
+        for (n, target) in [(50_000u64, 1e-2), (200_000, 1e-6)] {
+            let b = build(Params::for_count(n, target), &tokens(n, n as usize));
+            let est = b.estimate_count();
+            assert!((est / n as f64 - 1.0).abs() < 0.02, "n={n}: estimate {est}");
+        }
+        let full = Bloom::from_blocks(Params::new(4, 2).unwrap(), vec![Block([!0; 8]); 2]).unwrap();
+        assert!((full.estimate_count() - 2.0 * full_block_estimate(4)).abs() < 1e-9);
+        assert_eq!(full.achieved_fpr(), 1.0);
+    }
+
+    #[test]
+    fn union_equals_inserting_both_sets() {
+        let p = Params::new(7, 300).unwrap();
+        let (a, b) = (tokens(10, 3000), tokens(11, 2000));
+        let mut u = build(p, &a);
+        u.union_with(build(p, &b).as_ref()).unwrap();
+        let both: Vec<_> = a.iter().chain(&b).copied().collect();
+        assert_eq!(u, build(p, &both));
+        let other = Bloom::new(Params::new(7, 301).unwrap());
+        let err = u.union_with(other.as_ref()).unwrap_err();
+        assert_eq!(err.right.blocks, 301);
+    }
+
+    #[test]
+    fn atomic_build_from_two_threads_equals_sequential() {
+        let p = Params::new(11, 5_000).unwrap();
+        let toks = tokens(12, 100_000);
+        let atomic = AtomicBloom::new(p);
+        std::thread::scope(|s| {
+            for half in toks.chunks(toks.len() / 2) {
+                let atomic = &atomic;
+                s.spawn(move || half.iter().for_each(|&t| atomic.insert(t)));
+            }
+        });
+        assert_eq!(atomic.into_bloom(), build(p, &toks));
+    }
+
+    #[test]
+    fn classic_crate_has_lower_fpr_than_blocked_at_equal_bits_each_as_its_formula_says() {
+        let n = 200_000usize;
+        let bytes = 12 * n / 8; // 12 bits per element
+        let params = Params::best_k_for(n as u64, (bytes / 64) as u64);
+        let toks = tokens(13, n);
+        let ours = build(params, &toks);
+        let mut classic = bloomfilter::Bloom::<u128>::new_with_seed(bytes, n, &SEED);
+        toks.iter().for_each(|t| classic.set(t));
+        let k = f64::from(classic.number_of_hash_functions());
+        let m = classic.number_of_bits() as f64;
+        let classic_formula = (1.0 - (-k * n as f64 / m).exp()).powf(k);
+        let blocked_formula = params.expected_fpr(n as u64);
+        let probes = 1_000_000;
+        let (c_hits, c_half) = hits_and_halfwidth(|t| classic.check(&t), classic_formula, probes);
+        let (b_hits, b_half) = hits_and_halfwidth(|t| ours.contains(t), blocked_formula, probes);
+        let (c_exp, b_exp) = (classic_formula * 1e6, blocked_formula * 1e6);
+        assert!((c_hits - c_exp).abs() < c_half + 0.01 * c_exp, "classic {c_hits} vs {c_exp}");
+        assert!((b_hits - b_exp).abs() < b_half + 0.01 * b_exp, "blocked {b_hits} vs {b_exp}");
+        assert!(c_hits < b_hits, "classic {c_hits} should beat blocked {b_hits}");
+        println!("12 bits/elt: classic k={k} fpr {c_hits:.0}/1e6 ({classic_formula:e}); blocked {params} {b_hits:.0}/1e6 ({blocked_formula:e})");
+    }
+
+    /// Rough probe cost, ours vs the `bloomfilter` crate, at FPR 1e-6 on 4 M tokens
+    /// (filters of ~14 MB, beyond L2). Run with
+    /// `cargo test --release --lib filter::bloom -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn probe_speed_versus_bloomfilter_crate() {
+        use std::time::Instant;
+        let n = 4_000_000usize;
+        let toks = tokens(14, n);
+        let ours = build(Params::for_count(n as u64, 1e-6), &toks);
+        let mut classic = bloomfilter::Bloom::<u128>::new_for_fp_rate_with_seed(n, 1e-6, &SEED);
+        toks.iter().for_each(|t| classic.set(t));
+        let probes: Vec<Token> =
+            tokens(15, n / 2).into_iter().chain(toks[..n / 2].iter().copied()).collect();
+        let time = |name: &str, f: &dyn Fn(Token) -> bool| {
+            let start = Instant::now();
+            let hits = probes.iter().filter(|&&t| f(t)).count();
+            let ns = start.elapsed().as_nanos() as f64 / probes.len() as f64;
+            println!("{name}: {ns:.1} ns/contains ({hits} hits)");
+            assert!(hits >= n / 2);
+            ns
+        };
+        let a = time("leakmatch blocked", &|t| ours.contains(t));
+        let b = time("bloomfilter crate", &|t| classic.check(&t));
+        assert!(a < b, "blocked {a} ns should beat classic {b} ns");
+    }
+}

@@ -1,0 +1,228 @@
+//! Opening a filter file: every check before any allocation, then map, checksum, metadata.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Seek};
+use std::path::{Path, PathBuf};
+
+use super::header::{check_magic, get, pad64, parse_header};
+use super::{FilterError, FilterHeader, Metadata, SectionInfo, HEADER_LEN, MAGIC, TRAILER_LEN};
+use crate::filter::bloom::{Block, Bloom, BloomRef};
+use crate::filter::params::BLOCK_BYTES;
+use crate::ident::Kind;
+use crate::token::KeyId;
+
+/// How to open a filter file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Verify the xxh3-128 checksum over the whole file (default true; costs one pass).
+    pub verify_checksum: bool,
+    /// Memory-map the file (default true). A mapped file that another process truncates or
+    /// rewrites in place can crash the reader (SIGBUS) or change answers; leakmatch's own
+    /// writers replace files by rename and never do that. Set false to read into memory.
+    pub mmap: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { verify_checksum: true, mmap: true }
+    }
+}
+
+enum Backing {
+    Mmap(memmap2::Mmap),
+    Owned(Vec<Block>),
+}
+
+/// An opened, validated filter file.
+pub struct FilterFile {
+    /// The path it was opened from.
+    pub path: PathBuf,
+    /// The header's descriptive fields.
+    pub header: FilterHeader,
+    /// The sections, in file order.
+    pub sections: Vec<SectionInfo>,
+    /// The metadata section.
+    pub meta: Metadata,
+    /// Length of the file in bytes.
+    pub file_len: u64,
+    offsets: Vec<u64>,
+    backing: Backing,
+}
+
+impl std::fmt::Debug for FilterFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilterFile")
+            .field("path", &self.path)
+            .field("header", &self.header)
+            .field("sections", &self.sections)
+            .field("file_len", &self.file_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads up to `buf.len()` bytes; returns how many (fewer only at end of file).
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Maps the file, or reads it into 64-byte-aligned memory. `len` has been validated.
+fn load(file: &mut File, len: u64, mmap: bool) -> io::Result<Backing> {
+    if mmap {
+        // SAFETY: the mapping is read-only; it stays valid as long as no process truncates
+        // or rewrites the file in place while it is open (documented on `OpenOptions::mmap`;
+        // leakmatch itself only ever replaces filter files by rename).
+        let map = unsafe { memmap2::Mmap::map(&*file)? };
+        if map.len() as u64 == len && (map.as_ptr() as usize) % 64 == 0 {
+            return Ok(Backing::Mmap(map));
+        }
+    }
+    let mut blocks = vec![Block::ZERO; len.div_ceil(BLOCK_BYTES) as usize];
+    file.rewind()?;
+    file.read_exact(&mut bytemuck::cast_slice_mut::<Block, u8>(&mut blocks)[..len as usize])?;
+    Ok(Backing::Owned(blocks))
+}
+
+/// The header of `path` after the file-type, magic and size checks; and the file's length.
+fn read_header(path: &Path, file: &mut File) -> Result<(Vec<u8>, u64), FilterError> {
+    let io_err = |source| FilterError::Io { path: path.into(), source };
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(FilterError::NotRegularFile { path: path.into() });
+    }
+    let mut head = vec![0u8; HEADER_LEN];
+    let got = read_up_to(file, &mut head).map_err(io_err)?;
+    let actual = meta.len();
+    match check_magic(&head[..got.min(MAGIC.len())]) {
+        Ok(()) => {}
+        Err(None) if got < MAGIC.len() && MAGIC.starts_with(&head[..got]) => {}
+        Err(None) => return Err(FilterError::BadMagic { path: path.into() }),
+        Err(Some(how)) => return Err(FilterError::TextModeMangled { path: path.into(), how }),
+    }
+    if got < HEADER_LEN {
+        let expected = HEADER_LEN as u64 + TRAILER_LEN;
+        return Err(FilterError::Truncated { path: path.into(), expected, actual });
+    }
+    Ok((head, actual))
+}
+
+impl FilterFile {
+    /// Opens and validates a filter file; the checks and their order are listed in
+    /// `docs/filter-format.md`. Nothing proportional to the sizes claimed by the header is
+    /// allocated or mapped before the real file length has been found equal to them.
+    pub fn open(path: &Path, opts: &OpenOptions) -> Result<FilterFile, FilterError> {
+        let io_err = |source| FilterError::Io { path: path.into(), source };
+        // Check the type before opening: opening a FIFO for reading would block.
+        if !fs::metadata(path).map_err(io_err)?.is_file() {
+            return Err(FilterError::NotRegularFile { path: path.into() });
+        }
+        let mut file = File::open(path).map_err(io_err)?;
+        let (head, actual) = read_header(path, &mut file)?;
+        let (header, sections, layout) = parse_header(path, &head)?;
+        let expected = layout.file_len();
+        if actual < expected {
+            return Err(FilterError::Truncated { path: path.into(), expected, actual });
+        }
+        if actual > expected {
+            return Err(FilterError::Padded { path: path.into(), expected, actual });
+        }
+        let backing = load(&mut file, expected, opts.mmap).map_err(io_err)?;
+        let mut out = FilterFile {
+            path: path.into(),
+            header,
+            sections,
+            meta: Metadata::default(),
+            file_len: expected,
+            offsets: layout.offsets.clone(),
+            backing,
+        };
+        if opts.verify_checksum {
+            out.verify_checksum(layout.bits_end)?;
+        }
+        out.meta = out.parse_metadata(layout.meta_len)?;
+        Ok(out)
+    }
+
+    /// The whole file.
+    fn bytes(&self) -> &[u8] {
+        match &self.backing {
+            Backing::Mmap(m) => m,
+            Backing::Owned(v) => &bytemuck::cast_slice(v)[..self.file_len as usize],
+        }
+    }
+
+    fn verify_checksum(&self, bits_end: u64) -> Result<(), FilterError> {
+        let (body, rest) = self.bytes().split_at(bits_end as usize);
+        let stored = u128::from_le_bytes(get(rest, 0));
+        if xxhash_rust::xxh3::xxh3_128(body) != stored {
+            return Err(FilterError::Checksum { path: self.path.clone() });
+        }
+        Ok(())
+    }
+
+    fn parse_metadata(&self, meta_len: u32) -> Result<Metadata, FilterError> {
+        let start = HEADER_LEN;
+        let end = start + meta_len as usize;
+        let padded = start + pad64(u64::from(meta_len)) as usize;
+        let bytes = self.bytes();
+        if let Some(at) = bytes[end..padded].iter().position(|&b| b != 0) {
+            return Err(FilterError::Reserved {
+                path: self.path.clone(),
+                offset: (end + at) as u64,
+            });
+        }
+        serde_json::from_slice(&bytes[start..end])
+            .map_err(|source| FilterError::Metadata { path: self.path.clone(), source })
+    }
+
+    /// The descriptor of `kind`'s section.
+    pub fn section_info(&self, kind: Kind) -> Option<&SectionInfo> {
+        self.sections.iter().find(|s| s.kind == kind)
+    }
+
+    /// A view of `kind`'s bit array, or `None` if the file has no such section.
+    pub fn section(&self, kind: Kind) -> Option<BloomRef<'_>> {
+        let i = self.sections.iter().position(|s| s.kind == kind)?;
+        let params = self.sections[i].params;
+        let start = self.offsets[i] as usize;
+        let bytes = &self.bytes()[start..start + params.bytes() as usize];
+        // Aligned: the backing starts on a 64-byte boundary and offsets are multiples of 64.
+        BloomRef::new(params, bytemuck::cast_slice(bytes))
+    }
+
+    /// An owned copy of `kind`'s section, e.g. to merge into.
+    pub fn to_bloom(&self, kind: Kind) -> Option<Bloom> {
+        let view = self.section(kind)?;
+        Bloom::from_blocks(view.params(), view.blocks().to_vec())
+    }
+
+    /// Refuses a key other than the one the filter was built with, naming both key ids.
+    pub fn check_key(&self, key_id: &KeyId) -> Result<(), FilterError> {
+        if &self.header.key_id == key_id {
+            return Ok(());
+        }
+        Err(FilterError::KeyMismatch {
+            path: self.path.clone(),
+            file_key_id: hex::encode(self.header.key_id),
+            key_id: hex::encode(key_id),
+        })
+    }
+
+    /// Checks the keyed-BLAKE3 MAC over the whole file (constant-time comparison).
+    pub fn verify_mac(&self, mac_key: &[u8; 32]) -> Result<(), FilterError> {
+        let (body, mac) = self.bytes().split_at(self.file_len as usize - 32);
+        let stored = blake3::Hash::from(get::<32>(mac, 0));
+        if blake3::keyed_hash(mac_key, body) != stored {
+            return Err(FilterError::Mac { path: self.path.clone() });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,284 @@
+//! Round trips and every refusal of the loader, each with its own error.
+
+use super::header::{decode_date, encode_date, off, put};
+use super::*;
+use crate::filter::bloom::Bloom;
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const MAC_KEY: [u8; 32] = [9; 32];
+
+type Mangle = fn(&[u8]) -> Vec<u8>;
+type Patch = fn(&mut Vec<u8>);
+type Expect = fn(&FilterError) -> bool;
+
+fn header() -> FilterHeader {
+    FilterHeader {
+        key_id: [0xAB; 16],
+        created_unix: 1_790_000_000,
+        tool_version: "leakmatch 0.1.0".into(),
+        label: "Musterkasse Versicherte — Stand März".into(),
+        snapshot_date: Some("2026-03-31".into()),
+        role: Role::Customers,
+    }
+}
+
+fn meta() -> Metadata {
+    let mut kinds = BTreeMap::new();
+    let invalid = BTreeMap::from([("wrong_check_digit".to_string(), 3)]);
+    kinds.insert("kvnr".into(), KindStats { valid: 1000, invalid });
+    let years = (1930..2010u16).map(|y| (y, u64::from(y % 7) * 3));
+    Metadata { rows: 1003, kinds, birth_years: BirthYears::from_counts(years, 5, 20) }
+}
+
+fn section(kind: Kind, n: u64, seed: u128) -> (SectionInfo, Bloom) {
+    let params = Params::for_count(n, 1e-4);
+    let mut bloom = Bloom::new(params);
+    (0..u128::from(n)).for_each(|i| bloom.insert(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed));
+    let info = SectionInfo {
+        kind,
+        params,
+        inserted: n,
+        target_fpr: 1e-4,
+        achieved_fpr: bloom.achieved_fpr(),
+    };
+    (info, bloom)
+}
+
+/// A valid two-section filter at `dir/f.lmf`.
+fn write_sample(dir: &Path) -> (PathBuf, Vec<(SectionInfo, Bloom)>) {
+    let path = dir.join("f.lmf");
+    let secs = vec![section(Kind::Kvnr, 1000, 1), section(Kind::Email, 300, 2)];
+    let refs: Vec<_> = secs.iter().map(|(i, b)| (*i, b)).collect();
+    let len = write_filter(&path, &header(), &refs, &meta(), &MAC_KEY).unwrap();
+    assert_eq!(fs::metadata(&path).unwrap().len(), len);
+    (path, secs)
+}
+
+fn patched(path: &Path, f: impl FnOnce(&mut Vec<u8>)) -> Result<FilterFile, FilterError> {
+    let mut bytes = fs::read(path).unwrap();
+    f(&mut bytes);
+    fs::write(path, &bytes).unwrap();
+    FilterFile::open(path, &OpenOptions::default())
+}
+
+#[test]
+fn round_trip_keeps_header_sections_metadata_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, secs) = write_sample(dir.path());
+    for mmap in [true, false] {
+        let f = FilterFile::open(&path, &OpenOptions { verify_checksum: true, mmap }).unwrap();
+        assert_eq!(f.header, header());
+        assert_eq!(f.meta, meta());
+        assert_eq!(f.sections, secs.iter().map(|s| s.0).collect::<Vec<_>>());
+        for (info, bloom) in &secs {
+            let view = f.section(info.kind).unwrap();
+            assert_eq!(view.blocks(), bloom.blocks());
+            assert_eq!(f.to_bloom(info.kind).as_ref(), Some(bloom));
+            assert!((0..100u128).all(|t| view.contains(t) == bloom.contains(t)));
+        }
+        assert!(f.section(Kind::Phone).is_none());
+        f.verify_mac(&MAC_KEY).unwrap();
+        f.check_key(&[0xAB; 16]).unwrap();
+    }
+}
+
+#[test]
+fn metadata_suppresses_small_birth_year_buckets() {
+    let b = BirthYears::from_counts([(1961, 4), (1963, 4), (1972, 2), (1990, 30)], 5, 5);
+    assert_eq!(b.buckets, vec![(1960, 8), (1990, 30)]);
+    assert_eq!(b.suppressed, 2);
+}
+
+#[test]
+fn refuses_truncated_and_padded_files_with_their_own_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_sample(dir.path());
+    let full = fs::metadata(&path).unwrap().len();
+    let err = patched(&path, |b| {
+        b.pop();
+    });
+    assert!(
+        matches!(err, Err(FilterError::Truncated { expected, actual, .. }) if expected == full && actual == full - 1)
+    );
+    let (path, _) = write_sample(dir.path());
+    let err = patched(&path, |b| b.push(0));
+    assert!(
+        matches!(err, Err(FilterError::Padded { expected, actual, .. }) if expected == full && actual == full + 1)
+    );
+    let err = patched(&path, |b| b.truncate(100));
+    assert!(matches!(err, Err(FilterError::Truncated { actual: 100, .. })));
+}
+
+#[test]
+fn refuses_a_flipped_bit_by_checksum_and_mac() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_sample(dir.path());
+    let err = patched(&path, |b| b[HEADER_LEN + 1000] ^= 0x10).unwrap_err();
+    assert!(matches!(err, FilterError::Checksum { .. }));
+    assert!(err.to_string().contains("checksum mismatch: file damaged"));
+    let unchecked = OpenOptions { verify_checksum: false, mmap: true };
+    let f = FilterFile::open(&path, &unchecked).unwrap();
+    assert!(matches!(f.verify_mac(&MAC_KEY), Err(FilterError::Mac { .. })));
+}
+
+#[test]
+fn refuses_wrong_mac_key_and_other_key_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_sample(dir.path());
+    let f = FilterFile::open(&path, &OpenOptions::default()).unwrap();
+    assert!(matches!(f.verify_mac(&[8; 32]), Err(FilterError::Mac { .. })));
+    let err = f.check_key(&[0xCD; 16]).unwrap_err().to_string();
+    assert!(err.contains(&"ab".repeat(16)) && err.contains(&"cd".repeat(16)), "{err}");
+    assert!(err.contains("f.lmf"));
+}
+
+#[test]
+fn refuses_wrong_magic_and_names_text_mode_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_sample(dir.path());
+    assert!(matches!(
+        patched(&path, |b| b[..6].copy_from_slice(b"GIF89a")),
+        Err(FilterError::BadMagic { .. })
+    ));
+    let cases: [(Mangle, &str); 3] = [
+        (
+            |b| {
+                b.iter()
+                    .enumerate()
+                    .filter(|&(i, &c)| !(c == b'\r' && b.get(i + 1) == Some(&b'\n')))
+                    .map(|(_, &c)| c)
+                    .collect()
+            },
+            "CRLF converted to LF",
+        ),
+        (
+            |b| b.iter().flat_map(|&c| if c == b'\n' { vec![b'\r', c] } else { vec![c] }).collect(),
+            "LF converted to CRLF",
+        ),
+        (|b| b.iter().map(|c| c & 0x7F).collect(), "7-bit"),
+    ];
+    for (mangle, how) in cases {
+        let (path, _) = write_sample(dir.path());
+        let err = patched(&path, |b| *b = mangle(b)).unwrap_err();
+        assert!(matches!(err, FilterError::TextModeMangled { .. }), "{how}: {err}");
+        assert!(err.to_string().contains(how), "{err}");
+    }
+}
+
+#[test]
+fn refuses_other_version_naming_found_and_supported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_sample(dir.path());
+    let err = patched(&path, |b| b[off::VERSION] = 2).unwrap_err();
+    assert!(matches!(err, FilterError::UnsupportedVersion { found: 2, supported: 1, .. }));
+}
+
+#[test]
+fn refuses_huge_claimed_sizes_quickly_without_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocks_at = off::TABLE + off::E_BLOCKS;
+    for (blocks, over_bound) in [(1u64 << 40, true), (1 << 34, false)] {
+        let (path, _) = write_sample(dir.path());
+        let start = Instant::now();
+        let err = patched(&path, |b| put(b, blocks_at, &blocks.to_le_bytes())).unwrap_err();
+        assert!(start.elapsed() < Duration::from_secs(2));
+        match (over_bound, err) {
+            (true, FilterError::OutOfBounds { what, .. }) => {
+                assert!(what.contains("block count"))
+            }
+            // Within bounds but the offsets of later sections no longer match.
+            (false, FilterError::OutOfBounds { what, .. }) => {
+                assert_eq!(what, "section offset")
+            }
+            (_, e) => panic!("unexpected {e}"),
+        }
+    }
+    // A single section claiming 1 TiB: consistent header, refused by length.
+    let path = dir.path().join("one.lmf");
+    let (info, bloom) = section(Kind::Kvnr, 10, 3);
+    write_filter(&path, &header(), &[(info, &bloom)], &Metadata::default(), &MAC_KEY).unwrap();
+    let err = patched(&path, |b| put(b, blocks_at, &(1u64 << 34).to_le_bytes())).unwrap_err();
+    assert!(matches!(err, FilterError::Truncated { expected, .. } if expected > 1 << 40));
+}
+
+#[test]
+fn refuses_bad_fields_each_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(Patch, Expect); 7] = [
+        (
+            |b| b[off::PRF] = 2,
+            |e| matches!(e, FilterError::UnknownEnum { what: "PRF", value: 2, .. }),
+        ),
+        (|b| b[off::ROLE] = 0, |e| matches!(e, FilterError::UnknownEnum { what: "role", .. })),
+        (|b| b[off::TABLE + off::E_K] = 17, |e| matches!(e, FilterError::OutOfBounds { .. })),
+        (|b| b[off::SECTIONS] = 17, |e| matches!(e, FilterError::OutOfBounds { .. })),
+        (|b| b[20] = 1, |e| matches!(e, FilterError::Reserved { offset: 20, .. })),
+        (
+            |b| b[off::TABLE + off::ENTRY_LEN] = Kind::Kvnr.tag(),
+            |e| matches!(e, FilterError::DuplicateSection { .. }),
+        ),
+        (|b| b[off::LABEL] = 0xFF, |e| matches!(e, FilterError::Malformed { what: "label", .. })),
+    ];
+    for (i, (patch, expect)) in cases.into_iter().enumerate() {
+        let (path, _) = write_sample(dir.path());
+        let err = patched(&path, patch).unwrap_err();
+        assert!(expect(&err), "case {i}: {err}");
+    }
+}
+
+#[test]
+fn refuses_directories_and_fifos() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = FilterFile::open(dir.path(), &OpenOptions::default()).unwrap_err();
+    assert!(matches!(err, FilterError::NotRegularFile { .. }));
+    let fifo = dir.path().join("fifo");
+    if std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()) {
+        let err = FilterFile::open(&fifo, &OpenOptions::default()).unwrap_err();
+        assert!(matches!(err, FilterError::NotRegularFile { .. }));
+    }
+}
+
+#[test]
+fn failed_writes_leave_no_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (info, bloom) = section(Kind::Kvnr, 10, 4);
+    let missing = dir.path().join("no/such/dir/f.lmf");
+    let err = write_filter(&missing, &header(), &[(info, &bloom)], &meta(), &MAC_KEY);
+    assert!(matches!(err, Err(FilterError::Io { .. })));
+    let path = dir.path().join("g.lmf");
+    let wrong = SectionInfo { params: Params::new(3, 1).unwrap(), ..info };
+    let err = write_filter(&path, &header(), &[(wrong, &bloom)], &meta(), &MAC_KEY);
+    assert!(matches!(err, Err(FilterError::GeometryMismatch { .. })));
+    let long = FilterHeader { label: "x".repeat(129), ..header() };
+    let err = write_filter(&path, &long, &[(info, &bloom)], &meta(), &MAC_KEY);
+    assert!(matches!(err, Err(FilterError::InvalidInput { .. })));
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no file or temp file left");
+}
+
+#[test]
+fn rewriting_replaces_the_old_file_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_sample(dir.path());
+    let (info, bloom) = section(Kind::Phone, 50, 5);
+    let h = FilterHeader { snapshot_date: None, role: Role::Canary, ..header() };
+    write_filter(&path, &h, &[(info, &bloom)], &Metadata::default(), &MAC_KEY).unwrap();
+    let f = FilterFile::open(&path, &OpenOptions::default()).unwrap();
+    assert_eq!((f.header.role, f.sections.len()), (Role::Canary, 1));
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn dates_and_roles_round_trip_and_bad_ones_are_refused() {
+    assert_eq!(encode_date("2024-02-29"), Some(20240229));
+    assert_eq!(decode_date(20240229).as_deref(), Some("2024-02-29"));
+    for bad in ["2023-02-29", "2024-13-01", "24-01-01", "2024/01/01", "2024-1-011"] {
+        assert_eq!(encode_date(bad), None, "{bad}");
+    }
+    assert_eq!(decode_date(20231301), None);
+    for r in Role::ALL {
+        assert_eq!(Role::from_name(r.name()), Some(r));
+        assert_eq!(Role::from_code(r.code()), Some(r));
+    }
+}

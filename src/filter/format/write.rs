@@ -1,0 +1,125 @@
+//! Writing a filter file atomically, with its checksum and MAC.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use xxhash_rust::xxh3::Xxh3Default;
+
+use super::header::{encode_date, encode_header, off, pad64, valid_fpr, Layout};
+use super::{FilterError, FilterHeader, Metadata, SectionInfo, MAX_METADATA, MAX_SECTIONS};
+use crate::filter::bloom::Bloom;
+
+/// Checks what [`write_filter`] is given; returns the error text.
+fn check_input(header: &FilterHeader, sections: &[(SectionInfo, &Bloom)]) -> Result<(), String> {
+    if sections.is_empty() || sections.len() > MAX_SECTIONS {
+        return Err(format!("{} sections (1..={MAX_SECTIONS} allowed)", sections.len()));
+    }
+    for (i, (s, _)) in sections.iter().enumerate() {
+        if sections[..i].iter().any(|(o, _)| o.kind == s.kind) {
+            return Err(format!("two sections for kind {}", s.kind));
+        }
+        s.params.check().map_err(|e| format!("section {}: {e}", s.kind))?;
+        if !valid_fpr(s.target_fpr) || !valid_fpr(s.achieved_fpr) {
+            return Err(format!("section {}: FPR outside [0, 1]", s.kind));
+        }
+    }
+    let text = |name: &str, s: &str, max: usize| {
+        if s.len() > max || s.contains('\0') {
+            Err(format!("{name} longer than {max} bytes or containing NUL"))
+        } else {
+            Ok(())
+        }
+    };
+    text("tool version", &header.tool_version, off::TOOL_LEN)?;
+    text("label", &header.label, off::LABEL_LEN)?;
+    match header.snapshot_date.as_deref() {
+        Some(d) if encode_date(d).is_none() => {
+            Err("snapshot date is not a valid YYYY-MM-DD".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes a filter file atomically: a temporary file in the target's directory is written,
+/// fsynced and renamed over `path` (then the directory is fsynced). On any error the
+/// temporary file is removed and `path` is untouched: never a partial file. The file gets
+/// mode 0600 on Unix. Returns the number of bytes written.
+pub fn write_filter(
+    path: &Path,
+    header: &FilterHeader,
+    sections: &[(SectionInfo, &Bloom)],
+    meta: &Metadata,
+    mac_key: &[u8; 32],
+) -> Result<u64, FilterError> {
+    let invalid = |what: String| FilterError::InvalidInput { path: path.into(), what };
+    check_input(header, sections).map_err(invalid)?;
+    for (s, b) in sections {
+        if s.params != b.params() {
+            let (kind, declared, actual) = (s.kind, s.params, b.params());
+            return Err(FilterError::GeometryMismatch {
+                path: path.into(),
+                kind,
+                declared,
+                actual,
+            });
+        }
+    }
+    let json = serde_json::to_vec(meta).map_err(|e| invalid(e.to_string()))?;
+    let meta_len = u32::try_from(json.len())
+        .ok()
+        .filter(|&l| l <= MAX_METADATA)
+        .ok_or_else(|| invalid("metadata larger than 16 MiB".into()))?;
+    let infos: Vec<SectionInfo> = sections.iter().map(|(s, _)| *s).collect();
+    let layout = Layout::new(meta_len, infos.iter().map(|s| s.params));
+    let head = encode_header(header, &infos, &layout);
+
+    let io_err = |source| FilterError::Io { path: path.into(), source };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err)?;
+    let mut out = Sink::new(BufWriter::with_capacity(1 << 20, tmp.as_file()), mac_key);
+    let padding = vec![0u8; (pad64(u64::from(meta_len)) - u64::from(meta_len)) as usize];
+    out.write(&head).map_err(io_err)?;
+    out.write(&json).map_err(io_err)?;
+    out.write(&padding).map_err(io_err)?;
+    for (_, bloom) in sections {
+        out.write(bytemuck::cast_slice(bloom.blocks())).map_err(io_err)?;
+    }
+    out.finish().map_err(io_err)?;
+    tmp.as_file().sync_all().map_err(io_err)?;
+    tmp.persist(path).map_err(|e| io_err(e.error))?;
+    #[cfg(unix)]
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err)?;
+    Ok(layout.file_len())
+}
+
+/// Writes bytes while feeding the checksum and the MAC.
+struct Sink<W: Write> {
+    out: W,
+    xxh: Xxh3Default,
+    mac: blake3::Hasher,
+}
+
+impl<W: Write> Sink<W> {
+    fn new(out: W, mac_key: &[u8; 32]) -> Self {
+        Sink { out, xxh: Xxh3Default::new(), mac: blake3::Hasher::new_keyed(mac_key) }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.xxh.update(bytes);
+        self.mac.update(bytes);
+        self.out.write_all(bytes)
+    }
+
+    /// Appends the checksum and the MAC over it, and flushes.
+    fn finish(mut self) -> io::Result<()> {
+        let sum = self.xxh.digest128().to_le_bytes();
+        self.mac.update(&sum);
+        self.out.write_all(&sum)?;
+        self.out.write_all(self.mac.finalize().as_bytes())?;
+        self.out.flush()
+    }
+}

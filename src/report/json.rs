@@ -1,0 +1,38 @@
+//! The `--json` report: one object, `schema_version` 1.
+//!
+//! ```text
+//! {
+//!   "schema_version": 1,            // bumped on incompatible changes
+//!   "tool_version": "0.1.0",
+//!   "key_id": "hex(16 bytes)",
+//!   "inputs": [{ "path", "bytes", "sha256", "format", "delimiter", "header", "encoding",
+//!                "records", "columns": [{ "field", "column" (1-based), "header", "why" }] }],
+//!   "records": { "total", "malformed", "matched_any", "matched_two_plus",
+//!                "malformed_by_reason": [{ "reason", "count",
+//!                                          "first": { "input", "record", "line", "byte" } }] },
+//!   "kinds": [{ "kind", "present", "valid", "invalid": [["wrong_check_digit", n], ...] }],
+//!   "filters": [{ "path", "label", "role", "snapshot_date", "created_unix",
+//!                 "rows_probed", "matched_any", "matched_two_plus",
+//!                 "matched_rate": { "estimate", "ci_low", "ci_high" },
+//!                 "kinds": [{ "kind", "valid", "hits", "fpr", "expected_false_positives",
+//!                             "estimate", "ci_low", "ci_high", "distinct_hits",
+//!                             "distinct_exact", "filter_count" }] }],
+//!   "claimed": null | { "size", "filter", "estimate", "ci_low", "ci_high" },
+//!   "alert": null | { "threshold", "rate_low", "exceeded" },
+//!   "timing": { "seconds", "bytes", "mb_per_s", "rows_per_s" }
+//! }
+//! ```
+//!
+//! `records.matched_any` / `matched_two_plus` are the largest over `customers` filters;
+//! `matched_rate` is the false-positive-corrected share of probed rows that truly match, and
+//! `alert.rate_low` its lower 95 % bound. Estimates are counts of records (rows), not people;
+//! `distinct_hits` counts distinct matching tokens. No field holds a value of any input.
+
+use super::Report;
+
+/// Renders the report as one pretty-printed JSON object with a trailing newline.
+pub fn render(r: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(r).expect("a Report always serialises");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,316 @@
+//! The scan report: one [`Report`] value, rendered as text ([`text`]) or JSON ([`json`]).
+//!
+//! [`Report::build`] turns merged [`Tally`]s into numbers a responder can defend: per filter
+//! and kind, hits, the filter's FPR and the false-positive-corrected estimate of true matches
+//! with its 95 % interval ([`crate::estimate`]). No field holds a value from any input.
+
+pub mod json;
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+
+use crate::estimate::{self, Estimate};
+use crate::filter::FilterFile;
+use crate::ident::{Flaw, Kind};
+use crate::tally::{Malformed, Pos, Tally};
+
+/// Version of the JSON schema (see [`json`]). Bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything the scan found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool_version: String,
+    /// Hex key id of the key used (names the key, does not reveal it).
+    pub key_id: String,
+    pub inputs: Vec<InputReport>,
+    pub records: Records,
+    /// Validity of the values per kind, over all inputs.
+    pub kinds: Vec<KindValidity>,
+    pub filters: Vec<FilterReport>,
+    /// Extrapolation to `--claimed-size`, from the first `customers` filter's matched rows.
+    pub claimed: Option<Claimed>,
+    pub alert: Option<Alert>,
+    pub timing: Timing,
+}
+
+/// One scanned input.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputReport {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub format: String,
+    pub delimiter: String,
+    pub header: bool,
+    pub encoding: String,
+    pub records: u64,
+    /// Which column fed which field, and why.
+    pub columns: Vec<ColumnUse>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnUse {
+    pub field: String,
+    /// 1-based column number.
+    pub column: usize,
+    pub header: Option<String>,
+    pub why: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Records {
+    pub total: u64,
+    pub malformed: u64,
+    pub malformed_by_reason: Vec<MalformedCount>,
+    /// Rows with a hit of any kind in any `customers` filter.
+    pub matched_any: u64,
+    /// Rows with hits of two or more independent kinds in one `customers` filter.
+    pub matched_two_plus: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MalformedCount {
+    pub reason: String,
+    pub count: u64,
+    /// Where it first happened (input, record, line, byte).
+    pub first: Option<Position>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Position {
+    pub input: String,
+    pub record: u64,
+    pub line: u64,
+    pub byte: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KindValidity {
+    pub kind: String,
+    pub present: u64,
+    pub valid: u64,
+    /// Invalid values by reason (`wrong_check_digit`, `test_identity`, ...); zero counts omitted.
+    pub invalid: Vec<(String, u64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FilterReport {
+    pub path: String,
+    pub label: String,
+    pub role: String,
+    pub snapshot_date: Option<String>,
+    pub created_unix: u64,
+    pub kinds: Vec<KindReport>,
+    /// Rows with at least one valid probed value.
+    pub rows_probed: u64,
+    pub matched_any: u64,
+    pub matched_two_plus: u64,
+    /// False-positive-corrected share of probed rows that are true matches.
+    pub matched_rate: Estimate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KindReport {
+    pub kind: String,
+    /// Valid values probed.
+    pub valid: u64,
+    pub hits: u64,
+    /// The filter section's false-positive rate (from its real block fill).
+    pub fpr: f64,
+    /// Expected false positives among the probes, `valid · fpr`.
+    pub expected_false_positives: f64,
+    /// Estimated true matches with a 95 % interval.
+    pub estimate: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Distinct matching tokens (≈ distinct affected people for this kind).
+    pub distinct_hits: f64,
+    pub distinct_exact: bool,
+    /// The filter's customers of this kind (inserted count).
+    pub filter_count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Claimed {
+    pub size: u64,
+    pub filter: String,
+    pub estimate: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub threshold: f64,
+    /// The lower bound of the matched-row rate that was compared.
+    pub rate_low: f64,
+    pub exceeded: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub seconds: f64,
+    pub bytes: u64,
+    pub mb_per_s: f64,
+    pub rows_per_s: f64,
+}
+
+/// What [`Report::build`] needs besides the tallies.
+pub struct BuildContext<'a> {
+    pub key_id: String,
+    pub inputs: Vec<(InputReport, Tally)>,
+    pub filters: &'a [FilterFile],
+    pub claimed_size: Option<u64>,
+    pub alert_above: Option<f64>,
+    pub seconds: f64,
+}
+
+impl Report {
+    /// Computes every estimate from the merged tallies.
+    pub fn build(ctx: BuildContext<'_>) -> Report {
+        let mut total = Tally::new(ctx.filters.len());
+        for (_, t) in &ctx.inputs {
+            total.merge(t);
+        }
+        let filters: Vec<FilterReport> =
+            ctx.filters.iter().zip(&total.filters).map(|(f, t)| filter_report(f, t)).collect();
+        let customers: Vec<&FilterReport> =
+            filters.iter().filter(|f| f.role == "customers").collect();
+        let main = customers.first().copied().or(filters.first());
+        let claimed = ctx.claimed_size.zip(main).map(|(size, f)| {
+            let e = estimate::extrapolate(f.rows_probed, f.matched_any, row_fpr(f), size);
+            Claimed {
+                size,
+                filter: f.label.clone(),
+                estimate: e.estimate,
+                ci_low: e.ci_low,
+                ci_high: e.ci_high,
+            }
+        });
+        let alert = ctx.alert_above.map(|threshold| {
+            let rate_low = main.map_or(0.0, |f| f.matched_rate.ci_low);
+            Alert { threshold, rate_low, exceeded: rate_low > threshold }
+        });
+        let bytes: u64 = ctx.inputs.iter().map(|i| i.0.bytes).sum();
+        let secs = ctx.seconds.max(1e-9);
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            key_id: ctx.key_id,
+            records: records(&ctx.inputs, &total, &filters),
+            kinds: kind_validity(&total),
+            inputs: ctx.inputs.into_iter().map(|i| i.0).collect(),
+            filters,
+            claimed,
+            alert,
+            timing: Timing {
+                seconds: ctx.seconds,
+                bytes,
+                mb_per_s: bytes as f64 / 1e6 / secs,
+                rows_per_s: total.records as f64 / secs,
+            },
+        }
+    }
+
+    /// Whether `--alert-above` was crossed.
+    pub fn alert_exceeded(&self) -> bool {
+        self.alert.as_ref().is_some_and(|a| a.exceeded)
+    }
+}
+
+/// Per-row false-positive probability of a filter: a row is a false match when any of its
+/// probed kinds is (upper bound: as if every row had every kind).
+fn row_fpr(f: &FilterReport) -> f64 {
+    estimate::any_fpr(f.kinds.iter().map(|k| k.fpr))
+}
+
+fn filter_report(f: &FilterFile, t: &crate::tally::FilterTally) -> FilterReport {
+    let kinds: Vec<KindReport> = f
+        .sections
+        .iter()
+        .map(|s| {
+            let i = s.kind.index();
+            let (n, h, p) = (t.probed[i], t.hits[i], s.achieved_fpr);
+            let e = estimate::true_matches(n, h, p);
+            KindReport {
+                kind: s.kind.name().to_string(),
+                valid: n,
+                hits: h,
+                fpr: p,
+                expected_false_positives: n as f64 * p,
+                estimate: e.estimate,
+                ci_low: e.ci_low,
+                ci_high: e.ci_high,
+                distinct_hits: t.distinct[i].count(),
+                distinct_exact: t.distinct[i].is_exact(),
+                filter_count: s.inserted,
+            }
+        })
+        .collect();
+    let mut r = FilterReport {
+        path: f.path.display().to_string(),
+        label: f.header.label.clone(),
+        role: f.header.role.name().to_string(),
+        snapshot_date: f.header.snapshot_date.clone(),
+        created_unix: f.header.created_unix,
+        kinds,
+        rows_probed: t.rows_probed,
+        matched_any: t.matched_any,
+        matched_two_plus: t.matched_two_plus,
+        matched_rate: Estimate { estimate: 0.0, ci_low: 0.0, ci_high: 0.0 },
+    };
+    r.matched_rate = estimate::true_rate(t.rows_probed, t.matched_any, row_fpr(&r));
+    r
+}
+
+fn records(inputs: &[(InputReport, Tally)], total: &Tally, filters: &[FilterReport]) -> Records {
+    let malformed_by_reason = Malformed::ALL
+        .iter()
+        .filter(|m| total.malformed[**m as usize] > 0)
+        .map(|&m| {
+            let first = inputs.iter().find_map(|(inp, t)| {
+                t.first_malformed[m as usize].map(|p: Pos| Position {
+                    input: inp.path.clone(),
+                    record: p.record,
+                    line: p.line,
+                    byte: p.byte,
+                })
+            });
+            MalformedCount {
+                reason: m.name().to_string(),
+                count: total.malformed[m as usize],
+                first,
+            }
+        })
+        .collect();
+    let customers = || filters.iter().filter(|f| f.role == "customers");
+    Records {
+        total: total.records,
+        malformed: total.malformed_total(),
+        malformed_by_reason,
+        matched_any: customers().map(|f| f.matched_any).max().unwrap_or(0),
+        matched_two_plus: customers().map(|f| f.matched_two_plus).max().unwrap_or(0),
+    }
+}
+
+fn kind_validity(total: &Tally) -> Vec<KindValidity> {
+    Kind::ALL
+        .iter()
+        .filter(|k| total.kinds[k.index()].present > 0)
+        .map(|&k| {
+            let c = &total.kinds[k.index()];
+            KindValidity {
+                kind: k.name().to_string(),
+                present: c.present,
+                valid: c.valid,
+                invalid: Flaw::ALL
+                    .iter()
+                    .filter(|f| c.invalid[f.index()] > 0)
+                    .map(|f| (f.name().to_string(), c.invalid[f.index()]))
+                    .collect(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,185 @@
+//! The human-readable report on stdout. Renders the same [`Report`] as [`super::json`].
+
+use std::fmt::Write as _;
+
+use super::Report;
+
+/// Formats a count with thin thousands separators (`330,000`).
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn pct(part: f64, whole: f64) -> String {
+    if whole <= 0.0 {
+        return "-".into();
+    }
+    format!("{:.2} %", 100.0 * part / whole)
+}
+
+fn fpr(p: f64) -> String {
+    if p == 0.0 {
+        "0".into()
+    } else {
+        format!("{p:.2e}")
+    }
+}
+
+/// Renders the report as text.
+pub fn render(r: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "leakmatch {} scan report (key id {})", r.tool_version, r.key_id);
+    inputs(&mut o, r);
+    records(&mut o, r);
+    for f in &r.filters {
+        filter(&mut o, f);
+    }
+    if let Some(c) = &r.claimed {
+        let _ = writeln!(
+            o,
+            "\nExtrapolated to the claimed {} records (filter '{}'): {} true matches (95 % CI {} – {})",
+            thousands(c.size),
+            c.filter,
+            thousands(c.estimate.round() as u64),
+            thousands(c.ci_low.floor() as u64),
+            thousands(c.ci_high.ceil() as u64)
+        );
+    }
+    if let Some(a) = &r.alert {
+        let _ = writeln!(
+            o,
+            "\nAlert threshold {:.4}: lower bound of matched-row rate {:.4} → {}",
+            a.threshold,
+            a.rate_low,
+            if a.exceeded { "EXCEEDED" } else { "not exceeded" }
+        );
+    }
+    o
+}
+
+fn inputs(o: &mut String, r: &Report) {
+    let _ = writeln!(o, "\nInputs");
+    for i in &r.inputs {
+        let _ = writeln!(o, "  {}  {} bytes  sha256 {}", i.path, thousands(i.bytes), i.sha256);
+        let _ = writeln!(
+            o,
+            "    {} delimiter '{}', {}, {}, {} records",
+            i.format,
+            i.delimiter,
+            if i.header { "header" } else { "no header" },
+            i.encoding,
+            thousands(i.records)
+        );
+        for c in &i.columns {
+            let header = c.header.as_deref().map(|h| format!(" '{h}'")).unwrap_or_default();
+            let _ = writeln!(o, "    {:<11} ← column {}{} ({})", c.field, c.column, header, c.why);
+        }
+    }
+}
+
+fn records(o: &mut String, r: &Report) {
+    let rc = &r.records;
+    let _ = writeln!(
+        o,
+        "\nRecords: {} read, {} malformed",
+        thousands(rc.total),
+        thousands(rc.malformed)
+    );
+    for m in &rc.malformed_by_reason {
+        let at = m
+            .first
+            .as_ref()
+            .map(|p| {
+                format!(
+                    " (first: {} record {}, line {}, byte {})",
+                    p.input, p.record, p.line, p.byte
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(o, "  {:<10} {:>12}{at}", m.reason, thousands(m.count));
+    }
+    let _ = writeln!(o, "\nValues            present        valid  invalid");
+    for k in &r.kinds {
+        let invalid: Vec<String> =
+            k.invalid.iter().map(|(w, n)| format!("{w} {}", thousands(*n))).collect();
+        let _ = writeln!(
+            o,
+            "  {:<16}{:>9}{:>13}  {}",
+            k.kind,
+            thousands(k.present),
+            thousands(k.valid),
+            if invalid.is_empty() { "-".to_string() } else { invalid.join(", ") }
+        );
+    }
+}
+
+fn filter(o: &mut String, f: &super::FilterReport) {
+    let date = f.snapshot_date.as_deref().map(|d| format!(", snapshot {d}")).unwrap_or_default();
+    let _ = writeln!(o, "\nFilter '{}' ({}, role {}{date})", f.label, f.path, f.role);
+    let _ = writeln!(
+        o,
+        "  {:<18}{:>10}{:>10}{:>10}{:>11}{:>25}{:>11}",
+        "kind", "valid", "hits", "FPR", "est. true", "95 % CI", "distinct"
+    );
+    for k in &f.kinds {
+        let ci = format!(
+            "{} – {}",
+            thousands(k.ci_low.floor() as u64),
+            thousands(k.ci_high.ceil() as u64)
+        );
+        let distinct = if k.distinct_exact {
+            thousands(k.distinct_hits as u64)
+        } else {
+            format!("≈{}", thousands(k.distinct_hits.round() as u64))
+        };
+        let _ = writeln!(
+            o,
+            "  {:<18}{:>10}{:>10}{:>10}{:>11}{:>25}{:>11}",
+            k.kind,
+            thousands(k.valid),
+            thousands(k.hits),
+            fpr(k.fpr),
+            thousands(k.estimate.round() as u64),
+            ci,
+            distinct
+        );
+    }
+    let _ = writeln!(
+        o,
+        "  rows matched by any kind: {} of {} ({}), by two or more independent kinds: {} ({})",
+        thousands(f.matched_any),
+        thousands(f.rows_probed),
+        pct(f.matched_any as f64, f.rows_probed as f64),
+        thousands(f.matched_two_plus),
+        pct(f.matched_two_plus as f64, f.rows_probed as f64),
+    );
+    let m = &f.matched_rate;
+    let _ = writeln!(
+        o,
+        "  true matched-row rate: {:.2} % (95 % CI {:.2} – {:.2} %)",
+        100.0 * m.estimate,
+        100.0 * m.ci_low,
+        100.0 * m.ci_high
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(330_000), "330,000");
+        assert_eq!(thousands(25_000_000), "25,000,000");
+    }
+}

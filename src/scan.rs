@@ -1,0 +1,293 @@
+//! The scan pipeline: chunks → records → normalised values → tokens → probes → tallies.
+//!
+//! [`Tokenize`] and [`run_input`] are shared with `build`, which inserts the tokens instead of
+//! probing them.
+//!
+//! [`run_input`] cuts one mapped (or read) input into record-aligned chunks, lets rayon
+//! workers parse them, each with its own reused record, decoder and normaliser buffers, and
+//! merges the workers' [`Tally`]s. The chunk's tallies carry chunk-relative positions that are
+//! made absolute in input order. [`Prober`] is the scan's sink.
+//! Workers never print: progress is reported through a callback taking byte counts.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use anyhow::Context;
+
+use crate::dump::{
+    self, ChunkParser, ColumnMapping, ColumnOverride, Dialect, RecordDecoder, Source,
+};
+use crate::filter::{BloomRef, FilterFile};
+use crate::ident::{Extractor, Field, FieldMap, Kind, Outcome};
+use crate::tally::{Malformed, Pos, Tally, KINDS};
+use crate::token::{self, Token, Tokenizer};
+
+/// Kinds whose hits count as independent evidence for a strong match.
+pub const INDEPENDENT: [Kind; 5] =
+    [Kind::Kvnr, Kind::Email, Kind::Phone, Kind::NameDob, Kind::Iban];
+
+/// The tokens of one record, by [`Kind::index`]; `None` where the value was absent or invalid.
+pub type Tokens = [Option<Token>; KINDS];
+
+/// What happens to each record's tokens: probing (scan) or inserting (build).
+pub type Sink<'a> = dyn Fn(&mut Tally, &Tokens) + Sync + 'a;
+
+/// Normalises and tokenises records: the part `build` and `scan` share.
+pub struct Tokenize {
+    tokenizer: Tokenizer,
+    /// Kinds to compute, in [`Kind::ALL`] order (base kinds before pairs).
+    kinds: Vec<Kind>,
+}
+
+impl Tokenize {
+    /// Computes `kinds` (sorted into [`Kind::ALL`] order; pair parts must be included).
+    pub fn new(tokenizer: Tokenizer, kinds: &[Kind]) -> Tokenize {
+        let kinds = Kind::ALL.iter().copied().filter(|k| kinds.contains(k)).collect();
+        Tokenize { tokenizer, kinds }
+    }
+
+    /// The kinds computed.
+    pub fn kinds(&self) -> &[Kind] {
+        &self.kinds
+    }
+}
+
+/// The kinds `provided` by an input that at least one filter holds, plus pair parts.
+pub fn probe_kinds(filters: &[FilterFile], provided: &FieldMap) -> Vec<Kind> {
+    let mut kinds: Vec<Kind> = Kind::ALL
+        .iter()
+        .copied()
+        .filter(|k| provided.provides(*k))
+        .filter(|k| filters.iter().any(|f| f.section(*k).is_some()))
+        .collect();
+    with_parts(&mut kinds);
+    kinds
+}
+
+/// Adds the parts of every pair kind in `kinds`.
+pub fn with_parts(kinds: &mut Vec<Kind>) {
+    for k in kinds.clone() {
+        if let Some((a, b)) = k.parts() {
+            for p in [a, b] {
+                if !kinds.contains(&p) {
+                    kinds.push(p);
+                }
+            }
+        }
+    }
+}
+
+/// The filters' sections, ready to probe.
+pub struct Prober<'f> {
+    /// Per filter: the section of each kind it has, indexed by [`Kind::index`].
+    filters: Vec<[Option<BloomRef<'f>>; KINDS]>,
+}
+
+impl<'f> Prober<'f> {
+    pub fn new(filters: &'f [FilterFile]) -> Prober<'f> {
+        let filters =
+            filters.iter().map(|f| std::array::from_fn(|i| f.section(Kind::ALL[i]))).collect();
+        Prober { filters }
+    }
+
+    /// Probes one record's tokens against every filter and counts hits.
+    #[inline]
+    pub fn probe(&self, tally: &mut Tally, tokens: &Tokens) {
+        for (sections, ft) in self.filters.iter().zip(tally.filters.iter_mut()) {
+            let (mut any, mut independent, mut probed) = (false, 0, false);
+            for (i, (section, token)) in sections.iter().zip(tokens).enumerate() {
+                let (Some(bloom), Some(t)) = (section, token) else { continue };
+                probed = true;
+                ft.probed[i] += 1;
+                if bloom.contains(*t) {
+                    ft.hits[i] += 1;
+                    ft.distinct[i].insert(*t as u64);
+                    any = true;
+                    independent += usize::from(INDEPENDENT.contains(&Kind::ALL[i]));
+                }
+            }
+            ft.rows_probed += u64::from(probed);
+            ft.matched_any += u64::from(any);
+            ft.matched_two_plus += u64::from(independent >= 2);
+        }
+    }
+}
+
+/// Per-worker state: reused buffers.
+struct Worker<'p> {
+    pipeline: &'p Tokenize,
+    extractor: Extractor,
+    tokens: Tokens,
+}
+
+impl<'p> Worker<'p> {
+    fn new(pipeline: &'p Tokenize) -> Self {
+        Worker { pipeline, extractor: Extractor::new(&pipeline.kinds), tokens: [None; KINDS] }
+    }
+
+    /// Normalises and tokenises one record whose fields `field` returns; counts validity.
+    fn record<'r>(
+        &mut self,
+        tally: &mut Tally,
+        field: impl Fn(Field) -> Option<&'r str>,
+    ) -> &Tokens {
+        tally.records += 1;
+        self.extractor.run(field);
+        for &kind in &self.pipeline.kinds {
+            let i = kind.index();
+            self.tokens[i] = match kind.parts() {
+                Some((a, b)) => match (self.tokens[a.index()], self.tokens[b.index()]) {
+                    (Some(ta), Some(tb)) => {
+                        tally.kinds[i].add(Outcome::Valid);
+                        Some(token::pair(kind, ta, tb))
+                    }
+                    _ => None,
+                },
+                None => {
+                    let (outcome, value) =
+                        self.extractor.get(kind).unwrap_or((Outcome::Empty, &[]));
+                    tally.kinds[i].add(outcome);
+                    (outcome == Outcome::Valid).then(|| self.pipeline.tokenizer.token(kind, value))
+                }
+            };
+        }
+        if let Some(year) = self.extractor.birth_year() {
+            if let Some(slot) = tally.birth_years.get_mut(usize::from(year.saturating_sub(1900))) {
+                *slot += 1;
+            }
+        }
+        &self.tokens
+    }
+}
+
+/// One delimited input, opened, sniffed and mapped, ready to scan.
+pub struct Prepared {
+    pub source: Source,
+    pub dialect: Dialect,
+    pub mapping: ColumnMapping,
+}
+
+impl Prepared {
+    /// Opens `path` (mapped when `mmap`), sniffs its dialect and maps its columns.
+    pub fn open(path: &Path, mmap: bool, overrides: &[ColumnOverride]) -> anyhow::Result<Prepared> {
+        let source = Source::open(path, mmap)?;
+        Prepared::from_source(source, overrides)
+    }
+
+    /// Sniffs and maps an opened source.
+    pub fn from_source(source: Source, overrides: &[ColumnOverride]) -> anyhow::Result<Prepared> {
+        let name = || source.path.display().to_string();
+        let dialect = dump::sniff(source.bytes()).with_context(name)?;
+        let mapping = dump::map_columns(&dialect.headers, overrides).with_context(name)?;
+        Ok(Prepared { source, dialect, mapping })
+    }
+}
+
+/// Target chunk size for an input of `len` bytes: large enough to amortise per-chunk costs,
+/// small enough for a smooth progress bar and load balance on all cores.
+pub fn chunk_target(len: usize) -> usize {
+    (len / (rayon::current_num_threads().max(1) * 16)).clamp(1 << 20, 16 << 20)
+}
+
+/// Reads one prepared input in parallel chunks; `sink` gets each record's tokens and
+/// `progress(bytes)` is called as chunks finish.
+pub fn run_input(
+    input: &Prepared,
+    pipeline: &Tokenize,
+    filters: usize,
+    sink: &Sink<'_>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<Tally> {
+    let target = chunk_target(input.source.len());
+    run_input_chunked(input, pipeline, filters, sink, progress, target)
+}
+
+/// [`run_input`] with an explicit chunk size (tests compare chunked and sequential reads).
+pub fn run_input_chunked(
+    input: &Prepared,
+    pipeline: &Tokenize,
+    filters: usize,
+    sink: &Sink<'_>,
+    progress: &(dyn Fn(u64) + Sync),
+    target: usize,
+) -> anyhow::Result<Tally> {
+    let data = input.source.bytes();
+    let plan = dump::chunks(data, input.dialect.body_start, input.dialect.quoting(), target);
+    let columns = input.mapping.columns();
+    let parts: Vec<(dump::ChunkStats, Tally)> = plan
+        .chunks
+        .into_par_iter()
+        .map_init(
+            || {
+                (
+                    ChunkParser::new(),
+                    Worker::new(pipeline),
+                    RecordDecoder::new(input.dialect.encoding),
+                )
+            },
+            |(parser, worker, decoder), range| {
+                let len = (range.end - range.start) as u64;
+                let mut tally = Tally::new(filters);
+                let mut ctx = ChunkCtx { input, columns: &columns, sink, worker, decoder };
+                let r = parser.parse(data, range, &input.dialect, |rec, pos| {
+                    ctx.record(&mut tally, rec, pos)
+                });
+                progress(len);
+                r.map(|stats| (stats, tally))
+            },
+        )
+        .collect::<Result<_, _>>()
+        .with_context(|| input.source.path.display().to_string())?;
+    let mut tally = merge_in_order(parts, input.dialect.body_lines);
+    let stray = plan.stray_quotes.len() as u64;
+    tally.malformed[Malformed::Syntax as usize] += stray;
+    let oversized = &mut tally.malformed[Malformed::Oversized as usize];
+    *oversized = oversized.saturating_sub(stray);
+    Ok(tally)
+}
+
+/// Turns chunk-relative positions (0-based) into 1-based file positions and merges.
+fn merge_in_order(parts: Vec<(dump::ChunkStats, Tally)>, body_lines: u64) -> Tally {
+    let mut total = Tally::new(parts.first().map_or(0, |p| p.1.filters.len()));
+    let (mut records, mut lines) = (0u64, body_lines);
+    for (stats, mut t) in parts {
+        for p in t.first_malformed.iter_mut().flatten() {
+            p.record += records + 1;
+            p.line += lines + 1;
+        }
+        t.malformed[Malformed::Oversized as usize] += stats.oversized;
+        total.merge(&t);
+        records += stats.records;
+        lines += stats.lines;
+    }
+    total
+}
+
+/// What a worker needs to handle one record of a chunk.
+struct ChunkCtx<'a, 'p> {
+    input: &'a Prepared,
+    columns: &'a [usize],
+    sink: &'a Sink<'a>,
+    worker: &'a mut Worker<'p>,
+    decoder: &'a mut RecordDecoder,
+}
+
+impl ChunkCtx<'_, '_> {
+    fn record(&mut self, tally: &mut Tally, rec: &csv::ByteRecord, pos: dump::Position) {
+        let pos = Pos { record: pos.record, line: pos.line, byte: pos.byte };
+        let fields = &self.input.mapping.fields;
+        if self.columns.last().is_some_and(|&c| rec.len() <= c) {
+            tally.malformed_at(Malformed::Ragged, pos);
+        }
+        if self.decoder.decode(rec, self.columns) > 0 {
+            tally.records += 1;
+            tally.malformed_at(Malformed::Encoding, pos);
+            return;
+        }
+        let decoder = &*self.decoder;
+        let tokens =
+            self.worker.record(tally, |f| fields.get(f).and_then(|c| decoder.field(c)?.ok()));
+        (self.sink)(tally, tokens);
+    }
+}

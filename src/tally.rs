@@ -1,0 +1,199 @@
+//! Mergeable counters: what workers return and what the report is computed from.
+//!
+//! Every field is a sum, a maximum or a set union, so tallies of chunks, files or shards merge
+//! associatively and commutatively: the result of a scan does not depend on how the work was
+//! cut. Nothing here holds a value from the input: counts, positions and tokens' sketches only.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ident::{Flaw, Kind, Outcome};
+
+/// Number of kinds (dense index by [`Kind::index`]).
+pub const KINDS: usize = Kind::ALL.len();
+
+/// Validity counts of one kind's values.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindCounts {
+    /// Rows where the kind's fields were non-empty.
+    pub present: u64,
+    pub valid: u64,
+    /// Invalid values by [`Flaw::index`].
+    pub invalid: [u64; Flaw::ALL.len()],
+}
+
+impl KindCounts {
+    /// Counts one outcome.
+    #[inline]
+    pub fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Empty => {}
+            Outcome::Valid => {
+                self.present += 1;
+                self.valid += 1;
+            }
+            Outcome::Invalid(f) => {
+                self.present += 1;
+                self.invalid[f.index()] += 1;
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: &KindCounts) {
+        self.present += o.present;
+        self.valid += o.valid;
+        for (a, b) in self.invalid.iter_mut().zip(o.invalid) {
+            *a += b;
+        }
+    }
+
+    pub fn invalid_total(&self) -> u64 {
+        self.invalid.iter().sum()
+    }
+}
+
+/// Hits of one filter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FilterTally {
+    /// Hits per kind, by [`Kind::index`].
+    pub hits: [u64; KINDS],
+    /// Valid values probed per kind (a kind the filter lacks is not probed).
+    pub probed: [u64; KINDS],
+    /// Rows with at least one hit.
+    pub matched_any: u64,
+    /// Rows with hits of two or more independent kinds (exact `kvnr`, `email`, `phone`,
+    /// `name_dob`, `iban`): false positive ≈ p², the "strong matches".
+    pub matched_two_plus: u64,
+    /// Rows with at least one valid probed value (the denominator of the matched-row rate).
+    pub rows_probed: u64,
+    /// Distinct matching tokens per kind.
+    pub distinct: Vec<crate::sketch::Distinct>,
+}
+
+impl FilterTally {
+    pub fn new() -> FilterTally {
+        FilterTally {
+            hits: [0; KINDS],
+            probed: [0; KINDS],
+            matched_any: 0,
+            matched_two_plus: 0,
+            rows_probed: 0,
+            distinct: (0..KINDS).map(|_| crate::sketch::Distinct::new()).collect(),
+        }
+    }
+
+    pub fn merge(&mut self, o: &FilterTally) {
+        for i in 0..KINDS {
+            self.hits[i] += o.hits[i];
+            self.probed[i] += o.probed[i];
+            self.distinct[i].merge(&o.distinct[i]);
+        }
+        self.matched_any += o.matched_any;
+        self.matched_two_plus += o.matched_two_plus;
+        self.rows_probed += o.rows_probed;
+    }
+}
+
+impl Default for FilterTally {
+    fn default() -> Self {
+        FilterTally::new()
+    }
+}
+
+/// Why a record was not used. Positions of the first occurrence are kept apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Malformed {
+    /// A field that is not valid in the file's encoding.
+    Encoding,
+    /// A record larger than the size bound, skipped.
+    Oversized,
+    /// A record with fewer fields than the header (ragged); its present fields are still used.
+    Ragged,
+    /// A syntax error of the format (e.g. an unbalanced quote), skipped up to the next line.
+    Syntax,
+}
+
+impl Malformed {
+    pub const ALL: [Malformed; 4] =
+        [Malformed::Encoding, Malformed::Oversized, Malformed::Ragged, Malformed::Syntax];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Malformed::Encoding => "encoding",
+            Malformed::Oversized => "oversized",
+            Malformed::Ragged => "ragged",
+            Malformed::Syntax => "syntax",
+        }
+    }
+}
+
+/// A position in an input: 1-based record and line, 0-based byte offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Pos {
+    pub record: u64,
+    pub line: u64,
+    pub byte: u64,
+}
+
+/// Everything one scan (of a chunk, a file, all files) counted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    /// Records read (header excluded, blank lines excluded).
+    pub records: u64,
+    /// Malformed records by [`Malformed`] (as index), with the first position seen.
+    pub malformed: [u64; Malformed::ALL.len()],
+    pub first_malformed: [Option<Pos>; Malformed::ALL.len()],
+    /// Validity per kind, by [`Kind::index`].
+    pub kinds: [KindCounts; KINDS],
+    /// One per filter, in the order filters were given.
+    pub filters: Vec<FilterTally>,
+    /// Valid birth years of the dump's rows (index = year − 1900).
+    pub birth_years: Vec<u64>,
+}
+
+impl Tally {
+    pub fn new(filters: usize) -> Tally {
+        Tally {
+            records: 0,
+            malformed: [0; Malformed::ALL.len()],
+            first_malformed: [None; Malformed::ALL.len()],
+            kinds: Default::default(),
+            filters: (0..filters).map(|_| FilterTally::new()).collect(),
+            birth_years: vec![0; 200],
+        }
+    }
+
+    /// Counts a malformed record at `pos`.
+    pub fn malformed_at(&mut self, why: Malformed, pos: Pos) {
+        let i = why as usize;
+        self.malformed[i] += 1;
+        if self.first_malformed[i].is_none_or(|p| pos < p) {
+            self.first_malformed[i] = Some(pos);
+        }
+    }
+
+    /// Total malformed records.
+    pub fn malformed_total(&self) -> u64 {
+        self.malformed.iter().sum()
+    }
+
+    /// Merges `o` into `self`. Associative and commutative.
+    pub fn merge(&mut self, o: &Tally) {
+        self.records += o.records;
+        for i in 0..Malformed::ALL.len() {
+            self.malformed[i] += o.malformed[i];
+            self.first_malformed[i] = match (self.first_malformed[i], o.first_malformed[i]) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        for (a, b) in self.kinds.iter_mut().zip(&o.kinds) {
+            a.merge(b);
+        }
+        for (a, b) in self.filters.iter_mut().zip(&o.filters) {
+            a.merge(b);
+        }
+        for (a, b) in self.birth_years.iter_mut().zip(&o.birth_years) {
+            *a += b;
+        }
+    }
+}
