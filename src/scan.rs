@@ -20,7 +20,7 @@ use crate::dump::{
 };
 use crate::filter::{BloomRef, FilterFile};
 use crate::ident::{Extractor, Field, FieldMap, Kind, Outcome};
-use crate::tally::{Malformed, Pos, Tally, KINDS};
+use crate::tally::{FilterTally, Malformed, Pos, Tally, KINDS};
 use crate::token::{self, Token, Tokenizer};
 
 /// Kinds whose hits count as independent evidence for a strong match.
@@ -30,8 +30,12 @@ pub const INDEPENDENT: [Kind; 5] =
 /// The tokens of one record, by [`Kind::index`]; `None` where the value was absent or invalid.
 pub type Tokens = [Option<Token>; KINDS];
 
-/// What happens to each record's tokens: probing (scan) or inserting (build).
-pub type Sink<'a> = dyn Fn(&mut Tally, &Tokens) + Sync + 'a;
+/// What happens to the tokens of a batch of records: probing (scan) or inserting (build).
+pub type Sink<'a> = dyn Fn(&mut Tally, &[Tokens]) + Sync + 'a;
+
+/// Records whose tokens are handed to the sink at once, so that it can prefetch all their
+/// filter blocks before touching any: the cache misses overlap instead of queueing.
+pub const BATCH: usize = 32;
 
 /// Normalises and tokenises records: the part `build` and `scan` share.
 pub struct Tokenize {
@@ -91,10 +95,29 @@ impl<'f> Prober<'f> {
         Prober { filters }
     }
 
-    /// Probes one record's tokens against every filter and counts hits.
-    #[inline]
-    pub fn probe(&self, tally: &mut Tally, tokens: &Tokens) {
+    /// Probes a batch of records' tokens against every filter and counts hits: first all
+    /// prefetches, then all tests.
+    pub fn probe(&self, tally: &mut Tally, batch: &[Tokens]) {
         for (sections, ft) in self.filters.iter().zip(tally.filters.iter_mut()) {
+            for tokens in batch {
+                for (section, token) in sections.iter().zip(tokens) {
+                    if let (Some(bloom), Some(t)) = (section, token) {
+                        bloom.prefetch(*t);
+                    }
+                }
+            }
+            for tokens in batch {
+                probe_record(sections, ft, tokens);
+            }
+        }
+    }
+}
+
+/// Probes one record's tokens against one filter's sections.
+#[inline]
+fn probe_record(sections: &[Option<BloomRef<'_>>; KINDS], ft: &mut FilterTally, tokens: &Tokens) {
+    {
+        {
             let (mut any, mut independent, mut probed) = (false, 0, false);
             for (i, (section, token)) in sections.iter().zip(tokens).enumerate() {
                 let (Some(bloom), Some(t)) = (section, token) else { continue };
@@ -119,11 +142,18 @@ struct Worker<'p> {
     pipeline: &'p Tokenize,
     extractor: Extractor,
     tokens: Tokens,
+    /// Tokens of the records not yet handed to the sink.
+    batch: Vec<Tokens>,
 }
 
 impl<'p> Worker<'p> {
     fn new(pipeline: &'p Tokenize) -> Self {
-        Worker { pipeline, extractor: Extractor::new(&pipeline.kinds), tokens: [None; KINDS] }
+        Worker {
+            pipeline,
+            extractor: Extractor::new(&pipeline.kinds),
+            tokens: [None; KINDS],
+            batch: Vec::with_capacity(BATCH),
+        }
     }
 
     /// Normalises and tokenises one record whose fields `field` returns; counts validity.
@@ -233,6 +263,7 @@ pub fn run_input_chunked(
                 let r = parser.parse(data, range, &input.dialect, |rec, pos| {
                     ctx.record(&mut tally, rec, pos)
                 });
+                ctx.flush(&mut tally);
                 progress(len);
                 r.map(|stats| (stats, tally))
             },
@@ -287,7 +318,16 @@ impl ChunkCtx<'_, '_> {
         }
         let decoder = &*self.decoder;
         let tokens =
-            self.worker.record(tally, |f| fields.get(f).and_then(|c| decoder.field(c)?.ok()));
-        (self.sink)(tally, tokens);
+            *self.worker.record(tally, |f| fields.get(f).and_then(|c| decoder.field(c)?.ok()));
+        self.worker.batch.push(tokens);
+        if self.worker.batch.len() == BATCH {
+            self.flush(tally);
+        }
+    }
+
+    /// Hands the buffered tokens to the sink.
+    fn flush(&mut self, tally: &mut Tally) {
+        (self.sink)(tally, &self.worker.batch);
+        self.worker.batch.clear();
     }
 }

@@ -52,10 +52,17 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
     let mut token_kinds = kinds.clone();
     scan::with_parts(&mut token_kinds);
     let pipeline = Tokenize::new(key.tokenizer(), &token_kinds);
-    let sink = |_: &mut Tally, tokens: &Tokens| {
+    let sink = |_: &mut Tally, batch: &[Tokens]| {
         for (kind, _, bloom) in &blooms {
-            if let Some(t) = tokens[kind.index()] {
-                bloom.insert(t);
+            for tokens in batch {
+                if let Some(t) = tokens[kind.index()] {
+                    bloom.prefetch(t);
+                }
+            }
+            for tokens in batch {
+                if let Some(t) = tokens[kind.index()] {
+                    bloom.insert(t);
+                }
             }
         }
     };

@@ -101,7 +101,7 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
     for input in &inputs {
         let kinds = scan::probe_kinds(&filters, &input.mapping.fields);
         let pipeline = Tokenize::new(key.tokenizer(), &kinds);
-        let sink = |t: &mut Tally, tokens: &scan::Tokens| prober.probe(t, tokens);
+        let sink = |t: &mut Tally, batch: &[scan::Tokens]| prober.probe(t, batch);
         let (sha, tally) = rayon::join(
             || hex::encode(Sha256::digest(input.source.bytes())),
             || scan::run_input(input, &pipeline, filters.len(), &sink, &|b| progress.inc(b)),
