@@ -5,7 +5,8 @@
 //! - `normalise`: each normaliser on leak-style noisy values.
 //! - `filter`: insert and probe of the blocked filter against the `bloomfilter` crate at the
 //!   same size and FPR, on a filter larger than the caches.
-//! - `parse`: chunked CSV parsing of a generated leak (MB/s), and the full scan pipeline.
+//! - `parse`: chunked CSV parsing of a generated leak (MB/s), then with normalising and
+//!   tokenising added (the scan minus probes).
 //!
 //! Figures are recorded in `benches/README.md`.
 
@@ -166,9 +167,33 @@ fn filter(c: &mut Criterion) {
     g.finish();
 }
 
+fn parse(c: &mut Criterion) {
+    use leakmatch::dump::Source;
+    use leakmatch::scan::{self, Prepared, Tokenize, Tokens};
+    use leakmatch::synth::{self, SynthConfig};
+    use leakmatch::tally::Tally;
+    let cfg = SynthConfig { customers: 200_000, leak: 200_000, ..SynthConfig::default() };
+    let mut leak = Vec::new();
+    let truth = synth::write_leak(&cfg, &mut leak).expect("generate leak");
+    let input = Prepared::from_source(Source::from_bytes("leak.csv", leak.clone()), &[]).unwrap();
+    let key = Key::from_bytes([5; 32]);
+    let none = Tokenize::new(key.tokenizer(), &[]);
+    let all = Tokenize::new(key.tokenizer(), &Kind::DEFAULT);
+    let count = |t: &Tokenize| {
+        let discard = |_: &mut Tally, _: &[Tokens]| {};
+        scan::run_input(&input, t, 0, &discard, &|_| {}).unwrap().records
+    };
+    assert_eq!(count(&none), truth.leak_rows, "every generated row is read");
+    let mut g = c.benchmark_group("parse");
+    g.throughput(Throughput::Bytes(leak.len() as u64));
+    g.bench_function("chunk+csv+decode (parse-only)", |b| b.iter(|| count(&none)));
+    g.bench_function("+normalise+tokenise (4 kinds)", |b| b.iter(|| count(&all)));
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(3));
-    targets = prf, normalise, filter
+    targets = prf, normalise, filter, parse
 }
 criterion_main!(benches);

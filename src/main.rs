@@ -9,6 +9,7 @@ use leakmatch::{cli::Cli, commands, config::Command, error};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = Command::from_cli(cli).map_err(anyhow::Error::from).and_then(commands::run);
+    commands::bench::record_peak_rss();
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@
 //! made absolute in input order. [`Prober`] is the scan's sink.
 //! Workers never print: progress is reported through a callback taking byte counts.
 
+use std::ops::Range;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -16,11 +17,11 @@ use rayon::prelude::*;
 use anyhow::Context;
 
 use crate::dump::{
-    self, ChunkParser, ColumnMapping, ColumnOverride, Dialect, RecordDecoder, Source,
+    self, ChunkParser, ColumnMapping, ColumnOverride, Dialect, DumpError, RecordDecoder, Source,
 };
 use crate::filter::{BloomRef, FilterFile};
 use crate::ident::{Extractor, Field, FieldMap, Kind, Outcome};
-use crate::tally::{FilterTally, Malformed, Pos, Tally, KINDS};
+use crate::tally::{ChunkCounts, FilterTally, Malformed, Pos, Tally, KINDS};
 use crate::token::{self, Token, Tokenizer};
 
 /// Kinds whose hits count as independent evidence for a strong match.
@@ -243,56 +244,53 @@ pub fn run_input_chunked(
     target: usize,
 ) -> anyhow::Result<Tally> {
     let data = input.source.bytes();
-    let plan = dump::chunks(data, input.dialect.body_start, input.dialect.quoting(), target);
     let columns = input.mapping.columns();
-    let parts: Vec<(dump::ChunkStats, Tally)> = plan
-        .chunks
-        .into_par_iter()
-        .map_init(
-            || {
-                (
-                    ChunkParser::new(),
-                    Worker::new(pipeline),
-                    RecordDecoder::new(input.dialect.encoding),
-                )
-            },
-            |(parser, worker, decoder), range| {
-                let len = (range.end - range.start) as u64;
-                let mut tally = Tally::new(filters);
-                let mut ctx = ChunkCtx { input, columns: &columns, sink, worker, decoder };
-                let r = parser.parse(data, range, &input.dialect, |rec, pos| {
-                    ctx.record(&mut tally, rec, pos)
-                });
-                ctx.flush(&mut tally);
-                progress(len);
-                r.map(|stats| (stats, tally))
-            },
-        )
-        .collect::<Result<_, _>>()
+    let chunks =
+        dump::ChunkIter::new(data, input.dialect.body_start, input.dialect.quoting(), target);
+    let init =
+        || (ChunkParser::new(), Worker::new(pipeline), RecordDecoder::new(input.dialect.encoding));
+    let read_chunk =
+        |(parser, worker, decoder): &mut (ChunkParser, Worker<'_>, RecordDecoder),
+         (index, (range, strays)): (usize, (Range<usize>, usize))| {
+            let len = (range.end - range.start) as u64;
+            let mut tally = Tally::new(filters);
+            let mut ctx =
+                ChunkCtx { input, columns: &columns, sink, worker, decoder, chunk: index };
+            let r = parser.parse(data, range.clone(), &input.dialect, |rec, pos| {
+                ctx.record(&mut tally, rec, pos)
+            });
+            ctx.flush(&mut tally);
+            input.source.release(range);
+            progress(len);
+            let stats = r?;
+            tally.malformed[Malformed::Oversized as usize] +=
+                stats.oversized.saturating_sub(strays as u64);
+            tally.malformed[Malformed::Syntax as usize] += strays as u64;
+            Ok::<_, DumpError>((index, stats, tally))
+        };
+    type Acc = (Tally, Vec<(usize, ChunkCounts)>);
+    let empty = || (Tally::new(filters), Vec::new());
+    let merge = |(mut a, mut sa): Acc, (b, sb): Acc| {
+        a.merge(&b);
+        sa.extend(sb);
+        (a, sa)
+    };
+    let (mut tally, mut counts) = chunks
+        .enumerate()
+        .par_bridge()
+        .map_init(init, read_chunk)
+        .try_fold(empty, |(mut acc, mut counts), r| {
+            let (index, stats, t) = r?;
+            acc.merge(&t);
+            counts.push((index, ChunkCounts { records: stats.records, lines: stats.lines }));
+            Ok::<_, DumpError>((acc, counts))
+        })
+        .try_reduce(empty, |a, b| Ok(merge(a, b)))
         .with_context(|| input.source.path.display().to_string())?;
-    let mut tally = merge_in_order(parts, input.dialect.body_lines);
-    let stray = plan.stray_quotes.len() as u64;
-    tally.malformed[Malformed::Syntax as usize] += stray;
-    let oversized = &mut tally.malformed[Malformed::Oversized as usize];
-    *oversized = oversized.saturating_sub(stray);
+    counts.sort_unstable_by_key(|c| c.0);
+    let counts: Vec<ChunkCounts> = counts.into_iter().map(|c| c.1).collect();
+    tally.absolute_positions(&counts, input.dialect.body_lines);
     Ok(tally)
-}
-
-/// Turns chunk-relative positions (0-based) into 1-based file positions and merges.
-fn merge_in_order(parts: Vec<(dump::ChunkStats, Tally)>, body_lines: u64) -> Tally {
-    let mut total = Tally::new(parts.first().map_or(0, |p| p.1.filters.len()));
-    let (mut records, mut lines) = (0u64, body_lines);
-    for (stats, mut t) in parts {
-        for p in t.first_malformed.iter_mut().flatten() {
-            p.record += records + 1;
-            p.line += lines + 1;
-        }
-        t.malformed[Malformed::Oversized as usize] += stats.oversized;
-        total.merge(&t);
-        records += stats.records;
-        lines += stats.lines;
-    }
-    total
 }
 
 /// What a worker needs to handle one record of a chunk.
@@ -302,11 +300,13 @@ struct ChunkCtx<'a, 'p> {
     sink: &'a Sink<'a>,
     worker: &'a mut Worker<'p>,
     decoder: &'a mut RecordDecoder,
+    /// Index of the chunk, for positions.
+    chunk: usize,
 }
 
 impl ChunkCtx<'_, '_> {
     fn record(&mut self, tally: &mut Tally, rec: &csv::ByteRecord, pos: dump::Position) {
-        let pos = Pos { record: pos.record, line: pos.line, byte: pos.byte };
+        let pos = Pos { record: pos.record, line: pos.line, byte: pos.byte, chunk: self.chunk };
         let fields = &self.input.mapping.fields;
         if self.columns.last().is_some_and(|&c| rec.len() <= c) {
             tally.malformed_at(Malformed::Ragged, pos);
@@ -329,5 +329,90 @@ impl ChunkCtx<'_, '_> {
     fn flush(&mut self, tally: &mut Tally) {
         (self.sink)(tally, &self.worker.batch);
         self.worker.batch.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dump::Source;
+    use crate::token::Key;
+    use proptest::prelude::*;
+
+    /// Runs the whole pipeline (without filters) over `bytes` with chunks of `target` bytes.
+    fn tally(bytes: &[u8], target: usize) -> Tally {
+        let input =
+            Prepared::from_source(Source::from_bytes("t.csv", bytes.to_vec()), &[]).unwrap();
+        let kinds = [Kind::Kvnr, Kind::Email, Kind::NameDob];
+        let pipeline = Tokenize::new(Key::from_bytes([1; 32]).tokenizer(), &kinds);
+        let seen = std::sync::Mutex::new(Vec::new());
+        let sink = |_: &mut Tally, batch: &[Tokens]| seen.lock().unwrap().extend_from_slice(batch);
+        let mut t = run_input_chunked(&input, &pipeline, 0, &sink, &|_| {}, target).unwrap();
+        // Fold the multiset of tokens into the tally so that the comparison covers them.
+        let mut tokens = seen.into_inner().unwrap();
+        tokens.sort();
+        t.birth_years.push(xxhash_rust::xxh3::xxh3_64(format!("{tokens:?}").as_bytes()));
+        t
+    }
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("A123456780".to_string()),
+            Just("z987654321".to_string()),
+            Just("Müller".to_string()),
+            Just("\"Groß, Jörg\"".to_string()),
+            Just("\"line\nbreak\"".to_string()),
+            Just("\"say \"\"hi\"\"\"".to_string()),
+            Just("a@b.de".to_string()),
+            Just("15.03.1961".to_string()),
+            Just(String::new()),
+            "[a-z ]{0,6}",
+        ]
+    }
+
+    fn csv() -> impl Strategy<Value = Vec<u8>> {
+        let row = proptest::collection::vec(field(), 0..6);
+        (proptest::collection::vec(row, 0..60), any::<bool>(), any::<bool>()).prop_map(
+            |(rows, crlf, bom)| {
+                let nl = if crlf { "\r\n" } else { "\n" };
+                let mut s = String::new();
+                if bom {
+                    s.push('\u{feff}');
+                }
+                s.push_str("KVNR;E-Mail;Nachname;Vorname;Geburtsdatum");
+                s.push_str(nl);
+                for r in rows {
+                    s.push_str(&r.join(";"));
+                    s.push_str(nl);
+                }
+                s.into_bytes()
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn chunked_scan_equals_sequential_scan(bytes in csv(), target in 1usize..200) {
+            let sequential = tally(&bytes, usize::MAX);
+            let chunked = tally(&bytes, target);
+            prop_assert_eq!(chunked, sequential);
+        }
+    }
+
+    #[test]
+    fn positions_are_file_wide_and_one_based() {
+        let mut s = String::from("KVNR;E-Mail\n");
+        for i in 0..50 {
+            s.push_str(&format!("A123456780;x{i}@y.de\n"));
+        }
+        s.push_str("A123456780\n"); // ragged: record 51, line 52
+        let bytes = s.into_bytes();
+        for target in [1, 7, 100, usize::MAX] {
+            let t = tally(&bytes, target);
+            let p = t.first_malformed[Malformed::Ragged as usize].expect("ragged counted");
+            assert_eq!((p.record, p.line), (51, 52), "target {target}");
+            assert_eq!(p.byte as usize, bytes.len() - "A123456780\n".len());
+        }
     }
 }

@@ -127,11 +127,36 @@ impl Malformed {
 }
 
 /// A position in an input: 1-based record and line, 0-based byte offset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// While a chunk is read, `record` and `line` are relative to the chunk numbered `chunk`;
+/// [`Tally::absolute_positions`] makes them file-wide once every chunk's counts are known.
+/// Positions order by byte offset, which is file-wide from the start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pos {
     pub record: u64,
     pub line: u64,
     pub byte: u64,
+    #[serde(skip)]
+    pub chunk: usize,
+}
+
+impl PartialOrd for Pos {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Pos {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.byte.cmp(&other.byte)
+    }
+}
+
+/// Per-chunk counts, to turn chunk-relative positions into file-wide ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChunkCounts {
+    pub records: u64,
+    pub lines: u64,
 }
 
 /// Everything one scan (of a chunk, a file, all files) counted.
@@ -174,6 +199,17 @@ impl Tally {
     /// Total malformed records.
     pub fn malformed_total(&self) -> u64 {
         self.malformed.iter().sum()
+    }
+
+    /// Makes chunk-relative positions file-wide (1-based record and line). `chunks[i]` are the
+    /// counts of chunk `i`; `lines_before_body` the lines of the header.
+    pub fn absolute_positions(&mut self, chunks: &[ChunkCounts], lines_before_body: u64) {
+        for p in self.first_malformed.iter_mut().flatten() {
+            let before = &chunks[..p.chunk.min(chunks.len())];
+            p.record += before.iter().map(|c| c.records).sum::<u64>() + 1;
+            p.line += lines_before_body + before.iter().map(|c| c.lines).sum::<u64>() + 1;
+            p.chunk = 0;
+        }
     }
 
     /// Merges `o` into `self`. Associative and commutative.

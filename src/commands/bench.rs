@@ -1,7 +1,9 @@
 //! `leakmatch bench`: end-to-end numbers on generated data, against baselines in the same run.
 //!
 //! Every measured step runs as a child process of this binary so that its wall time and peak
-//! RSS (`wait4` rusage, Linux `ru_maxrss` in KiB) are its own. Steps: generate (once, reused),
+//! RSS are its own. The peak is the child's own `VmHWM` (Linux `/proc/self/status`), which the
+//! child writes to the file named by `$LEAKMATCH_PEAK_RSS_FILE` when it exits: `wait4`'s
+//! `ru_maxrss` would include the parent's resident memory at fork time. Steps: generate (once, reused),
 //! build of the customer filter, and per leak size a parse-only pass (the baseline: read,
 //! chunk, parse, decode) and the full scan over the same file. Reported: seconds, MB/s,
 //! rows/s, peak RSS and the scan/parse throughput ratio.
@@ -124,14 +126,15 @@ fn measure(
 ) -> anyhow::Result<(Step, Vec<u8>)> {
     let bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
     let out_file = tempfile::tempfile()?;
-    cmd.stdout(out_file.try_clone()?);
+    let rss_file = tempfile::NamedTempFile::new()?;
+    cmd.stdout(out_file.try_clone()?).env(PEAK_RSS_ENV, rss_file.path());
     let start = Instant::now();
-    let child = cmd.spawn().with_context(|| format!("starting {name}"))?;
-    let (status, rss) = wait_with_rusage(child.id())?;
+    let status = cmd.status().with_context(|| format!("starting {name}"))?;
     let seconds = start.elapsed().as_secs_f64();
-    if status != 0 {
-        bail!("{name} failed with exit status {status}");
+    if !status.success() {
+        bail!("{name} failed with {status}");
     }
+    let rss = std::fs::read_to_string(rss_file.path())?.trim().parse::<u64>().unwrap_or(0);
     let mut stdout = Vec::new();
     {
         use std::io::{Read, Seek};
@@ -151,21 +154,20 @@ fn measure(
     Ok((step, stdout))
 }
 
-/// Waits for `pid` and returns its exit status and peak RSS in bytes.
-fn wait_with_rusage(pid: u32) -> anyhow::Result<(i32, u64)> {
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child `pid`.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-    if r < 0 {
-        return Err(std::io::Error::last_os_error()).context("waiting for a benchmark step");
-    }
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        128 + libc::WTERMSIG(status)
-    };
-    Ok((code, usage.ru_maxrss as u64 * 1024))
+/// The environment variable naming the file a child writes its peak RSS (bytes) to.
+pub const PEAK_RSS_ENV: &str = "LEAKMATCH_PEAK_RSS_FILE";
+
+/// If `$LEAKMATCH_PEAK_RSS_FILE` is set, writes this process's peak resident set size in bytes
+/// there (called by `main` at exit; used by `bench` only).
+pub fn record_peak_rss() {
+    let Some(path) = std::env::var_os(PEAK_RSS_ENV) else { return };
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    let _ = std::fs::write(path, (kib * 1024).to_string());
 }
 
 fn render(steps: &[Step]) -> String {

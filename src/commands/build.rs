@@ -133,8 +133,11 @@ fn choose_kinds(cfg: &BuildConfig, inputs: &[Prepared]) -> anyhow::Result<Vec<Ki
 
 /// Lines in the body of an input: an upper bound of its records, used for sizing.
 fn line_count(input: &Prepared) -> u64 {
-    let body = &input.source.bytes()[input.dialect.body_start.min(input.source.len())..];
-    memchr::memchr_iter(b'\n', body).count() as u64 + 1
+    let data = input.source.bytes();
+    let body = &data[input.dialect.body_start.min(data.len())..];
+    let lines = memchr::memchr_iter(b'\n', body).count() as u64 + 1;
+    input.source.release(0..data.len());
+    lines
 }
 
 fn metadata(tally: &Tally, kinds: &[Kind]) -> Metadata {

@@ -103,7 +103,7 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
         let pipeline = Tokenize::new(key.tokenizer(), &kinds);
         let sink = |t: &mut Tally, batch: &[scan::Tokens]| prober.probe(t, batch);
         let (sha, tally) = rayon::join(
-            || hex::encode(Sha256::digest(input.source.bytes())),
+            || sha256(&input.source),
             || scan::run_input(input, &pipeline, filters.len(), &sink, &|b| progress.inc(b)),
         );
         let tally = tally.with_context(|| format!("scanning {}", input.source.path.display()))?;
@@ -119,6 +119,22 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
         alert_above: cfg.alert_above,
         seconds,
     }))
+}
+
+/// SHA-256 of an input, hashed in 8 MiB windows that are released behind the hash, so that
+/// hashing a mapped file does not make it resident (see [`crate::dump::Source::release`]).
+pub fn sha256(source: &crate::dump::Source) -> String {
+    const WINDOW: usize = 8 << 20;
+    let mut h = Sha256::new();
+    let data = source.bytes();
+    let mut at = 0;
+    while at < data.len() {
+        let end = (at + WINDOW).min(data.len());
+        h.update(&data[at..end]);
+        source.release(at..end);
+        at = end;
+    }
+    hex::encode(h.finalize())
 }
 
 fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {

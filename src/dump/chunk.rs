@@ -62,19 +62,73 @@ pub(crate) fn plan(
     max_record: usize,
 ) -> ChunkPlan {
     let mut out = ChunkPlan::default();
-    let mut scan = Boundaries::new(data, body_start, quoting, max_record.max(1));
-    let mut start = body_start.min(data.len());
-    while let Some(end) = scan.next_boundary() {
-        if end - start >= target.max(1) {
-            out.chunks.push(start..end);
-            start = end;
+    let mut iter = ChunkIter::with_max_record(data, body_start, quoting, target, max_record);
+    for (range, _) in iter.by_ref() {
+        out.chunks.push(range);
+    }
+    out.stray_quotes = iter.scan.stray_quotes;
+    out
+}
+
+/// The chunks of [`chunks`], cut lazily: the quote pre-pass runs only as far as the consumer
+/// has asked. Fed to rayon's `par_bridge`, the pre-pass stays a few chunks ahead of the
+/// parsers instead of touching the whole file first (which would make a mapped file fully
+/// resident). Each item is a chunk and the number of stray quotes found in it.
+pub struct ChunkIter<'a> {
+    scan: Boundaries<'a>,
+    start: usize,
+    target: usize,
+    strays_reported: usize,
+    done: bool,
+}
+
+impl<'a> ChunkIter<'a> {
+    /// Chunks of about `target` bytes of `data[body_start..]`, as [`chunks`] cuts them.
+    pub fn new(data: &'a [u8], body_start: usize, quoting: Quoting, target: usize) -> Self {
+        ChunkIter::with_max_record(data, body_start, quoting, target, MAX_RECORD)
+    }
+
+    fn with_max_record(
+        data: &'a [u8],
+        body_start: usize,
+        quoting: Quoting,
+        target: usize,
+        max_record: usize,
+    ) -> Self {
+        ChunkIter {
+            scan: Boundaries::new(data, body_start, quoting, max_record.max(1)),
+            start: body_start.min(data.len()),
+            target: target.max(1),
+            strays_reported: 0,
+            done: false,
         }
     }
-    if start < data.len() {
-        out.chunks.push(start..data.len());
+
+    fn new_strays(&mut self) -> usize {
+        let n = self.scan.stray_quotes.len() - self.strays_reported;
+        self.strays_reported = self.scan.stray_quotes.len();
+        n
     }
-    out.stray_quotes = scan.stray_quotes;
-    out
+}
+
+impl Iterator for ChunkIter<'_> {
+    type Item = (Range<usize>, usize);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        while let Some(end) = self.scan.next_boundary() {
+            if end - self.start >= self.target {
+                let range = self.start..end;
+                self.start = end;
+                return Some((range, self.new_strays()));
+            }
+        }
+        self.done = true;
+        let len = self.scan.data.len();
+        (self.start < len).then(|| (self.start..len, self.new_strays()))
+    }
 }
 
 /// Iterator state over the record boundaries (offsets just after a `\n` outside quotes).

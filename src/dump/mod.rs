@@ -39,7 +39,7 @@ pub mod source;
 
 use std::path::PathBuf;
 
-pub use chunk::{chunks, ChunkPlan, Quoting, MAX_RECORD};
+pub use chunk::{chunks, ChunkIter, ChunkPlan, Quoting, MAX_RECORD};
 pub use columns::{
     map_columns, ColumnMapping, ColumnOverride, ColumnReason, ColumnRef, FieldMap, Why,
 };

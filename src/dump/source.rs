@@ -97,6 +97,34 @@ impl Source {
         self.len() == 0
     }
 
+    /// Tells the kernel that `range` has been read and will not be read again, so that its
+    /// pages stop counting towards this process's resident memory: a scan of a 10 GB mapped
+    /// file then holds only the chunks in flight, not the whole file. No effect on owned
+    /// bytes; only whole pages inside `range` are released.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        #[cfg(unix)]
+        if let Data::Mapped(map) = &self.data {
+            const PAGE: usize = 4096;
+            let start = range.start.div_ceil(PAGE) * PAGE;
+            let end = (range.end / PAGE) * PAGE;
+            if end > start {
+                // SAFETY: DONTNEED on a read-only, file-backed mapping only drops the pages
+                // from this process; a later read faults them in again from the page cache,
+                // with the same contents. No reference into `range` is used after this call
+                // (the caller has finished the chunk).
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start,
+                        end - start,
+                    )
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = range;
+    }
+
     /// True when the bytes are memory-mapped (and so exposed to the truncation risk).
     pub fn is_mapped(&self) -> bool {
         matches!(self.data, Data::Mapped(_))
