@@ -169,7 +169,7 @@ fn filter(c: &mut Criterion) {
 
 fn parse(c: &mut Criterion) {
     use leakmatch::dump::Source;
-    use leakmatch::scan::{self, Prepared, Tokenize, Tokens};
+    use leakmatch::scan::{self, Batch, Prepared, Tokenize};
     use leakmatch::synth::{self, SynthConfig};
     use leakmatch::tally::Tally;
     let cfg = SynthConfig { customers: 200_000, leak: 200_000, ..SynthConfig::default() };
@@ -180,7 +180,7 @@ fn parse(c: &mut Criterion) {
     let none = Tokenize::new(key.tokenizer(), &[]);
     let all = Tokenize::new(key.tokenizer(), &Kind::DEFAULT);
     let count = |t: &Tokenize| {
-        let discard = |_: &mut Tally, _: &[Tokens]| {};
+        let discard = |_: &mut Tally, _: &Batch| {};
         scan::run_input(&input, t, 0, &discard, &|_| {}).unwrap().records
     };
     assert_eq!(count(&none), truth.leak_rows, "every generated row is read");

@@ -9,16 +9,13 @@
 //! made absolute in input order. [`Prober`] is the scan's sink.
 //! Workers never print: progress is reported through a callback taking byte counts.
 
-use std::ops::Range;
 use std::path::Path;
 
 use rayon::prelude::*;
 
 use anyhow::Context;
 
-use crate::dump::{
-    self, ChunkParser, ColumnMapping, ColumnOverride, Dialect, DumpError, RecordDecoder, Source,
-};
+use crate::dump::{self, Chunk, ColumnOverride, DumpError, Event, Layout, RecordReader, Source};
 use crate::filter::{BloomRef, FilterFile};
 use crate::ident::{Extractor, Field, FieldMap, Kind, Outcome};
 use crate::tally::{ChunkCounts, FilterTally, Malformed, Pos, Tally, KINDS};
@@ -32,7 +29,36 @@ pub const INDEPENDENT: [Kind; 5] =
 pub type Tokens = [Option<Token>; KINDS];
 
 /// What happens to the tokens of a batch of records: probing (scan) or inserting (build).
-pub type Sink<'a> = dyn Fn(&mut Tally, &[Tokens]) + Sync + 'a;
+pub type Sink<'a> = dyn Fn(&mut Tally, &Batch) + Sync + 'a;
+
+/// Records handed to a [`Sink`] at once: their tokens and positions (chunk-relative record
+/// and line, made file-wide by [`Tally::absolute_positions`]; absolute byte).
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub tokens: Vec<Tokens>,
+    pub positions: Vec<Pos>,
+}
+
+impl Batch {
+    fn with_capacity(n: usize) -> Batch {
+        Batch { tokens: Vec::with_capacity(n), positions: Vec::with_capacity(n) }
+    }
+
+    fn clear(&mut self) {
+        self.tokens.clear();
+        self.positions.clear();
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+}
 
 /// Records whose tokens are handed to the sink at once, so that it can prefetch all their
 /// filter blocks before touching any: the cache misses overlap instead of queueing.
@@ -98,7 +124,8 @@ impl<'f> Prober<'f> {
 
     /// Probes a batch of records' tokens against every filter and counts hits: first all
     /// prefetches, then all tests.
-    pub fn probe(&self, tally: &mut Tally, batch: &[Tokens]) {
+    pub fn probe(&self, tally: &mut Tally, batch: &Batch) {
+        let batch = &batch.tokens;
         for (sections, ft) in self.filters.iter().zip(tally.filters.iter_mut()) {
             for tokens in batch {
                 for (section, token) in sections.iter().zip(tokens) {
@@ -143,8 +170,8 @@ struct Worker<'p> {
     pipeline: &'p Tokenize,
     extractor: Extractor,
     tokens: Tokens,
-    /// Tokens of the records not yet handed to the sink.
-    batch: Vec<Tokens>,
+    /// Records not yet handed to the sink.
+    batch: Batch,
 }
 
 impl<'p> Worker<'p> {
@@ -153,7 +180,7 @@ impl<'p> Worker<'p> {
             pipeline,
             extractor: Extractor::new(&pipeline.kinds),
             tokens: [None; KINDS],
-            batch: Vec::with_capacity(BATCH),
+            batch: Batch::with_capacity(BATCH),
         }
     }
 
@@ -192,26 +219,24 @@ impl<'p> Worker<'p> {
     }
 }
 
-/// One delimited input, opened, sniffed and mapped, ready to scan.
+/// One input, opened, its layout detected, ready to scan.
 pub struct Prepared {
     pub source: Source,
-    pub dialect: Dialect,
-    pub mapping: ColumnMapping,
+    pub layout: Layout,
 }
 
 impl Prepared {
-    /// Opens `path` (mapped when `mmap`), sniffs its dialect and maps its columns.
+    /// Opens `path` (mapped when `mmap`) and detects its layout.
     pub fn open(path: &Path, mmap: bool, overrides: &[ColumnOverride]) -> anyhow::Result<Prepared> {
         let source = Source::open(path, mmap)?;
         Prepared::from_source(source, overrides)
     }
 
-    /// Sniffs and maps an opened source.
+    /// Detects the layout of an opened source.
     pub fn from_source(source: Source, overrides: &[ColumnOverride]) -> anyhow::Result<Prepared> {
-        let name = || source.path.display().to_string();
-        let dialect = dump::sniff(source.bytes()).with_context(name)?;
-        let mapping = dump::map_columns(&dialect.headers, overrides).with_context(name)?;
-        Ok(Prepared { source, dialect, mapping })
+        let layout = Layout::detect(source.head(), None, overrides)
+            .with_context(|| source.path.display().to_string())?;
+        Ok(Prepared { source, layout })
     }
 }
 
@@ -221,8 +246,8 @@ pub fn chunk_target(len: usize) -> usize {
     (len / (rayon::current_num_threads().max(1) * 16)).clamp(1 << 20, 16 << 20)
 }
 
-/// Reads one prepared input in parallel chunks; `sink` gets each record's tokens and
-/// `progress(bytes)` is called as chunks finish.
+/// Reads one prepared input in parallel chunks; `sink` gets each batch of records' tokens
+/// and `progress(bytes)` is called as chunks finish.
 pub fn run_input(
     input: &Prepared,
     pipeline: &Tokenize,
@@ -234,6 +259,9 @@ pub fn run_input(
     run_input_chunked(input, pipeline, filters, sink, progress, target)
 }
 
+/// Per-worker state kept across chunks.
+type WorkerState<'p> = (Box<dyn RecordReader>, Worker<'p>);
+
 /// [`run_input`] with an explicit chunk size (tests compare chunked and sequential reads).
 pub fn run_input_chunked(
     input: &Prepared,
@@ -243,31 +271,23 @@ pub fn run_input_chunked(
     progress: &(dyn Fn(u64) + Sync),
     target: usize,
 ) -> anyhow::Result<Tally> {
-    let data = input.source.bytes();
-    let columns = input.mapping.columns();
-    let chunks =
-        dump::ChunkIter::new(data, input.dialect.body_start, input.dialect.quoting(), target);
-    let init =
-        || (ChunkParser::new(), Worker::new(pipeline), RecordDecoder::new(input.dialect.encoding));
-    let read_chunk =
-        |(parser, worker, decoder): &mut (ChunkParser, Worker<'_>, RecordDecoder),
-         (index, (range, strays)): (usize, (Range<usize>, usize))| {
-            let len = (range.end - range.start) as u64;
-            let mut tally = Tally::new(filters);
-            let mut ctx =
-                ChunkCtx { input, columns: &columns, sink, worker, decoder, chunk: index };
-            let r = parser.parse(data, range.clone(), &input.dialect, |rec, pos| {
-                ctx.record(&mut tally, rec, pos)
-            });
-            ctx.flush(&mut tally);
-            input.source.release(range);
-            progress(len);
-            let stats = r?;
-            tally.malformed[Malformed::Oversized as usize] +=
-                stats.oversized.saturating_sub(strays as u64);
-            tally.malformed[Malformed::Syntax as usize] += strays as u64;
-            Ok::<_, DumpError>((index, stats, tally))
-        };
+    let layout = &input.layout;
+    let init = || (layout.reader(), Worker::new(pipeline));
+    let read_chunk = |(reader, worker): &mut WorkerState<'_>,
+                      (index, chunk): (usize, Chunk<'_>)| {
+        let mut tally = Tally::new(filters);
+        let fields = &layout.mapping.fields;
+        let mut ctx = ChunkCtx { fields, sink, worker, chunk: index, tally: &mut tally };
+        let r = reader.read(&chunk.bytes, chunk.base, &mut |e| ctx.event(e));
+        ctx.flush();
+        input.source.done(&chunk);
+        progress(chunk.bytes.len() as u64);
+        let stats = r?;
+        let strays = chunk.strays as u64;
+        tally.malformed[Malformed::Oversized as usize] += stats.oversized.saturating_sub(strays);
+        tally.malformed[Malformed::Syntax as usize] += strays;
+        Ok::<_, DumpError>((index, stats, tally))
+    };
     type Acc = (Tally, Vec<(usize, ChunkCounts)>);
     let empty = || (Tally::new(filters), Vec::new());
     let merge = |(mut a, mut sa): Acc, (b, sb): Acc| {
@@ -275,7 +295,9 @@ pub fn run_input_chunked(
         sa.extend(sb);
         (a, sa)
     };
-    let (mut tally, mut counts) = chunks
+    let (mut tally, mut counts) = input
+        .source
+        .chunks(layout, target)
         .enumerate()
         .par_bridge()
         .map_init(init, read_chunk)
@@ -289,45 +311,49 @@ pub fn run_input_chunked(
         .with_context(|| input.source.path.display().to_string())?;
     counts.sort_unstable_by_key(|c| c.0);
     let counts: Vec<ChunkCounts> = counts.into_iter().map(|c| c.1).collect();
-    tally.absolute_positions(&counts, input.dialect.body_lines);
+    tally.absolute_positions(&counts, layout.dialect.body_lines);
     Ok(tally)
 }
 
-/// What a worker needs to handle one record of a chunk.
+/// What a worker needs to handle the events of one chunk.
 struct ChunkCtx<'a, 'p> {
-    input: &'a Prepared,
-    columns: &'a [usize],
+    fields: &'a FieldMap,
     sink: &'a Sink<'a>,
     worker: &'a mut Worker<'p>,
-    decoder: &'a mut RecordDecoder,
     /// Index of the chunk, for positions.
     chunk: usize,
+    tally: &'a mut Tally,
 }
 
 impl ChunkCtx<'_, '_> {
-    fn record(&mut self, tally: &mut Tally, rec: &csv::ByteRecord, pos: dump::Position) {
-        let pos = Pos { record: pos.record, line: pos.line, byte: pos.byte, chunk: self.chunk };
-        let fields = &self.input.mapping.fields;
-        if self.columns.last().is_some_and(|&c| rec.len() <= c) {
-            tally.malformed_at(Malformed::Ragged, pos);
-        }
-        if self.decoder.decode(rec, self.columns) > 0 {
-            tally.records += 1;
-            tally.malformed_at(Malformed::Encoding, pos);
-            return;
-        }
-        let decoder = &*self.decoder;
-        let tokens =
-            *self.worker.record(tally, |f| fields.get(f).and_then(|c| decoder.field(c)?.ok()));
-        self.worker.batch.push(tokens);
-        if self.worker.batch.len() == BATCH {
-            self.flush(tally);
+    fn event(&mut self, e: Event<'_>) {
+        let pos = |p: dump::Position| Pos {
+            record: p.record,
+            line: p.line,
+            byte: p.byte,
+            chunk: self.chunk,
+        };
+        match e {
+            Event::Record(record, p) => {
+                let fields = self.fields;
+                let tokens = *self.worker.record(self.tally, |f| record.get(fields.get(f)?));
+                self.worker.batch.tokens.push(tokens);
+                self.worker.batch.positions.push(pos(p));
+                if self.worker.batch.len() == BATCH {
+                    self.flush();
+                }
+            }
+            Event::Flawed(why, p) => self.tally.malformed_at(why, pos(p)),
+            Event::Skipped(why, p) => {
+                self.tally.records += 1;
+                self.tally.malformed_at(why, pos(p));
+            }
         }
     }
 
     /// Hands the buffered tokens to the sink.
-    fn flush(&mut self, tally: &mut Tally) {
-        (self.sink)(tally, &self.worker.batch);
+    fn flush(&mut self) {
+        (self.sink)(self.tally, &self.worker.batch);
         self.worker.batch.clear();
     }
 }
@@ -346,7 +372,7 @@ mod tests {
         let kinds = [Kind::Kvnr, Kind::Email, Kind::NameDob];
         let pipeline = Tokenize::new(Key::from_bytes([1; 32]).tokenizer(), &kinds);
         let seen = std::sync::Mutex::new(Vec::new());
-        let sink = |_: &mut Tally, batch: &[Tokens]| seen.lock().unwrap().extend_from_slice(batch);
+        let sink = |_: &mut Tally, b: &Batch| seen.lock().unwrap().extend_from_slice(&b.tokens);
         let mut t = run_input_chunked(&input, &pipeline, 0, &sink, &|_| {}, target).unwrap();
         // Fold the multiset of tokens into the tally so that the comparison covers them.
         let mut tokens = seen.into_inner().unwrap();

@@ -14,7 +14,7 @@ use crate::config::{BuildConfig, UsageError};
 use crate::filter::{self, AtomicBloom, FilterHeader, KindStats, Metadata, Params, SectionInfo};
 use crate::ident::{Flaw, Kind};
 use crate::report::text::thousands;
-use crate::scan::{self, Prepared, Tokenize, Tokens};
+use crate::scan::{self, Batch, Prepared, Tokenize};
 use crate::tally::Tally;
 use crate::token::Key;
 
@@ -52,7 +52,8 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
     let mut token_kinds = kinds.clone();
     scan::with_parts(&mut token_kinds);
     let pipeline = Tokenize::new(key.tokenizer(), &token_kinds);
-    let sink = |_: &mut Tally, batch: &[Tokens]| {
+    let sink = |_: &mut Tally, batch: &Batch| {
+        let batch = &batch.tokens;
         for (kind, _, bloom) in &blooms {
             for tokens in batch {
                 if let Some(t) = tokens[kind.index()] {
@@ -110,7 +111,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
 /// The requested kinds, or every default kind some input provides. A requested kind no input
 /// provides is a usage error naming the fields it needs.
 fn choose_kinds(cfg: &BuildConfig, inputs: &[Prepared]) -> anyhow::Result<Vec<Kind>> {
-    let provided = |k: Kind| inputs.iter().any(|i| i.mapping.fields.provides(k));
+    let provided = |k: Kind| inputs.iter().any(|i| i.layout.mapping.fields.provides(k));
     let kinds: Vec<Kind> = match &cfg.kinds {
         Some(ks) => {
             if let Some(k) = ks.iter().find(|k| !provided(**k)) {
@@ -134,7 +135,7 @@ fn choose_kinds(cfg: &BuildConfig, inputs: &[Prepared]) -> anyhow::Result<Vec<Ki
 /// Lines in the body of an input: an upper bound of its records, used for sizing.
 fn line_count(input: &Prepared) -> u64 {
     let data = input.source.bytes();
-    let body = &data[input.dialect.body_start.min(data.len())..];
+    let body = &data[input.layout.dialect.body_start.min(data.len())..];
     let lines = memchr::memchr_iter(b'\n', body).count() as u64 + 1;
     input.source.release(0..data.len());
     lines

@@ -99,9 +99,9 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
     let progress = Progress::new(total, cfg.quiet, "scan");
     let mut results = Vec::new();
     for input in &inputs {
-        let kinds = scan::probe_kinds(&filters, &input.mapping.fields);
+        let kinds = scan::probe_kinds(&filters, &input.layout.mapping.fields);
         let pipeline = Tokenize::new(key.tokenizer(), &kinds);
-        let sink = |t: &mut Tally, batch: &[scan::Tokens]| prober.probe(t, batch);
+        let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
         let (sha, tally) = rayon::join(
             || sha256(&input.source),
             || scan::run_input(input, &pipeline, filters.len(), &sink, &|b| progress.inc(b)),
@@ -138,12 +138,12 @@ pub fn sha256(source: &crate::dump::Source) -> String {
 }
 
 fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
-    let d = &input.dialect;
+    let d = &input.layout.dialect;
     InputReport {
         path: input.source.path.display().to_string(),
         bytes: input.source.len() as u64,
         sha256,
-        format: "delimited".to_string(),
+        format: input.layout.format.name().to_string(),
         delimiter: match d.delimiter {
             b'\t' => "\\t".to_string(),
             c => (c as char).to_string(),
@@ -152,6 +152,7 @@ fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
         encoding: d.encoding.name().to_string(),
         records: tally.records,
         columns: input
+            .layout
             .mapping
             .reasons
             .iter()

@@ -34,6 +34,7 @@ pub mod chunk;
 pub mod columns;
 pub mod decode;
 pub mod delimited;
+pub mod format;
 pub mod sniff;
 pub mod source;
 
@@ -45,8 +46,9 @@ pub use columns::{
 };
 pub use decode::{Encoding, FieldDecoder, InvalidEncoding, RecordDecoder};
 pub use delimited::{for_each_record, ChunkParser, ChunkStats, Position};
+pub use format::{Event, Fields, Format, Layout, RecordReader};
 pub use sniff::{sniff, sniff_with, Dialect, LineEnding, SniffOverrides};
-pub use source::Source;
+pub use source::{Chunk, Source};
 
 /// Why a dump could not be read. Carries paths, positions and column names, never a value.
 #[derive(Debug, thiserror::Error)]

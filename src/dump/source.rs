@@ -14,7 +14,19 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::DumpError;
+use std::borrow::Cow;
+
+use super::{DumpError, Layout};
+
+/// A record-aligned piece of an input, handed to one worker.
+pub struct Chunk<'a> {
+    /// Offset of the chunk's first byte in the input.
+    pub base: u64,
+    /// The chunk's bytes: borrowed from an input in memory, owned when streamed.
+    pub bytes: Cow<'a, [u8]>,
+    /// Stray quotes (or other recovered syntax errors) found while cutting it.
+    pub strays: usize,
+}
 
 /// The bytes of one input, held for the duration of a scan.
 pub struct Source {
@@ -123,6 +135,34 @@ impl Source {
         }
         #[cfg(not(unix))]
         let _ = range;
+    }
+
+    /// The bytes available for detecting the layout (the whole input when it is in memory).
+    pub fn head(&self) -> &[u8] {
+        self.bytes()
+    }
+
+    /// The input's record-aligned chunks of about `target` bytes, cut lazily as `layout`
+    /// says. Chunks of an input in memory borrow from it.
+    pub fn chunks<'a>(
+        &'a self,
+        layout: &'a Layout,
+        target: usize,
+    ) -> Box<dyn Iterator<Item = Chunk<'a>> + Send + 'a> {
+        Box::new(layout.chunks(self.bytes(), target).map(|(range, strays)| Chunk {
+            base: range.start as u64,
+            bytes: Cow::Borrowed(&self.bytes()[range]),
+            strays,
+        }))
+    }
+
+    /// Tells the source that `chunk` has been read: its pages of a mapped file are released
+    /// (see [`Source::release`]).
+    pub fn done(&self, chunk: &Chunk<'_>) {
+        if let Cow::Borrowed(b) = &chunk.bytes {
+            let start = chunk.base as usize;
+            self.release(start..start + b.len());
+        }
     }
 
     /// True when the bytes are memory-mapped (and so exposed to the truncation risk).
