@@ -10,7 +10,7 @@ use crate::commands::progress::Progress;
 use crate::config::ScanConfig;
 use crate::error;
 use crate::filter::{FilterFile, OpenOptions};
-use crate::report::{self, BuildContext, ColumnUse, InputReport, Report};
+use crate::report::{self, BuildContext, ColumnUse, FilterDesc, InputReport, Report};
 use crate::scan::{self, Prepared, Prober, Tokenize};
 use crate::tally::Tally;
 use crate::token::Key;
@@ -111,10 +111,11 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
     }
     let rows = results.iter().map(|r| r.1.records).sum();
     let seconds = progress.finish("scanned", total, rows);
+    let descs: Vec<FilterDesc> = filters.iter().map(FilterDesc::of).collect();
     Ok(Report::build(BuildContext {
         key_id: hex::encode(key.id()),
         inputs: results,
-        filters: &filters,
+        filters: &descs,
         claimed_size: cfg.claimed_size,
         alert_above: cfg.alert_above,
         seconds,

@@ -10,7 +10,7 @@ pub mod text;
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::{self, Estimate};
-use crate::filter::FilterFile;
+use crate::filter::{FilterFile, Metadata};
 use crate::ident::{Flaw, Kind};
 use crate::tally::{Malformed, Pos, Tally};
 
@@ -157,11 +157,62 @@ pub struct Timing {
     pub rows_per_s: f64,
 }
 
+/// What a report needs to know about a filter: its header, its sections' geometry and FPR,
+/// its metadata. Serialisable, so that partial results of shards carry it (no bits, no key).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FilterDesc {
+    pub path: String,
+    pub label: String,
+    pub role: String,
+    pub snapshot_date: Option<String>,
+    pub created_unix: u64,
+    /// Hex key id.
+    pub key_id: String,
+    pub sections: Vec<SectionDesc>,
+    pub meta: Metadata,
+}
+
+/// One section of a filter, as far as reports and merges need it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SectionDesc {
+    pub kind: String,
+    pub k: u32,
+    pub blocks: u64,
+    pub inserted: u64,
+    pub achieved_fpr: f64,
+}
+
+impl FilterDesc {
+    /// Describes an opened filter.
+    pub fn of(f: &FilterFile) -> FilterDesc {
+        FilterDesc {
+            path: f.path.display().to_string(),
+            label: f.header.label.clone(),
+            role: f.header.role.name().to_string(),
+            snapshot_date: f.header.snapshot_date.clone(),
+            created_unix: f.header.created_unix,
+            key_id: hex::encode(f.header.key_id),
+            sections: f
+                .sections
+                .iter()
+                .map(|s| SectionDesc {
+                    kind: s.kind.name().to_string(),
+                    k: s.params.k,
+                    blocks: s.params.blocks,
+                    inserted: s.inserted,
+                    achieved_fpr: s.achieved_fpr,
+                })
+                .collect(),
+            meta: f.meta.clone(),
+        }
+    }
+}
+
 /// What [`Report::build`] needs besides the tallies.
 pub struct BuildContext<'a> {
     pub key_id: String,
     pub inputs: Vec<(InputReport, Tally)>,
-    pub filters: &'a [FilterFile],
+    pub filters: &'a [FilterDesc],
     pub claimed_size: Option<u64>,
     pub alert_above: Option<f64>,
     pub seconds: f64,
@@ -226,16 +277,17 @@ fn row_fpr(f: &FilterReport) -> f64 {
     estimate::any_fpr(f.kinds.iter().map(|k| k.fpr))
 }
 
-fn filter_report(f: &FilterFile, t: &crate::tally::FilterTally) -> FilterReport {
+fn filter_report(f: &FilterDesc, t: &crate::tally::FilterTally) -> FilterReport {
     let kinds: Vec<KindReport> = f
         .sections
         .iter()
-        .map(|s| {
-            let i = s.kind.index();
+        .filter_map(|s| Some((s, Kind::from_name(&s.kind)?)))
+        .map(|(s, kind)| {
+            let i = kind.index();
             let (n, h, p) = (t.probed[i], t.hits[i], s.achieved_fpr);
             let e = estimate::true_matches(n, h, p);
             KindReport {
-                kind: s.kind.name().to_string(),
+                kind: s.kind.clone(),
                 valid: n,
                 hits: h,
                 fpr: p,
@@ -250,11 +302,11 @@ fn filter_report(f: &FilterFile, t: &crate::tally::FilterTally) -> FilterReport 
         })
         .collect();
     let mut r = FilterReport {
-        path: f.path.display().to_string(),
-        label: f.header.label.clone(),
-        role: f.header.role.name().to_string(),
-        snapshot_date: f.header.snapshot_date.clone(),
-        created_unix: f.header.created_unix,
+        path: f.path.clone(),
+        label: f.label.clone(),
+        role: f.role.clone(),
+        snapshot_date: f.snapshot_date.clone(),
+        created_unix: f.created_unix,
         kinds,
         rows_probed: t.rows_probed,
         matched_any: t.matched_any,
