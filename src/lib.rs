@@ -40,6 +40,7 @@ pub mod dump;
 pub mod error;
 pub mod estimate;
 pub mod filter;
+pub mod forensics;
 pub mod ident;
 pub mod report;
 pub mod scan;

@@ -113,56 +113,99 @@ pub fn with_parts(kinds: &mut Vec<Kind>) {
 pub struct Prober<'f> {
     /// Per filter: the section of each kind it has, indexed by [`Kind::index`].
     filters: Vec<[Option<BloomRef<'f>>; KINDS]>,
+    /// Whether matching records' positions are collected (`--emit-matches`).
+    collect: bool,
 }
 
 impl<'f> Prober<'f> {
     pub fn new(filters: &'f [FilterFile]) -> Prober<'f> {
         let filters =
             filters.iter().map(|f| std::array::from_fn(|i| f.section(Kind::ALL[i]))).collect();
-        Prober { filters }
+        Prober { filters, collect: false }
+    }
+
+    /// Also collect each matching record's position and hits into [`Tally::matches`].
+    pub fn collect_matches(mut self, on: bool) -> Self {
+        self.collect = on;
+        self
     }
 
     /// Probes a batch of records' tokens against every filter and counts hits: first all
-    /// prefetches, then all tests.
+    /// prefetches, then all tests. Also samples each row's token set for the duplicate count.
     pub fn probe(&self, tally: &mut Tally, batch: &Batch) {
-        let batch = &batch.tokens;
-        for (sections, ft) in self.filters.iter().zip(tally.filters.iter_mut()) {
-            for tokens in batch {
+        for tokens in &batch.tokens {
+            if let Some(h) = row_hash(tokens) {
+                tally.row_sample.insert(h);
+            }
+        }
+        for (f, sections) in self.filters.iter().enumerate() {
+            for tokens in &batch.tokens {
                 for (section, token) in sections.iter().zip(tokens) {
                     if let (Some(bloom), Some(t)) = (section, token) {
                         bloom.prefetch(*t);
                     }
                 }
             }
-            for tokens in batch {
-                probe_record(sections, ft, tokens);
+            for (tokens, pos) in batch.tokens.iter().zip(&batch.positions) {
+                let kinds = probe_record(sections, &mut tally.filters[f], tokens);
+                if self.collect && kinds != 0 {
+                    let hit = crate::tally::MatchHit { pos: *pos, filter: f as u32, kinds };
+                    crate::forensics::rows::merge_matches(&mut tally.matches, &[hit]);
+                }
             }
         }
     }
 }
 
-/// Probes one record's tokens against one filter's sections.
+/// A hash of all tokens of a row (`None` for a row without any): equal token sets, equal hash.
 #[inline]
-fn probe_record(sections: &[Option<BloomRef<'_>>; KINDS], ft: &mut FilterTally, tokens: &Tokens) {
-    {
-        {
-            let (mut any, mut independent, mut probed) = (false, 0, false);
-            for (i, (section, token)) in sections.iter().zip(tokens).enumerate() {
-                let (Some(bloom), Some(t)) = (section, token) else { continue };
-                probed = true;
-                ft.probed[i] += 1;
-                if bloom.contains(*t) {
-                    ft.hits[i] += 1;
-                    ft.distinct[i].insert(*t as u64);
-                    any = true;
-                    independent += usize::from(INDEPENDENT.contains(&Kind::ALL[i]));
-                }
-            }
-            ft.rows_probed += u64::from(probed);
-            ft.matched_any += u64::from(any);
-            ft.matched_two_plus += u64::from(independent >= 2);
+fn row_hash(tokens: &Tokens) -> Option<u64> {
+    let mut h = 0u64;
+    let mut any = false;
+    for (i, t) in tokens.iter().enumerate() {
+        if let Some(t) = t {
+            any = true;
+            // Tokens are PRF outputs: fold them position-dependently, then mix.
+            h = (h ^ (*t as u64) ^ ((*t >> 64) as u64).rotate_left(i as u32 + 1))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29);
         }
     }
+    any.then_some(h)
+}
+
+/// Probes one record's tokens against one filter's sections; returns the bit set of the kinds
+/// that hit (bit [`Kind::index`]).
+#[inline]
+fn probe_record(
+    sections: &[Option<BloomRef<'_>>; KINDS],
+    ft: &mut FilterTally,
+    tokens: &Tokens,
+) -> u16 {
+    let (mut kinds, mut independent, mut probed) = (0u16, 0, false);
+    for (i, (section, token)) in sections.iter().zip(tokens).enumerate() {
+        let (Some(bloom), Some(t)) = (section, token) else { continue };
+        probed = true;
+        ft.probed[i] += 1;
+        if bloom.contains(*t) {
+            ft.hits[i] += 1;
+            ft.distinct[i].insert(*t as u64);
+            kinds |= 1 << i;
+            independent += usize::from(INDEPENDENT.contains(&Kind::ALL[i]));
+        }
+    }
+    ft.rows_probed += u64::from(probed);
+    ft.matched_any += u64::from(kinds != 0);
+    ft.matched_two_plus += u64::from(independent >= 2);
+    for pair in [Kind::KvnrNameDob, Kind::EmailNameDob] {
+        let (a, b) = pair.parts().expect("a pair kind");
+        let both = kinds & (1 << a.index()) != 0 && kinds & (1 << b.index()) != 0;
+        if both && sections[pair.index()].is_some() && tokens[pair.index()].is_some() {
+            ft.pair_both[pair.index()] += 1;
+            ft.pair_missed[pair.index()] += u64::from(kinds & (1 << pair.index()) == 0);
+        }
+    }
+    kinds
 }
 
 /// Per-worker state: reused buffers.

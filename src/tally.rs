@@ -67,6 +67,12 @@ pub struct FilterTally {
     pub rows_probed: u64,
     /// Distinct matching tokens per kind.
     pub distinct: Vec<crate::sketch::Distinct>,
+    /// Per pair kind (by [`Kind::index`]): rows where both parts hit and the pair was probed.
+    #[serde(default)]
+    pub pair_both: [u64; KINDS],
+    /// Per pair kind: of [`FilterTally::pair_both`], rows where the pair missed (recombined).
+    #[serde(default)]
+    pub pair_missed: [u64; KINDS],
 }
 
 impl FilterTally {
@@ -78,6 +84,8 @@ impl FilterTally {
             matched_two_plus: 0,
             rows_probed: 0,
             distinct: (0..KINDS).map(|_| crate::sketch::Distinct::new()).collect(),
+            pair_both: [0; KINDS],
+            pair_missed: [0; KINDS],
         }
     }
 
@@ -86,6 +94,8 @@ impl FilterTally {
             self.hits[i] += o.hits[i];
             self.probed[i] += o.probed[i];
             self.distinct[i].merge(&o.distinct[i]);
+            self.pair_both[i] += o.pair_both[i];
+            self.pair_missed[i] += o.pair_missed[i];
         }
         self.matched_any += o.matched_any;
         self.matched_two_plus += o.matched_two_plus;
@@ -173,7 +183,16 @@ pub struct Tally {
     pub filters: Vec<FilterTally>,
     /// Valid birth years of the dump's rows (index = year − 1900).
     pub birth_years: Vec<u64>,
+    /// Sample of rows' combined token sets, for the duplicate count ([`RowSample`]).
+    #[serde(default)]
+    pub row_sample: RowSample,
+    /// Matching records' positions and what hit, sorted by (byte, filter); only collected for
+    /// `--emit-matches` (see [`crate::scan::Prober::collect_matches`]).
+    #[serde(default)]
+    pub matches: Vec<MatchHit>,
 }
+
+pub use crate::forensics::rows::{MatchHit, RowSample};
 
 impl Tally {
     pub fn new(filters: usize) -> Tally {
@@ -184,6 +203,8 @@ impl Tally {
             kinds: Default::default(),
             filters: (0..filters).map(|_| FilterTally::new()).collect(),
             birth_years: vec![0; 200],
+            row_sample: RowSample::default(),
+            matches: Vec::new(),
         }
     }
 
@@ -210,6 +231,11 @@ impl Tally {
             p.line += lines_before_body + before.iter().map(|c| c.lines).sum::<u64>() + 1;
             p.chunk = 0;
         }
+        crate::forensics::rows::absolute_match_positions(
+            &mut self.matches,
+            chunks,
+            lines_before_body,
+        );
     }
 
     /// Merges `o` into `self`. Associative and commutative.
@@ -231,5 +257,7 @@ impl Tally {
         for (a, b) in self.birth_years.iter_mut().zip(&o.birth_years) {
             *a += b;
         }
+        self.row_sample.merge(&o.row_sample);
+        crate::forensics::rows::merge_matches(&mut self.matches, &o.matches);
     }
 }

@@ -164,5 +164,6 @@ fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
                 why: r.why.to_string(),
             })
             .collect(),
+        categories: crate::forensics::gdpr::categories(&input.layout),
     }
 }

@@ -19,7 +19,25 @@
 //!                             "distinct_exact", "filter_count" }] }],
 //!   "claimed": null | { "size", "filter", "estimate", "ci_low", "ci_high" },
 //!   "alert": null | { "threshold", "rate_low", "exceeded" },
-//!   "timing": { "seconds", "bytes", "mb_per_s", "rows_per_s" }
+//!   "timing": { "seconds", "bytes", "mb_per_s", "rows_per_s" },
+//!   // forensics (crate::forensics), inputs[].categories: GDPR categories of its columns
+//!   "signals": { "filter", "rows_probed", "matched_rate": {estimate, ci_low, ci_high},
+//!                "match_rate_by_kind": [{ "kind", "valid", "hits", "rate": {…} }],
+//!                "strong_matches", "strong_share": {…},
+//!                "people": { "estimate", "kind", "exact", "definition" },
+//!                "kvnr_validity": null | { "part", "whole", "share": {…} },
+//!                "kvnr_valid_unknown": null | {…},
+//!                "recombined": [{ "pair", "both_parts", "pair_missed", "share": {…} }],
+//!                "duplicates": { "rows", "duplicates", "share", "exact" },
+//!                "birth_years": null | { "bucket_years", "buckets": [[start, dump, base]],
+//!                                        "tvd", "dump_rows" } },
+//!   "verdict": { "label", "reasons": [{ "signal", "value", "threshold", "text" }] },
+//!   "best_snapshot": null | "label",
+//!   "snapshots": [{ "label", "snapshot_date", "matched_rate": {…} }],
+//!   "canary": { "proof_of_origin", "filters": [{ "label", "rows_hit", "planted_hit",
+//!                                                "expected_false", "significant" }] },
+//!   "gdpr": { "subjects", "records", "art9",
+//!             "categories": [{ "category", "art9", "records", "subjects" }] }
 //! }
 //! ```
 //!

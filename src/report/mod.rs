@@ -4,6 +4,7 @@
 //! and kind, hits, the filter's FPR and the false-positive-corrected estimate of true matches
 //! with its 95 % interval ([`crate::estimate`]). No field holds a value from any input.
 
+pub mod html;
 pub mod json;
 pub mod text;
 
@@ -33,6 +34,10 @@ pub struct Report {
     pub claimed: Option<Claimed>,
     pub alert: Option<Alert>,
     pub timing: Timing,
+    /// Signals, verdict, snapshot fit, canary hits, GDPR summary ([`crate::forensics`]);
+    /// flattened: `verdict`, `best_snapshot`, `canary`, ... are top-level keys.
+    #[serde(flatten)]
+    pub forensics: crate::forensics::Forensics,
 }
 
 /// One scanned input.
@@ -48,6 +53,9 @@ pub struct InputReport {
     pub records: u64,
     /// Which column fed which field, and why.
     pub columns: Vec<ColumnUse>,
+    /// GDPR data categories its columns hold ([`crate::forensics::gdpr::categories`]).
+    #[serde(default)]
+    pub categories: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -246,6 +254,12 @@ impl Report {
         });
         let bytes: u64 = ctx.inputs.iter().map(|i| i.0.bytes).sum();
         let secs = ctx.seconds.max(1e-9);
+        let forensics = crate::forensics::analyse(crate::forensics::Input {
+            total: &total,
+            filters: &filters,
+            descs: ctx.filters,
+            inputs: ctx.inputs.iter().map(|(i, t)| (i.categories.as_slice(), t)).collect(),
+        });
         Report {
             schema_version: SCHEMA_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -262,6 +276,7 @@ impl Report {
                 mb_per_s: bytes as f64 / 1e6 / secs,
                 rows_per_s: total.records as f64 / secs,
             },
+            forensics,
         }
     }
 

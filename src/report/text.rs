@@ -52,6 +52,7 @@ pub fn render(r: &Report) -> String {
             thousands(c.ci_high.ceil() as u64)
         );
     }
+    forensics(&mut o, r);
     if let Some(a) = &r.alert {
         let _ = writeln!(
             o,
@@ -168,6 +169,130 @@ fn filter(o: &mut String, f: &super::FilterReport) {
         100.0 * m.ci_low,
         100.0 * m.ci_high
     );
+}
+
+fn ci(e: &crate::estimate::Estimate) -> String {
+    format!(
+        "{:.2} % (95 % CI {:.2} – {:.2} %)",
+        100.0 * e.estimate,
+        100.0 * e.ci_low,
+        100.0 * e.ci_high
+    )
+}
+
+/// The forensic signals, the verdict and the GDPR summary.
+fn forensics(o: &mut String, r: &Report) {
+    let f = &r.forensics;
+    let s = &f.signals;
+    let _ = writeln!(o, "\nForensics (main filter '{}')", s.filter);
+    for k in &s.match_rate_by_kind {
+        let _ = writeln!(o, "  match rate {:<18} {}", k.kind, ci(&k.rate));
+    }
+    let _ = writeln!(
+        o,
+        "  strong matches: {} rows, {} of matched rows",
+        thousands(s.strong_matches),
+        ci(&s.strong_share)
+    );
+    let p = &s.people;
+    let _ = writeln!(
+        o,
+        "  distinct affected people: {}{} (by {}; {})",
+        if p.exact { "" } else { "≈" },
+        thousands(p.estimate.round() as u64),
+        p.kind,
+        p.definition
+    );
+    if let Some(v) = &s.kvnr_validity {
+        let _ = writeln!(
+            o,
+            "  KVNR check-digit validity: {} valid of {} KVNR-shaped: {}",
+            thousands(v.part),
+            thousands(v.whole),
+            ci(&v.share)
+        );
+    }
+    if let Some(u) = &s.kvnr_valid_unknown {
+        let _ = writeln!(
+            o,
+            "  valid but unknown KVNRs: {} (95 % CI {} – {})",
+            thousands(u.estimate.round().max(0.0) as u64),
+            thousands(u.ci_low.floor().max(0.0) as u64),
+            thousands(u.ci_high.ceil().max(0.0) as u64)
+        );
+    }
+    for pr in &s.recombined {
+        let _ = writeln!(
+            o,
+            "  recombined rows ({}): {} of {} rows where both parts hit: {}",
+            pr.pair,
+            thousands(pr.pair_missed),
+            thousands(pr.both_parts),
+            ci(&pr.share)
+        );
+    }
+    let d = &s.duplicates;
+    let _ = writeln!(
+        o,
+        "  duplicate rows: {}{} of {} ({:.2} %)",
+        if d.exact { "" } else { "≈" },
+        thousands(d.duplicates.round() as u64),
+        thousands(d.rows),
+        100.0 * d.share
+    );
+    if let Some(b) = &s.birth_years {
+        let _ = writeln!(
+            o,
+            "  birth years vs. customer base: total variation distance {:.3} over {} buckets of {} years",
+            b.tvd,
+            b.buckets.len(),
+            b.bucket_years
+        );
+    }
+    for c in &f.canary.filters {
+        let _ = writeln!(
+            o,
+            "  canary '{}': {} rows hit (expected false {:.3}){}",
+            c.label,
+            thousands(c.rows_hit),
+            c.expected_false,
+            if c.significant { " → PROOF OF ORIGIN" } else { "" }
+        );
+    }
+    for sn in &f.snapshots {
+        let best = f.best_snapshot.as_deref() == Some(sn.label.as_str());
+        let mark = if best { "  ← best fit" } else { "" };
+        let _ = writeln!(
+            o,
+            "  snapshot {} '{}': {}{mark}",
+            sn.snapshot_date,
+            sn.label,
+            ci(&sn.matched_rate)
+        );
+    }
+    let g = &f.gdpr;
+    let _ = writeln!(
+        o,
+        "\nGDPR summary: ≈{} data subjects, ≈{} records{}",
+        thousands(g.subjects.round() as u64),
+        thousands(g.records.round() as u64),
+        if g.art9 { "; Art. 9 HEALTH DATA PRESENT" } else { "" }
+    );
+    for c in &g.categories {
+        let _ = writeln!(
+            o,
+            "  {:<18} ≈{} records, ≈{} subjects{}",
+            c.category,
+            thousands(c.records.round() as u64),
+            thousands(c.subjects.round() as u64),
+            if c.art9 { " (Art. 9)" } else { "" }
+        );
+    }
+    let v = &f.verdict;
+    let _ = writeln!(o, "\nVerdict: {}", v.label);
+    for reason in &v.reasons {
+        let _ = writeln!(o, "  - {}", reason.text);
+    }
 }
 
 #[cfg(test)]

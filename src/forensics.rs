@@ -1,0 +1,202 @@
+//! Forensics (DESIGN §7): signals computed from the merged tallies, and the verdict they lead to.
+//!
+//! Every signal refers to the **main filter**: the `customers` filter with the highest
+//! false-positive-corrected matched-row rate (with dated snapshots, the best-fitting one).
+//!
+//! | signal | definition |
+//! |---|---|
+//! | match rate per kind | `true_rate(valid, hits, fpr)`: FP-corrected share, Wilson 95 % interval |
+//! | strong matches | rows hit by ≥ 2 independent kinds; share of matched rows, Wilson |
+//! | people | max over independent kinds of (distinct matching tokens − expected FPs) |
+//! | KVNR validity | valid / (valid + wrong check digit) among KVNR-shaped values, Wilson |
+//! | valid-but-unknown KVNRs | valid KVNRs − FP-corrected KVNR matches (interval from it) |
+//! | recombined rows | `kvnr` and `name_dob` hit, `kvnr+name_dob` misses; share of rows where both parts hit, Wilson |
+//! | duplicates | rows − distinct rows (token sets), [`rows::RowSample`] |
+//! | birth years | total variation distance ½·Σ|d_b − c_b| over the filter's published buckets |
+//! | canary | rows hitting a `canary` filter vs. its expected false positives |
+//! | snapshots | matched-row rate per dated filter; the best fit has the highest rate |
+//!
+//! # Verdict thresholds
+//!
+//! Chosen from `leakmatch generate` simulations (20k customers, 6k rows; see the tests in
+//! `tests/integration/forensics.rs`): a genuine extract (default mix: 60 % real, 5 %
+//! fabricated) has KVNR validity ≈ 95 %, recombined share 0, matched-row rate ≈ 60 %; a
+//! fabricated dump (`--fabricated 0.6`) validity ≈ 46 %; a recombined one (`--recombined 0.3`)
+//! a recombined share ≈ 40 %; another insurer's people (`--overlap 0`) a rate < 0.5 %. The
+//! thresholds sit between these cases with the intervals' width to spare. Rules, in order:
+//!
+//! 1. fewer than [`MIN_ROWS`] probed rows → `inconclusive`;
+//! 2. KVNR validity upper bound < [`FABRICATED_VALIDITY`] → `likely-fabricated`;
+//! 3. recombined share lower bound > [`RECOMBINED_SHARE`] → `recombined`;
+//! 4. matched-row rate upper bound < [`OTHER_POPULATION_RATE`] and no canary proof →
+//!    `other-population`;
+//! 5. (matched-row rate lower bound > [`GENUINE_RATE`] and strong share ≥
+//!    [`GENUINE_STRONG_SHARE`], or canary proof) and birth-year distance ≤ [`BIRTH_TVD`] →
+//!    `genuine-extract`;
+//! 6. otherwise `inconclusive`.
+
+pub mod gdpr;
+pub mod rows;
+mod signals;
+
+use serde::{Deserialize, Serialize};
+
+use crate::estimate::Estimate;
+
+pub use signals::{analyse, birth_fit, verdict, Input};
+
+/// Fewest probed rows for any verdict but `inconclusive`.
+pub const MIN_ROWS: u64 = 50;
+/// KVNR validity (upper 95 % bound) below this: fabricated. Real extracts ≈ 100 %, random ≈ 10 %.
+pub const FABRICATED_VALIDITY: f64 = 0.85;
+/// Share of both-parts-hit rows whose pair misses (lower 95 % bound) above this: recombined.
+pub const RECOMBINED_SHARE: f64 = 0.10;
+/// Matched-row rate (upper 95 % bound) below this: another population.
+pub const OTHER_POPULATION_RATE: f64 = 0.02;
+/// Matched-row rate (lower 95 % bound) above this for a genuine extract.
+pub const GENUINE_RATE: f64 = 0.05;
+/// Share of matched rows hit by two or more independent kinds, for a genuine extract.
+pub const GENUINE_STRONG_SHARE: f64 = 0.5;
+/// Birth-year total variation distance above this contradicts a genuine extract.
+pub const BIRTH_TVD: f64 = 0.25;
+
+/// Everything forensics adds to the report (flattened into its top level).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Forensics {
+    pub signals: Signals,
+    pub verdict: Verdict,
+    /// Label of the best-fitting dated filter (highest matched-row rate), if any is dated.
+    pub best_snapshot: Option<String>,
+    pub snapshots: Vec<SnapshotFit>,
+    pub canary: Canary,
+    pub gdpr: gdpr::Gdpr,
+}
+
+/// The verdict and what decided it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// `genuine-extract`, `recombined`, `likely-fabricated`, `other-population`, `inconclusive`.
+    pub label: String,
+    pub reasons: Vec<Reason>,
+}
+
+/// One signal compared with one threshold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    pub signal: String,
+    pub value: f64,
+    pub threshold: f64,
+    /// Human-readable sentence (numbers only, never values).
+    pub text: String,
+}
+
+/// The signals of the main filter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Signals {
+    /// Label of the main filter (empty when there is none).
+    pub filter: String,
+    pub rows_probed: u64,
+    /// FP-corrected matched-row rate.
+    pub matched_rate: Estimate,
+    pub match_rate_by_kind: Vec<KindRate>,
+    pub strong_matches: u64,
+    /// Strong matches as a share of matched rows.
+    pub strong_share: Estimate,
+    pub people: People,
+    pub kvnr_validity: Option<Share>,
+    /// Valid KVNRs that are not customers (valid − FP-corrected matches).
+    pub kvnr_valid_unknown: Option<Estimate>,
+    pub recombined: Vec<PairSignal>,
+    pub duplicates: Duplicates,
+    pub birth_years: Option<BirthYearFit>,
+}
+
+/// The FP-corrected match rate of one kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KindRate {
+    pub kind: String,
+    pub valid: u64,
+    pub hits: u64,
+    pub rate: Estimate,
+}
+
+/// Distinct affected people.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct People {
+    /// Max over independent kinds of distinct matching tokens minus expected false positives.
+    pub estimate: f64,
+    /// The kind that gave the maximum.
+    pub kind: String,
+    pub exact: bool,
+    pub definition: String,
+}
+
+/// A proportion with its Wilson interval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Share {
+    pub part: u64,
+    pub whole: u64,
+    pub share: Estimate,
+}
+
+/// Pair consistency of one pair kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairSignal {
+    pub pair: String,
+    /// Rows where both parts hit (and the pair was probed).
+    pub both_parts: u64,
+    /// Of those, rows whose pair missed: recombined rows.
+    pub pair_missed: u64,
+    pub share: Estimate,
+}
+
+/// Repeated rows inside the dump.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Duplicates {
+    /// Rows with at least one valid identifier.
+    pub rows: u64,
+    pub duplicates: f64,
+    pub share: f64,
+    pub exact: bool,
+}
+
+/// The dump's birth years against the customer base's published histogram.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BirthYearFit {
+    pub bucket_years: u16,
+    /// `(bucket start, dump share, base share)` over the base's published buckets.
+    pub buckets: Vec<(u16, f64, f64)>,
+    /// Total variation distance ½·Σ|dump − base| over those buckets (shares renormalised to
+    /// the published buckets on both sides).
+    pub tvd: f64,
+    pub dump_rows: u64,
+}
+
+/// One dated filter's fit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotFit {
+    pub label: String,
+    pub snapshot_date: String,
+    pub matched_rate: Estimate,
+}
+
+/// Hits on `canary` filters: planted records, proof of origin.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Canary {
+    pub filters: Vec<CanaryHits>,
+    /// True when some canary filter has more hits than its false positives explain.
+    pub proof_of_origin: bool,
+}
+
+/// One canary filter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CanaryHits {
+    pub label: String,
+    /// Rows with a hit of any kind.
+    pub rows_hit: u64,
+    /// Distinct planted records hit (max over kinds of distinct matching tokens).
+    pub planted_hit: f64,
+    /// Expected false-positive rows.
+    pub expected_false: f64,
+    pub significant: bool,
+}

@@ -1,0 +1,279 @@
+//! Computing the signals and the verdict from merged tallies (formulas in [`super`]).
+
+use super::*;
+use crate::estimate::{self, wilson, Z95};
+use crate::filter::BirthYears;
+use crate::ident::{Flaw, Kind};
+use crate::report::{FilterDesc, FilterReport};
+use crate::scan::INDEPENDENT;
+use crate::tally::{FilterTally, Tally};
+
+/// What [`analyse`] reads.
+pub struct Input<'a> {
+    pub total: &'a Tally,
+    pub filters: &'a [FilterReport],
+    pub descs: &'a [FilterDesc],
+    /// Per input: the GDPR categories its columns hold, and its tally.
+    pub inputs: Vec<(&'a [String], &'a Tally)>,
+}
+
+fn share(part: u64, whole: u64) -> Share {
+    let (lo, hi) = wilson(part, whole, Z95);
+    let p = if whole == 0 { 0.0 } else { part as f64 / whole as f64 };
+    Share { part, whole, share: Estimate { estimate: p, ci_low: lo, ci_high: hi } }
+}
+
+/// Computes signals, verdict, snapshot fit, canary hits and the GDPR summary.
+pub fn analyse(inp: Input<'_>) -> Forensics {
+    let main = inp
+        .filters
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.role == "customers")
+        .max_by(|a, b| a.1.matched_rate.estimate.total_cmp(&b.1.matched_rate.estimate))
+        .map(|(i, _)| i);
+    let signals = main.map_or_else(empty_signals, |i| {
+        signals(&inp.filters[i], &inp.total.filters[i], &inp.descs[i], inp.total)
+    });
+    let snapshots: Vec<SnapshotFit> = inp
+        .filters
+        .iter()
+        .filter_map(|f| {
+            Some(SnapshotFit {
+                label: f.label.clone(),
+                snapshot_date: f.snapshot_date.clone()?,
+                matched_rate: f.matched_rate,
+            })
+        })
+        .collect();
+    let best_snapshot = snapshots
+        .iter()
+        .max_by(|a, b| a.matched_rate.estimate.total_cmp(&b.matched_rate.estimate))
+        .map(|s| s.label.clone());
+    let canary = canary(inp.filters);
+    let verdict = verdict(&signals, &canary);
+    let gdpr = gdpr::summary(&signals, main, &inp.inputs);
+    Forensics { signals, verdict, best_snapshot, snapshots, canary, gdpr }
+}
+
+fn empty_signals() -> Signals {
+    let zero = Estimate { estimate: 0.0, ci_low: 0.0, ci_high: 1.0 };
+    Signals {
+        filter: String::new(),
+        rows_probed: 0,
+        matched_rate: zero,
+        match_rate_by_kind: Vec::new(),
+        strong_matches: 0,
+        strong_share: zero,
+        people: People {
+            estimate: 0.0,
+            kind: String::new(),
+            exact: true,
+            definition: PEOPLE.into(),
+        },
+        kvnr_validity: None,
+        kvnr_valid_unknown: None,
+        recombined: Vec::new(),
+        duplicates: Duplicates { rows: 0, duplicates: 0.0, share: 0.0, exact: true },
+        birth_years: None,
+    }
+}
+
+const PEOPLE: &str = "largest number of distinct matching tokens of one independent kind \
+                      (kvnr, email, phone, name_dob, iban), minus its expected false positives";
+
+fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> Signals {
+    let match_rate_by_kind = f
+        .kinds
+        .iter()
+        .map(|k| KindRate {
+            kind: k.kind.clone(),
+            valid: k.valid,
+            hits: k.hits,
+            rate: estimate::true_rate(k.valid, k.hits, k.fpr),
+        })
+        .collect();
+    let people = f
+        .kinds
+        .iter()
+        .filter(|k| Kind::from_name(&k.kind).is_some_and(|k| INDEPENDENT.contains(&k)))
+        .map(|k| (k, (k.distinct_hits - k.expected_false_positives).max(0.0)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(
+            People { estimate: 0.0, kind: String::new(), exact: true, definition: PEOPLE.into() },
+            |(k, n)| People {
+                estimate: n,
+                kind: k.kind.clone(),
+                exact: k.distinct_exact,
+                definition: PEOPLE.into(),
+            },
+        );
+    let kc = &total.kinds[Kind::Kvnr.index()];
+    let shaped = kc.valid + kc.invalid[Flaw::CheckDigit.index()];
+    let kvnr = f.kinds.iter().find(|k| k.kind == Kind::Kvnr.name());
+    let kvnr_valid_unknown = kvnr.map(|k| {
+        let v = k.valid as f64;
+        Estimate { estimate: v - k.estimate, ci_low: v - k.ci_high, ci_high: v - k.ci_low }
+    });
+    let recombined = [Kind::KvnrNameDob, Kind::EmailNameDob]
+        .iter()
+        .filter(|p| f.kinds.iter().any(|k| k.kind == p.name()))
+        .map(|p| {
+            let (both, missed) = (t.pair_both[p.index()], t.pair_missed[p.index()]);
+            PairSignal {
+                pair: p.name().into(),
+                both_parts: both,
+                pair_missed: missed,
+                share: share(missed, both).share,
+            }
+        })
+        .collect();
+    let rs = &total.row_sample;
+    let dups = rs.duplicates();
+    Signals {
+        filter: f.label.clone(),
+        rows_probed: f.rows_probed,
+        matched_rate: f.matched_rate,
+        match_rate_by_kind,
+        strong_matches: f.matched_two_plus,
+        strong_share: share(f.matched_two_plus, f.matched_any).share,
+        people,
+        kvnr_validity: (shaped > 0).then(|| share(kc.valid, shaped)),
+        kvnr_valid_unknown,
+        recombined,
+        duplicates: Duplicates {
+            rows: rs.rows,
+            duplicates: dups,
+            share: if rs.rows == 0 { 0.0 } else { dups / rs.rows as f64 },
+            exact: rs.is_exact(),
+        },
+        birth_years: birth_fit(&total.birth_years, &d.meta.birth_years),
+    }
+}
+
+/// Total variation distance between the dump's birth years (per year from 1900) and the
+/// base's published buckets, both renormalised over those buckets.
+pub fn birth_fit(dump: &[u64], base: &BirthYears) -> Option<BirthYearFit> {
+    let width = base.bucket_years.max(1);
+    let base_n: u64 = base.buckets.iter().map(|b| b.1).sum();
+    let in_bucket = |start: u16| -> u64 {
+        (start..start.saturating_add(width))
+            .filter_map(|y| dump.get(usize::from(y.checked_sub(1900)?)))
+            .sum()
+    };
+    let dump_counts: Vec<u64> = base.buckets.iter().map(|b| in_bucket(b.0)).collect();
+    let dump_n: u64 = dump_counts.iter().sum();
+    if base_n == 0 || dump_n == 0 {
+        return None;
+    }
+    let buckets: Vec<(u16, f64, f64)> = base
+        .buckets
+        .iter()
+        .zip(&dump_counts)
+        .map(|(b, &d)| (b.0, d as f64 / dump_n as f64, b.1 as f64 / base_n as f64))
+        .collect();
+    let tvd = 0.5 * buckets.iter().map(|b| (b.1 - b.2).abs()).sum::<f64>();
+    Some(BirthYearFit { bucket_years: width, buckets, tvd, dump_rows: dump_n })
+}
+
+fn canary(filters: &[FilterReport]) -> Canary {
+    let filters: Vec<CanaryHits> = filters
+        .iter()
+        .filter(|f| f.role == "canary")
+        .map(|f| {
+            let expected_false: f64 = f.kinds.iter().map(|k| k.expected_false_positives).sum();
+            let planted_hit = f.kinds.iter().map(|k| k.distinct_hits).fold(0.0, f64::max);
+            // Significant: more rows than the false positives explain at ~3 sigma (Poisson).
+            let bar = expected_false + 3.0 * expected_false.sqrt() + 0.5;
+            CanaryHits {
+                label: f.label.clone(),
+                rows_hit: f.matched_any,
+                planted_hit,
+                expected_false,
+                significant: f.matched_any as f64 > bar,
+            }
+        })
+        .collect();
+    let proof_of_origin = filters.iter().any(|c| c.significant);
+    Canary { filters, proof_of_origin }
+}
+
+fn reason(signal: &str, value: f64, threshold: f64, text: String) -> Reason {
+    Reason { signal: signal.into(), value, threshold, text }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1} %", 100.0 * x)
+}
+
+/// Applies the rules of [`super`] in order.
+pub fn verdict(s: &Signals, canary: &Canary) -> Verdict {
+    let mut reasons = Vec::new();
+    let done = |label: &str, reasons: Vec<Reason>| Verdict { label: label.into(), reasons };
+    if s.rows_probed < MIN_ROWS {
+        let text = format!("only {} rows could be probed (< {MIN_ROWS})", s.rows_probed);
+        reasons.push(reason("rows_probed", s.rows_probed as f64, MIN_ROWS as f64, text));
+        return done("inconclusive", reasons);
+    }
+    if let Some(v) = &s.kvnr_validity {
+        let e = v.share;
+        let text = format!(
+            "KVNR check-digit validity {} (95 % CI {} – {}) among {} KVNR-shaped values",
+            pct(e.estimate),
+            pct(e.ci_low),
+            pct(e.ci_high),
+            v.whole
+        );
+        let bad = e.ci_high < FABRICATED_VALIDITY;
+        reasons.push(reason("kvnr_validity", e.estimate, FABRICATED_VALIDITY, text));
+        if bad {
+            return done("likely-fabricated", reasons);
+        }
+    }
+    for p in &s.recombined {
+        let e = p.share;
+        let text = format!(
+            "{}: the pair misses in {} of {} rows where both parts hit ({}, 95 % CI {} – {})",
+            p.pair,
+            p.pair_missed,
+            p.both_parts,
+            pct(e.estimate),
+            pct(e.ci_low),
+            pct(e.ci_high)
+        );
+        let bad = p.both_parts > 0 && e.ci_low > RECOMBINED_SHARE;
+        reasons.push(reason("recombined_share", e.estimate, RECOMBINED_SHARE, text));
+        if bad {
+            return done("recombined", reasons);
+        }
+    }
+    let m = s.matched_rate;
+    let text = format!(
+        "true matched-row rate {} (95 % CI {} – {}) against '{}'",
+        pct(m.estimate),
+        pct(m.ci_low),
+        pct(m.ci_high),
+        s.filter
+    );
+    reasons.push(reason("matched_rate", m.estimate, OTHER_POPULATION_RATE, text));
+    if canary.proof_of_origin {
+        let rows: u64 = canary.filters.iter().map(|c| c.rows_hit).sum();
+        let text = format!("{rows} rows hit planted canary records: proof of origin");
+        reasons.push(reason("canary_rows", rows as f64, 0.0, text));
+    } else if m.ci_high < OTHER_POPULATION_RATE {
+        return done("other-population", reasons);
+    }
+    let strong = s.strong_share.estimate;
+    let text = format!("{} of matched rows hit two or more independent kinds", pct(strong));
+    reasons.push(reason("strong_share", strong, GENUINE_STRONG_SHARE, text));
+    let tvd = s.birth_years.as_ref().map_or(0.0, |b| b.tvd);
+    if let Some(b) = &s.birth_years {
+        let text = format!("birth-year total variation distance {:.3} to the base", b.tvd);
+        reasons.push(reason("birth_year_tvd", b.tvd, BIRTH_TVD, text));
+    }
+    let matches = m.ci_low > GENUINE_RATE && strong >= GENUINE_STRONG_SHARE;
+    if (matches || canary.proof_of_origin) && tvd <= BIRTH_TVD {
+        return done("genuine-extract", reasons);
+    }
+    done("inconclusive", reasons)
+}

@@ -1,0 +1,1 @@
+//! The `--html` report. Placeholder replaced below.
