@@ -134,6 +134,19 @@ pub struct ScanArgs {
     /// No progress bar and no throughput line on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write a self-contained HTML report (inline SVG, no scripts, no network) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write the positions of matching records to FILE (JSON lines; protect it like the dump).
+    ///
+    /// One JSON object per matching record, in file order: {"input", "record", "line",
+    /// "byte", "filters": [{"filter", "kinds": [...]}]} (record and line 1-based, byte the
+    /// 0-based offset of the record's first byte). No values are written, but the file is an
+    /// index into the dump that says which rows belong to the customers: anyone holding both
+    /// can extract the affected people's records. Store and delete it like the dump itself.
+    /// Written atomically (temporary file, then rename).
+    #[arg(long, value_name = "FILE")]
+    pub emit_matches: Option<PathBuf>,
     /// Benchmark baseline: read, chunk, parse and decode only; no tokens, no probes, no report.
     #[arg(long, hide = true)]
     pub parse_only: bool,
@@ -165,6 +178,14 @@ pub struct GenerateArgs {
     /// Random seed: the same seed gives the same files.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Write N dated snapshots of the customer base (with churn) to snapshots/; the leak is
+    /// taken from the middle one, which truth.json names.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub snapshots: u32,
+    /// Write N planted canary customers to canaries.csv; most appear in the leak (truth.json
+    /// counts the rows that hit them).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub canaries: u64,
 }
 
 #[derive(Debug, Args)]

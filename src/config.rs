@@ -69,6 +69,10 @@ pub struct ScanConfig {
     pub quiet: bool,
     /// Benchmark baseline: parse only (no key, no filters needed).
     pub parse_only: bool,
+    /// `--html`: where to write the HTML report.
+    pub html: Option<PathBuf>,
+    /// `--emit-matches`: where to write matching records' positions (JSON lines).
+    pub emit_matches: Option<PathBuf>,
     pub dumps: Vec<PathBuf>,
 }
 
@@ -158,6 +162,8 @@ impl Command {
                 verify_checksum: !a.no_verify,
                 quiet: a.quiet,
                 parse_only: a.parse_only,
+                html: a.html,
+                emit_matches: a.emit_matches,
                 dumps: a.dumps,
             }),
             CliCommand::Generate(a) => {
@@ -172,6 +178,8 @@ impl Command {
                         1.0 - a.overlap - a.fabricated - a.recombined,
                     )?,
                     seed: a.seed,
+                    snapshots: a.snapshots,
+                    canaries: a.canaries,
                 };
                 Command::Generate { out_dir: a.out_dir, synth }
             }

@@ -86,6 +86,8 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         threads: None,
         verify_checksum: true,
         quiet,
+        html: None,
+        emit_matches: None,
         parse_only: false,
         dumps: vec![dir.join("leak.csv")],
     })?;

@@ -1,7 +1,7 @@
 //! `leakmatch scan`: dumps × filters → [`Report`] on stdout, exit code from `--alert-above`.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
@@ -24,6 +24,9 @@ pub fn run(cfg: &ScanConfig) -> anyhow::Result<u8> {
         return Ok(error::SUCCESS);
     }
     let report = scan(cfg)?;
+    if let Some(path) = &cfg.html {
+        write_atomic(path, report::html::render(&report).as_bytes())?;
+    }
     let out = if cfg.json { report::json::render(&report) } else { report::text::render(&report) };
     write_stdout(&out)?;
     Ok(if report.alert_exceeded() { error::ALERT } else { error::SUCCESS })
@@ -81,7 +84,9 @@ pub fn parse_only(cfg: &ScanConfig) -> anyhow::Result<Tally> {
 pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
     let key = Key::load_from(cfg.key_file.as_deref())?;
     let filters = open_filters(&cfg.filters, &key, cfg.verify_checksum)?;
-    let prober = Prober::new(&filters);
+    let prober = Prober::new(&filters).collect_matches(cfg.emit_matches.is_some());
+    let labels: Vec<String> = filters.iter().map(|f| f.header.label.clone()).collect();
+    let mut emitted = Vec::new();
     let mut seen = Vec::new();
     let mut inputs = Vec::new();
     for path in &cfg.dumps {
@@ -106,8 +111,15 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
             || sha256(&input.source),
             || scan::run_input(input, &pipeline, filters.len(), &sink, &|b| progress.inc(b)),
         );
-        let tally = tally.with_context(|| format!("scanning {}", input.source.path.display()))?;
+        let mut tally =
+            tally.with_context(|| format!("scanning {}", input.source.path.display()))?;
+        let matches = std::mem::take(&mut tally.matches);
+        let name = input.source.path.display().to_string();
+        crate::forensics::rows::write_matches(&mut emitted, &name, &matches, &labels)?;
         results.push((describe(input, sha, &tally), tally));
+    }
+    if let Some(path) = &cfg.emit_matches {
+        write_atomic(path, &emitted)?;
     }
     let rows = results.iter().map(|r| r.1.records).sum();
     let seconds = progress.finish("scanned", total, rows);
@@ -120,6 +132,16 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
         alert_above: cfg.alert_above,
         seconds,
     }))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, renamed into place.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 /// SHA-256 of an input, hashed in 8 MiB windows that are released behind the hash, so that

@@ -125,6 +125,40 @@ pub fn absolute_match_positions(ms: &mut [MatchHit], chunks: &[ChunkCounts], hea
     }
 }
 
+/// Writes matches of one input as JSON lines (format in `--emit-matches`' help): one line per
+/// record, the filters and kinds that hit it. `filters` are the filters' labels by index.
+pub fn write_matches(
+    w: &mut impl std::io::Write,
+    input: &str,
+    ms: &[MatchHit],
+    filters: &[String],
+) -> std::io::Result<()> {
+    let mut i = 0;
+    while i < ms.len() {
+        let p = ms[i].pos;
+        let end = i + ms[i..].iter().take_while(|m| m.pos.byte == p.byte).count();
+        let hits: Vec<serde_json::Value> = ms[i..end]
+            .iter()
+            .map(|m| {
+                let kinds: Vec<&str> = crate::ident::Kind::ALL
+                    .iter()
+                    .filter(|k| m.kinds & (1 << k.index()) != 0)
+                    .map(|k| k.name())
+                    .collect();
+                let label = filters.get(m.filter as usize).map_or("", String::as_str);
+                serde_json::json!({ "filter": label, "kinds": kinds })
+            })
+            .collect();
+        let line = serde_json::json!({
+            "input": input, "record": p.record, "line": p.line, "byte": p.byte, "filters": hits
+        });
+        serde_json::to_writer(&mut *w, &line)?;
+        w.write_all(b"\n")?;
+        i = end;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

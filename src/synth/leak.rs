@@ -79,18 +79,40 @@ pub struct Plan {
     pub mix: Mix,
     shuffle: Affine,
     real_order: Affine,
+    /// The leak's snapshot: customers `offset .. offset + size` of the population.
+    offset: u64,
+    size: u64,
 }
 
 impl Plan {
-    /// The plan for `seed`, a population and a category mix.
-    pub fn new(seed: u64, pop: Population, mix: Mix) -> Plan {
+    /// The plan for `seed`, a population and a category mix; real and recombined rows come
+    /// from the snapshot window of `size` customers starting at `offset`.
+    pub fn new(seed: u64, pop: Population, mix: Mix, offset: u64, size: u64) -> Plan {
         let rows = mix.real + mix.fabricated + mix.recombined + mix.other;
         Plan {
             shuffle: Affine::new(rows, seed, 10),
-            real_order: Affine::new(pop.customers, seed, 11),
+            real_order: Affine::new(size, seed, 11),
             pop,
             mix,
+            offset,
+            size,
         }
+    }
+
+    /// The window-local customer number of population member `i`, if it is in the window.
+    fn local(&self, i: Option<u64>) -> Option<u64> {
+        i.and_then(|i| i.checked_sub(self.offset)).filter(|&i| i < self.size)
+    }
+
+    /// Whether window-local customer `c` is one of the first `n` canaries (the customers the
+    /// first `n` real rows draw: planted in the leak, listed in `canaries.csv`).
+    pub fn is_canary(&self, c: u64, n: u64) -> bool {
+        self.real_order.invert(c) < n
+    }
+
+    /// Window-local customer of canary number `q`.
+    pub fn canary(&self, q: u64) -> Customer {
+        self.pop.customer(self.offset + self.real_order.apply(q))
     }
 
     /// Writes row `pos` (without line end) and returns what it hits. `scratch` is reused.
@@ -117,15 +139,15 @@ impl Plan {
 
     fn real(&self, rng: &mut Pcg64Mcg, q: u64) -> Row {
         let q = if rng.gen_bool(DUPLICATE_SHARE) { rng.gen_range(0..self.mix.real) } else { q };
-        let c = self.pop.customer(self.real_order.apply(q % self.pop.customers));
+        let c = self.pop.customer(self.offset + self.real_order.apply(q % self.size));
         person(c, c)
     }
 
     fn recombined(&self, rng: &mut Pcg64Mcg) -> Row {
-        let n = self.pop.customers;
+        let n = self.size;
         let a = rng.gen_range(0..n);
         let b = (a + 1 + rng.gen_range(0..n - 1)) % n;
-        person(self.pop.customer(a), self.pop.customer(b))
+        person(self.pop.customer(self.offset + a), self.pop.customer(self.offset + b))
     }
 
     fn fabricated(&self, rng: &mut Pcg64Mcg) -> Row {
@@ -178,7 +200,7 @@ impl Plan {
             dialect::kvnr(rng, out, &row.kvnr);
             let written = std::str::from_utf8(&out[start..]).expect("ASCII");
             if kvnr::normalize(written, scratch) == Outcome::Valid {
-                hits.kvnr = self.pop.customer_of_kvnr(scratch);
+                hits.kvnr = self.local(self.pop.customer_of_kvnr(scratch));
             }
         }
         out.push(b';');
@@ -191,16 +213,17 @@ impl Plan {
                 Date::Day(day) => {
                     dialect::date(rng, out, pop::civil(day));
                     if has_last && has_first {
-                        hits.name_dob = self.pop.customer_of_triple(row.last, row.first, day);
+                        hits.name_dob =
+                            self.local(self.pop.customer_of_triple(row.last, row.first, day));
                     }
                 }
                 Date::Impossible(y, m, d) => dialect::date(rng, out, (y, m, d)),
             }
         }
         out.push(b';');
-        hits.email = emit_mail(rng, &row.mail, out);
+        hits.email = self.local(emit_mail(rng, &row.mail, out));
         out.push(b';');
-        hits.phone = emit_tel(rng, &row.tel, out);
+        hits.phone = self.local(emit_tel(rng, &row.tel, out));
         hits
     }
 

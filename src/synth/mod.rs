@@ -43,7 +43,7 @@ mod truth;
 
 pub use leak::DUPLICATE_SHARE;
 pub use population::MAX_CUSTOMERS;
-pub use run::{generate, write_customers, write_leak, CHUNK_ROWS};
+pub use run::{generate, write_canaries, write_customers, write_leak, write_snapshot, CHUNK_ROWS};
 pub use truth::Truth;
 
 /// File names written by [`generate`].
@@ -52,6 +52,10 @@ pub const CUSTOMERS_FILE: &str = "customers.csv";
 pub const LEAK_FILE: &str = "leak.csv";
 /// See [`CUSTOMERS_FILE`].
 pub const TRUTH_FILE: &str = "truth.json";
+/// Planted canary customers (with `canaries > 0`).
+pub const CANARIES_FILE: &str = "canaries.csv";
+/// Folder of dated snapshots (with `snapshots ≥ 2`).
+pub const SNAPSHOTS_DIR: &str = "snapshots";
 
 /// What to generate. Shares are of leak rows and must add up to 1.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -74,6 +78,16 @@ pub struct SynthConfig {
     pub other_population: f64,
     /// Seed of everything.
     pub seed: u64,
+    /// Dated snapshots of the customer base (0 or 1: none). With N ≥ 2, snapshot `s` holds
+    /// customers `s·churn .. s·churn + customers` (churn: a fifth of the base per step), each
+    /// written to `snapshots/customers_<date>.csv`; the leak and `customers.csv` are taken
+    /// from snapshot `(N − 1) / 2`, which the truth names.
+    #[serde(default)]
+    pub snapshots: u32,
+    /// Planted canary customers written to `canaries.csv`: the customers the first real
+    /// rows draw, so most of them are in the leak (the truth counts the rows hitting them).
+    #[serde(default)]
+    pub canaries: u64,
 }
 
 impl Default for SynthConfig {
@@ -86,11 +100,33 @@ impl Default for SynthConfig {
             recombined: 0.0,
             other_population: 0.35,
             seed: 42,
+            snapshots: 0,
+            canaries: 0,
         }
     }
 }
 
 impl SynthConfig {
+    /// Customers leaving (and joining) between two snapshots.
+    pub fn churn(&self) -> u64 {
+        self.customers / 5
+    }
+
+    /// The population all snapshots draw from.
+    pub fn population(&self) -> u64 {
+        self.customers + u64::from(self.snapshots.saturating_sub(1)) * self.churn()
+    }
+
+    /// The snapshot the leak and `customers.csv` are taken from.
+    pub fn leak_snapshot(&self) -> u32 {
+        self.snapshots.saturating_sub(1) / 2
+    }
+
+    /// The date of snapshot `s`: half-yearly from 2023-01-01.
+    pub fn snapshot_date(s: u32) -> String {
+        format!("{}-{:02}-01", 2023 + s / 2, if s % 2 == 0 { 1 } else { 7 })
+    }
+
     /// Sets `other_population` to whatever the other three shares leave.
     pub fn other_is_rest(mut self) -> Self {
         self.other_population = 1.0 - self.overlap - self.fabricated - self.recombined;
@@ -107,7 +143,7 @@ impl SynthConfig {
         if (sum - 1.0).abs() > 1e-6 {
             return Err(SynthError::Config(format!("the four shares add up to {sum}, not 1")));
         }
-        if self.customers > MAX_CUSTOMERS {
+        if self.population() > MAX_CUSTOMERS || self.snapshots > 24 {
             return Err(SynthError::Config(format!("at most {MAX_CUSTOMERS} customers")));
         }
         if self.leak >= 1 << 32 {
@@ -120,6 +156,9 @@ impl SynthConfig {
         let c3 = upto(shares[0] + shares[1] + shares[2]).max(c2);
         let mix =
             leak::Mix { real: c1, fabricated: c2 - c1, recombined: c3 - c2, other: self.leak - c3 };
+        if self.canaries > self.customers {
+            return Err(SynthError::Config("more canaries than customers".into()));
+        }
         if mix.real > 0 && self.customers == 0 || mix.recombined > 0 && self.customers < 2 {
             return Err(SynthError::Config("too few customers for real or recombined rows".into()));
         }

@@ -12,7 +12,10 @@ use super::leak::{Plan, HEADER};
 use super::perm::mix;
 use super::population::{push_customer_row, Population};
 use super::truth::{Builder, Tally};
-use super::{SynthConfig, SynthError, Truth, CUSTOMERS_FILE, LEAK_FILE, TRUTH_FILE};
+use super::{
+    SynthConfig, SynthError, Truth, CANARIES_FILE, CUSTOMERS_FILE, LEAK_FILE, SNAPSHOTS_DIR,
+    TRUTH_FILE,
+};
 
 /// Rows per chunk: the unit of parallel work and of RNG seeding.
 pub const CHUNK_ROWS: u64 = 16_384;
@@ -69,40 +72,82 @@ fn writer_error(source: io::Error) -> SynthError {
     SynthError::Io { path: PathBuf::from("<writer>"), source }
 }
 
-/// Writes `customers.csv` (header `kvnr,last_name,first_name,birth_date,email,phone`) to `w`.
-/// Returns the number of customers written.
-pub fn write_customers(cfg: &SynthConfig, mut w: impl Write) -> Result<u64, SynthError> {
+/// Header of the customer files.
+const CUSTOMER_HEADER: &[u8] = b"kvnr,last_name,first_name,birth_date,email,phone\n";
+
+/// Writes `customers.csv` (header `kvnr,last_name,first_name,birth_date,email,phone`) to `w`:
+/// the snapshot the leak is taken from. Returns the number of customers written.
+pub fn write_customers(cfg: &SynthConfig, w: impl Write) -> Result<u64, SynthError> {
+    write_snapshot(cfg, cfg.leak_snapshot(), w)
+}
+
+/// Writes snapshot `s` of the customer base (see [`SynthConfig::snapshots`]) to `w`.
+pub fn write_snapshot(cfg: &SynthConfig, s: u32, mut w: impl Write) -> Result<u64, SynthError> {
     cfg.mix()?;
-    let pop = Population::new(cfg.seed, cfg.customers);
-    w.write_all(b"kvnr,last_name,first_name,birth_date,email,phone\n").map_err(writer_error)?;
+    let pop = Population::new(cfg.seed, cfg.population());
+    let offset = u64::from(s) * cfg.churn();
+    w.write_all(CUSTOMER_HEADER).map_err(writer_error)?;
     let make = |_ch, range: std::ops::Range<u64>, buf: &mut Vec<u8>| {
-        range.for_each(|i| push_customer_row(buf, &pop.customer(i)));
+        range.for_each(|i| push_customer_row(buf, &pop.customer(offset + i)));
     };
     write_chunked(cfg.customers, &mut w, make, |()| {}).map_err(writer_error)?;
     w.flush().map_err(writer_error)?;
     Ok(cfg.customers)
 }
 
+/// The leak's plan.
+fn plan(cfg: &SynthConfig, mix: super::leak::Mix) -> Plan {
+    let offset = u64::from(cfg.leak_snapshot()) * cfg.churn();
+    let pop = Population::new(cfg.seed, cfg.population());
+    Plan::new(cfg.seed, pop, mix, offset, cfg.customers)
+}
+
+/// Writes `canaries.csv`: the customers the first `cfg.canaries` real leak rows draw.
+pub fn write_canaries(cfg: &SynthConfig, mut w: impl Write) -> Result<u64, SynthError> {
+    let plan = plan(cfg, cfg.mix()?);
+    let mut buf = CUSTOMER_HEADER.to_vec();
+    (0..cfg.canaries).for_each(|q| push_customer_row(&mut buf, &plan.canary(q)));
+    w.write_all(&buf).and_then(|()| w.flush()).map_err(writer_error)?;
+    Ok(cfg.canaries)
+}
+
 /// Writes `leak.csv` (German dialect: `;`, header `Versichertennummer;Nachname;Vorname;
 /// Geburtsdatum;E-Mail;Telefon`, dates `dd.mm.yyyy`) to `w` and returns the truth.
 pub fn write_leak(cfg: &SynthConfig, mut w: impl Write) -> Result<Truth, SynthError> {
     let mix_counts = cfg.mix()?;
-    let plan = Plan::new(cfg.seed, Population::new(cfg.seed, cfg.customers), mix_counts);
+    let plan = plan(cfg, mix_counts);
     let mut builder = Builder::new(cfg.customers);
+    let mut canary_rows = 0;
     w.write_all(HEADER).map_err(writer_error)?;
     let make = |ch, range: std::ops::Range<u64>, buf: &mut Vec<u8>| {
         let mut rng = Pcg64Mcg::seed_from_u64(mix(mix(cfg.seed, LEAK_STREAM), ch));
         let mut scratch = Vec::with_capacity(16);
         let mut tally = Tally::default();
+        let mut canaries = 0u64;
         for pos in range {
-            tally.add(&plan.write_row(&mut rng, pos, buf, &mut scratch));
+            let hits = plan.write_row(&mut rng, pos, buf, &mut scratch);
+            let owners = [hits.kvnr, hits.email, hits.phone, hits.name_dob];
+            let canary = |c: &Option<u64>| c.is_some_and(|c| plan.is_canary(c, cfg.canaries));
+            canaries += u64::from(owners.iter().any(canary));
+            tally.add(&hits);
             buf.push(b'\n');
         }
-        tally
+        (tally, canaries)
     };
-    write_chunked(cfg.leak, &mut w, make, |t| builder.merge(t)).map_err(writer_error)?;
+    let fold = |(t, c): (Tally, u64)| {
+        builder.merge(t);
+        canary_rows += c;
+    };
+    write_chunked(cfg.leak, &mut w, make, fold).map_err(writer_error)?;
     w.flush().map_err(writer_error)?;
-    Ok(builder.finish(cfg.seed, cfg.customers, mix_counts))
+    let mut truth = builder.finish(cfg.seed, cfg.customers, mix_counts);
+    truth.canaries = cfg.canaries;
+    truth.canary_rows = canary_rows;
+    if cfg.snapshots >= 2 {
+        truth.snapshot_dates = (0..cfg.snapshots).map(SynthConfig::snapshot_date).collect();
+        truth.leak_snapshot = Some(SynthConfig::snapshot_date(cfg.leak_snapshot()));
+    }
+    Ok(truth)
 }
 
 /// Writes `customers.csv`, `leak.csv` and `truth.json` into `dir` (created if missing), each
@@ -115,6 +160,17 @@ pub fn generate(cfg: &SynthConfig, dir: &Path) -> Result<Truth, SynthError> {
     };
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     atomic_write(&dir.join(CUSTOMERS_FILE), |w| write_customers(cfg, w).map(drop))?;
+    if cfg.canaries > 0 {
+        atomic_write(&dir.join(CANARIES_FILE), |w| write_canaries(cfg, w).map(drop))?;
+    }
+    if cfg.snapshots >= 2 {
+        let snaps = dir.join(SNAPSHOTS_DIR);
+        fs::create_dir_all(&snaps).map_err(io_err(&snaps))?;
+        for s in 0..cfg.snapshots {
+            let name = format!("customers_{}.csv", SynthConfig::snapshot_date(s));
+            atomic_write(&snaps.join(name), |w| write_snapshot(cfg, s, w).map(drop))?;
+        }
+    }
     let mut truth = None;
     atomic_write(&dir.join(LEAK_FILE), |w| {
         truth = Some(write_leak(cfg, w)?);
@@ -164,6 +220,8 @@ mod tests {
             recombined: 0.1,
             other_population: 0.25,
             seed,
+            snapshots: 0,
+            canaries: 0,
         }
     }
 

@@ -37,6 +37,18 @@ pub struct Truth {
     pub rows_matched_two_plus: u64,
     /// Distinct customers any of whose kvnr, email, phone or name_dob appears in the leak.
     pub distinct_customers: u64,
+    /// Dates of the snapshots written (empty without `--snapshots`).
+    #[serde(default)]
+    pub snapshot_dates: Vec<String>,
+    /// Date of the snapshot the leak was taken from.
+    #[serde(default)]
+    pub leak_snapshot: Option<String>,
+    /// Customers in `canaries.csv`.
+    #[serde(default)]
+    pub canaries: u64,
+    /// Leak rows any of whose kvnr, email, phone or name_dob belongs to a canary.
+    #[serde(default)]
+    pub canary_rows: u64,
 }
 
 /// Counts of one chunk of rows, merged in chunk order.
@@ -121,6 +133,10 @@ impl Builder {
             rows_matched_any: self.tally.any,
             rows_matched_two_plus: self.tally.two_plus,
             distinct_customers: ones(&union),
+            snapshot_dates: Vec::new(),
+            leak_snapshot: None,
+            canaries: 0,
+            canary_rows: 0,
         }
     }
 }
