@@ -1,7 +1,8 @@
 //! Forensics (DESIGN §7): signals computed from the merged tallies, and the verdict they lead to.
 //!
-//! Every signal refers to the **main filter**: the `customers` filter with the highest
-//! false-positive-corrected matched-row rate (with dated snapshots, the best-fitting one).
+//! Every signal refers to the **main filter**: among the `customers` filters with the most
+//! kinds (so that pair kinds are used when some filter has them), the one with the highest
+//! false-positive-corrected matched-row rate.
 //!
 //! | signal | definition |
 //! |---|---|

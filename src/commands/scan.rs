@@ -85,7 +85,13 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
     let key = Key::load_from(cfg.key_file.as_deref())?;
     let filters = open_filters(&cfg.filters, &key, cfg.verify_checksum)?;
     let prober = Prober::new(&filters).collect_matches(cfg.emit_matches.is_some());
-    let labels: Vec<String> = filters.iter().map(|f| f.header.label.clone()).collect();
+    let labels: Vec<String> = filters
+        .iter()
+        .map(|f| match f.header.label.as_str() {
+            "" => f.path.display().to_string(),
+            l => l.to_string(),
+        })
+        .collect();
     let mut emitted = Vec::new();
     let mut seen = Vec::new();
     let mut inputs = Vec::new();

@@ -30,7 +30,11 @@ pub fn analyse(inp: Input<'_>) -> Forensics {
         .iter()
         .enumerate()
         .filter(|(_, f)| f.role == "customers")
-        .max_by(|a, b| a.1.matched_rate.estimate.total_cmp(&b.1.matched_rate.estimate))
+        .max_by(|a, b| {
+            let key = |f: &FilterReport| (f.kinds.len(), f.matched_rate.estimate);
+            let (ka, kb) = (key(a.1), key(b.1));
+            ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1))
+        })
         .map(|(i, _)| i);
     let signals = main.map_or_else(empty_signals, |i| {
         signals(&inp.filters[i], &inp.total.filters[i], &inp.descs[i], inp.total)

@@ -3,5 +3,6 @@
 mod workdir;
 
 mod build_inspect;
+mod forensics;
 mod keygen;
 mod scan;
