@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::estimate::Estimate;
 
-pub use signals::{analyse, birth_fit, verdict, Input};
+pub use signals::{analyse, birth_fit, meaning, verdict, Input};
 
 /// Fewest probed rows for any verdict but `inconclusive`.
 pub const MIN_ROWS: u64 = 50;
@@ -78,6 +78,8 @@ pub struct Forensics {
 pub struct Verdict {
     /// `genuine-extract`, `recombined`, `likely-fabricated`, `other-population`, `inconclusive`.
     pub label: String,
+    /// What the label means for the responder, in one sentence.
+    pub meaning: String,
     pub reasons: Vec<Reason>,
 }
 

@@ -135,7 +135,7 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
     let rs = &total.row_sample;
     let dups = rs.duplicates();
     Signals {
-        filter: f.label.clone(),
+        filter: if f.label.is_empty() { f.path.clone() } else { f.label.clone() },
         rows_probed: f.rows_probed,
         matched_rate: f.matched_rate,
         match_rate_by_kind,
@@ -213,7 +213,11 @@ fn pct(x: f64) -> String {
 /// Applies the rules of [`super`] in order.
 pub fn verdict(s: &Signals, canary: &Canary) -> Verdict {
     let mut reasons = Vec::new();
-    let done = |label: &str, reasons: Vec<Reason>| Verdict { label: label.into(), reasons };
+    let done = |label: &str, reasons: Vec<Reason>| Verdict {
+        label: label.into(),
+        meaning: meaning(label).into(),
+        reasons,
+    };
     if s.rows_probed < MIN_ROWS {
         let text = format!("only {} rows could be probed (< {MIN_ROWS})", s.rows_probed);
         reasons.push(reason("rows_probed", s.rows_probed as f64, MIN_ROWS as f64, text));
@@ -280,4 +284,96 @@ pub fn verdict(s: &Signals, canary: &Canary) -> Verdict {
         return done("genuine-extract", reasons);
     }
     done("inconclusive", reasons)
+}
+
+/// What a verdict label means for the responder.
+pub fn meaning(label: &str) -> &'static str {
+    match label {
+        "genuine-extract" => "the dump holds the insurer's customers with identifiers that belong together: treat it as a real extract of the customer base",
+        "recombined" => "identifiers of real customers, but combined across people: a compilation (e.g. of several older leaks), not one extract",
+        "likely-fabricated" => "many identifiers cannot exist (wrong check digits): largely invented data",
+        "other-population" => "almost no row belongs to the customer base: most likely another organisation's people",
+        _ => "the signals do not support a firm conclusion; see the reasons",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(e: f64, lo: f64, hi: f64) -> Estimate {
+        Estimate { estimate: e, ci_low: lo, ci_high: hi }
+    }
+
+    fn genuine() -> Signals {
+        let mut s = empty_signals();
+        s.rows_probed = 5000;
+        s.matched_rate = est(0.6, 0.58, 0.62);
+        s.strong_share = est(0.99, 0.98, 1.0);
+        s.kvnr_validity = Some(Share { part: 955, whole: 1000, share: est(0.955, 0.94, 0.967) });
+        s
+    }
+
+    fn no_canary() -> Canary {
+        Canary { filters: Vec::new(), proof_of_origin: false }
+    }
+
+    #[test]
+    fn rules_decide_each_label_with_reasons() {
+        let v = verdict(&genuine(), &no_canary());
+        assert_eq!(v.label, "genuine-extract");
+        assert!(v.reasons.iter().any(|r| r.signal == "kvnr_validity"));
+        let mut s = genuine();
+        s.kvnr_validity.as_mut().unwrap().share = est(0.46, 0.43, 0.49);
+        assert_eq!(verdict(&s, &no_canary()).label, "likely-fabricated");
+        let mut s = genuine();
+        let share = est(0.4, 0.37, 0.43);
+        s.recombined = vec![PairSignal {
+            pair: "kvnr+name_dob".into(),
+            both_parts: 900,
+            pair_missed: 360,
+            share,
+        }];
+        assert_eq!(verdict(&s, &no_canary()).label, "recombined");
+        let mut s = genuine();
+        s.matched_rate = est(0.001, 0.0, 0.004);
+        assert_eq!(verdict(&s, &no_canary()).label, "other-population");
+        let mut s = genuine();
+        s.rows_probed = 10;
+        assert_eq!(verdict(&s, &no_canary()).label, "inconclusive");
+    }
+
+    #[test]
+    fn canary_proof_rules_out_other_population() {
+        let mut s = genuine();
+        s.matched_rate = est(0.001, 0.0, 0.004);
+        let c = Canary { filters: Vec::new(), proof_of_origin: true };
+        assert_eq!(verdict(&s, &c).label, "genuine-extract");
+    }
+
+    #[test]
+    fn far_birth_years_block_a_genuine_verdict() {
+        let mut s = genuine();
+        s.birth_years =
+            Some(BirthYearFit { bucket_years: 5, buckets: Vec::new(), tvd: 0.4, dump_rows: 10 });
+        assert_eq!(verdict(&s, &no_canary()).label, "inconclusive");
+    }
+
+    #[test]
+    fn birth_fit_is_total_variation_distance_over_published_buckets() {
+        let base = BirthYears {
+            bucket_years: 10,
+            min_count: 1,
+            buckets: vec![(1950, 50), (1960, 50)],
+            suppressed: 0,
+        };
+        let mut dump = vec![0u64; 200];
+        dump[55] = 30; // 1955
+        dump[62] = 10; // 1962
+        dump[90] = 99; // 1990: not a published bucket, ignored
+        let fit = birth_fit(&dump, &base).unwrap();
+        assert!((fit.tvd - 0.25).abs() < 1e-12, "{}", fit.tvd);
+        assert_eq!(fit.dump_rows, 40);
+        assert!(birth_fit(&[0; 200], &base).is_none());
+    }
 }

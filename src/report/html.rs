@@ -49,8 +49,10 @@ pub fn render(r: &Report) -> String {
     let v = &f.verdict;
     let _ = write!(
         o,
-        "<h2>Verdict</h2><p id=\"verdict\" class=\"verdict {0}\">{0}</p><ul>",
-        escape(&v.label)
+        "<h2>Verdict</h2><p id=\"verdict\" class=\"verdict {0}\">{0}</p><p>{1}.</p>\
+         <p>Reasons (signals and thresholds that decided it):</p><ul>",
+        escape(&v.label),
+        escape(&v.meaning)
     );
     for reason in &v.reasons {
         let _ = write!(o, "<li>{}</li>", escape(&reason.text));

@@ -31,7 +31,7 @@
 //!                "duplicates": { "rows", "duplicates", "share", "exact" },
 //!                "birth_years": null | { "bucket_years", "buckets": [[start, dump, base]],
 //!                                        "tvd", "dump_rows" } },
-//!   "verdict": { "label", "reasons": [{ "signal", "value", "threshold", "text" }] },
+//!   "verdict": { "label", "meaning", "reasons": [{ "signal", "value", "threshold", "text" }] },
 //!   "best_snapshot": null | "label",
 //!   "snapshots": [{ "label", "snapshot_date", "matched_rate": {…} }],
 //!   "canary": { "proof_of_origin", "filters": [{ "label", "rows_hit", "planted_hit",

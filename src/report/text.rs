@@ -289,7 +289,7 @@ fn forensics(o: &mut String, r: &Report) {
         );
     }
     let v = &f.verdict;
-    let _ = writeln!(o, "\nVerdict: {}", v.label);
+    let _ = writeln!(o, "\nVerdict: {} — {}", v.label, v.meaning);
     for reason in &v.reasons {
         let _ = writeln!(o, "  - {}", reason.text);
     }
