@@ -230,3 +230,52 @@ fn browser_renders(wd: &Workdir, page: &str, expect: &str) {
         std::fs::copy(&png, std::path::Path::new(&dir).join("report.png")).unwrap();
     }
 }
+
+#[test]
+fn iban_phonetic_and_pair_kinds_work_end_to_end_and_health_columns_flag_art9() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    wd.write(
+        "c.csv",
+        "KVNR;E-Mail;Nachname;Vorname;Geburtsdatum;IBAN\n\
+         A123456780;hans@web.de;Meier;Hans;01.02.1960;DE89 3704 0044 0532 0130 00\n\
+         Z987654321;anna@gmx.de;Schmidt;Anna;03.04.1970;GB82 WEST 1234 5698 7654 32\n",
+    );
+    // Row 1: all of Hans; row 2: Anna's KVNR and e-mail with Hans's name (recombined).
+    wd.write(
+        "d.csv",
+        "Versichertennummer;E-Mail;Nachname;Vorname;Geburtsdatum;IBAN;Diagnose (ICD-10)\n\
+         A 123 456 780;Hans@Web.de;Mayer;Hans;1960-02-01;de89370400440532013000;J45\n\
+         Z987654321;anna@gmx.de;Meier;Hans;01.02.1960;;E11\n",
+    );
+    let kinds = "kvnr,email,name_dob,name_dob_phonetic,iban,kvnr+name_dob,email+name_dob";
+    build(&wd, &key, "f.lmf", "c.csv", &["--kinds", kinds]);
+    let v = scan(&wd, &key, &["--filter", "f.lmf", "d.csv"]);
+    let hits = |kind: &str| {
+        let ks = v["filters"][0]["kinds"].as_array().unwrap();
+        ks.iter().find(|k| k["kind"] == kind).expect(kind)["hits"].as_u64().unwrap()
+    };
+    assert_eq!(hits("iban"), 1);
+    assert_eq!(hits("kvnr"), 2);
+    assert_eq!(hits("name_dob"), 1, "Mayer is not Meier exactly");
+    assert_eq!(hits("name_dob_phonetic"), 2);
+    assert_eq!(hits("kvnr+name_dob"), 0, "row 1's name_dob misses, row 2 is recombined");
+    assert_eq!(hits("email+name_dob"), 0);
+    let pair = &v["signals"]["recombined"][0];
+    assert_eq!((pair["both_parts"].as_u64(), pair["pair_missed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(v["gdpr"]["art9"], true);
+    let cats: Vec<&str> = v["gdpr"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["category"].as_str().unwrap())
+        .collect();
+    for c in ["name", "birth_date", "email", "bank", "insurance_number", "health"] {
+        assert!(cats.contains(&c), "{c} in {cats:?}");
+    }
+    let text = wd.ok(&["scan", "--quiet", "--key-file", &key, "--filter", "f.lmf", "d.csv"]);
+    assert!(text.contains("Art. 9 HEALTH DATA PRESENT") && text.contains("Verdict: inconclusive"));
+    for raw in ["J45", "E11", "Meier", "Mayer", "hans@web.de", "DE89", "A123456780"] {
+        assert!(!text.contains(raw) && !v.to_string().contains(raw), "raw value in a report");
+    }
+}
