@@ -51,6 +51,8 @@
 //!    `genuine-extract`;
 //! 6. otherwise `inconclusive`.
 
+#[cfg(test)]
+mod chunking_tests;
 pub mod gdpr;
 pub mod rows;
 mod signals;

@@ -138,6 +138,7 @@ impl<'f> Prober<'f> {
                 tally.row_sample.insert(h);
             }
         }
+        let mut hits = Vec::new();
         for (f, sections) in self.filters.iter().enumerate() {
             for tokens in &batch.tokens {
                 for (section, token) in sections.iter().zip(tokens) {
@@ -149,10 +150,13 @@ impl<'f> Prober<'f> {
             for (tokens, pos) in batch.tokens.iter().zip(&batch.positions) {
                 let kinds = probe_record(sections, &mut tally.filters[f], tokens);
                 if self.collect && kinds != 0 {
-                    let hit = crate::tally::MatchHit { pos: *pos, filter: f as u32, kinds };
-                    crate::forensics::rows::merge_matches(&mut tally.matches, &[hit]);
+                    hits.push(crate::tally::MatchHit { pos: *pos, filter: f as u32, kinds });
                 }
             }
+        }
+        if !hits.is_empty() {
+            hits.sort_by_key(|m| (m.pos.byte, m.filter));
+            crate::forensics::rows::merge_matches(&mut tally.matches, &hits);
         }
     }
 }
