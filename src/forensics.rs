@@ -129,6 +129,21 @@ pub struct Signals {
     pub recombined: Vec<PairSignal>,
     pub duplicates: Duplicates,
     pub birth_years: Option<BirthYearFit>,
+    /// With `--claimed-size`: whether the claim fits the customer base.
+    pub claimed: Option<ClaimedFit>,
+}
+
+/// A claimed full-set size against the customer base: a sample at matched-row rate θ of a
+/// set of N rows implies at least θ_low·N customer rows; more than the base holds means the
+/// claim is exaggerated (or the set is not one extract of this base).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClaimedFit {
+    pub claimed: u64,
+    /// Lower 95 % bound of customer rows the claim implies (matched-row rate low × claimed).
+    pub implied_low: f64,
+    /// Customers in the main filter (largest inserted count of its kinds).
+    pub base: u64,
+    pub exaggerated: bool,
 }
 
 /// The FP-corrected match rate of one kind.

@@ -15,6 +15,8 @@ pub struct Input<'a> {
     pub descs: &'a [FilterDesc],
     /// Per input: the GDPR categories its columns hold, and its tally.
     pub inputs: Vec<(&'a [String], &'a Tally)>,
+    /// `--claimed-size`.
+    pub claimed_size: Option<u64>,
 }
 
 fn share(part: u64, whole: u64) -> Share {
@@ -36,9 +38,15 @@ pub fn analyse(inp: Input<'_>) -> Forensics {
             ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1))
         })
         .map(|(i, _)| i);
-    let signals = main.map_or_else(empty_signals, |i| {
+    let mut signals = main.map_or_else(empty_signals, |i| {
         signals(&inp.filters[i], &inp.total.filters[i], &inp.descs[i], inp.total)
     });
+    if let (Some(i), Some(claimed)) = (main, inp.claimed_size) {
+        let base = inp.filters[i].kinds.iter().map(|k| k.filter_count).max().unwrap_or(0);
+        let implied_low = signals.matched_rate.ci_low * claimed as f64;
+        let exaggerated = implied_low > base as f64;
+        signals.claimed = Some(ClaimedFit { claimed, implied_low, base, exaggerated });
+    }
     let snapshots: Vec<SnapshotFit> = inp
         .filters
         .iter()
@@ -80,6 +88,7 @@ fn empty_signals() -> Signals {
         recombined: Vec::new(),
         duplicates: Duplicates { rows: 0, duplicates: 0.0, share: 0.0, exact: true },
         birth_years: None,
+        claimed: None,
     }
 }
 
@@ -152,6 +161,7 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
             exact: rs.is_exact(),
         },
         birth_years: birth_fit(&total.birth_years, &d.meta.birth_years),
+        claimed: None,
     }
 }
 
@@ -270,6 +280,14 @@ pub fn verdict(s: &Signals, canary: &Canary) -> Verdict {
         reasons.push(reason("canary_rows", rows as f64, 0.0, text));
     } else if m.ci_high < OTHER_POPULATION_RATE {
         return done("other-population", reasons);
+    }
+    if let Some(c) = s.claimed.as_ref().filter(|c| c.exaggerated) {
+        let text = format!(
+            "the claimed {} rows imply at least {:.0} customer rows, more than the {} customers \
+             in the base: the claim is exaggerated or the set is not one extract of this base",
+            c.claimed, c.implied_low, c.base
+        );
+        reasons.push(reason("claimed_implied_low", c.implied_low, c.base as f64, text));
     }
     let strong = s.strong_share.estimate;
     let text = format!("{} of matched rows hit two or more independent kinds", pct(strong));

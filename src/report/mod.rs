@@ -259,6 +259,7 @@ impl Report {
             filters: &filters,
             descs: ctx.filters,
             inputs: ctx.inputs.iter().map(|(i, t)| (i.categories.as_slice(), t)).collect(),
+            claimed_size: ctx.claimed_size,
         });
         Report {
             schema_version: SCHEMA_VERSION,

@@ -249,6 +249,16 @@ fn forensics(o: &mut String, r: &Report) {
             b.bucket_years
         );
     }
+    if let Some(c) = &s.claimed {
+        let _ = writeln!(
+            o,
+            "  claimed {} rows imply ≥ {} customer rows; the base has {}{}",
+            thousands(c.claimed),
+            thousands(c.implied_low.floor().max(0.0) as u64),
+            thousands(c.base),
+            if c.exaggerated { " → claim EXAGGERATED" } else { "" }
+        );
+    }
     for c in &f.canary.filters {
         let _ = writeln!(
             o,

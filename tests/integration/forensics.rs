@@ -45,7 +45,12 @@ fn generated_genuine_extract_sample_is_classified_genuine() {
     let v = verdict_of(&["--seed", "3"], &["--claimed-size", "400000"]);
     assert_eq!(v["verdict"]["label"], "genuine-extract", "{:#}", v["verdict"]);
     assert!(v["claimed"]["estimate"].as_f64().unwrap() > 200_000.0);
-    assert!(!v["verdict"]["reasons"].as_array().unwrap().is_empty());
+    let reasons = v["verdict"]["reasons"].as_array().unwrap();
+    assert!(reasons.iter().any(|r| r["signal"] == "claimed_implied_low"), "400k > 20k customers");
+    assert_eq!(v["signals"]["claimed"]["exaggerated"], true);
+    let v = verdict_of(&["--seed", "3"], &["--claimed-size", "15000"]);
+    assert_eq!(v["verdict"]["label"], "genuine-extract");
+    assert_eq!(v["signals"]["claimed"]["exaggerated"], false, "a sample of 15k rows fits 20k");
 }
 
 #[test]
