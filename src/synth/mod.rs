@@ -2,8 +2,10 @@
 //! benchmarks; DESIGN §8).
 //!
 //! [`generate`] writes `customers.csv` (the insurer's clean export), `leak.csv` (a noisy German
-//! export of mixed origin) and `truth.json` ([`Truth`]). Everything is a pure function of the
-//! [`SynthConfig`]: rows are produced in fixed chunks of [`CHUNK_ROWS`], each with its own RNG
+//! export of mixed origin) and `truth.json` ([`Truth`]); with [`SynthConfig::canaries`] also
+//! `canaries.csv` (planted customers for a `canary` filter), with [`SynthConfig::snapshots`]
+//! dated customer files in `snapshots/` (the leak is taken from one of them). Everything is a
+//! pure function of the [`SynthConfig`]: rows are produced in fixed chunks of [`CHUNK_ROWS`], each with its own RNG
 //! seeded from `(seed, chunk index)`, by rayon workers, and written in order, so the bytes do
 //! not depend on the thread count. No value is, or is derived from, real personal data.
 //!

@@ -342,6 +342,44 @@ mod tests {
         assert_eq!((d.real, d.fabricated, d.recombined, d.other), (198_000, 16_500, 0, 115_500));
     }
 
+    #[test]
+    fn snapshots_overlap_with_churn_and_the_leak_comes_from_the_middle_one() {
+        let cfg = SynthConfig { snapshots: 3, canaries: 30, ..small(12) };
+        let dir = tempfile::tempdir().unwrap();
+        let truth = generate(&cfg, dir.path()).unwrap();
+        assert_eq!(truth.leak_snapshot.as_deref(), Some("2023-07-01"));
+        assert_eq!(truth.snapshot_dates, ["2023-01-01", "2023-07-01", "2024-01-01"]);
+        let read = |d: &str| {
+            fs::read_to_string(dir.path().join(SNAPSHOTS_DIR).join(format!("customers_{d}.csv")))
+                .unwrap()
+        };
+        let snaps: Vec<String> = truth.snapshot_dates.iter().map(|d| read(d)).collect();
+        assert_eq!(snaps[1].as_bytes(), fs::read(dir.path().join(CUSTOMERS_FILE)).unwrap());
+        // snapshot s+1 drops the first `churn` customers of s and adds `churn` new ones
+        let rows = |s: &str| s.lines().skip(1).map(String::from).collect::<Vec<_>>();
+        let (a, b) = (rows(&snaps[0]), rows(&snaps[1]));
+        let churn = cfg.churn() as usize;
+        assert_eq!(a[churn..], b[..a.len() - churn]);
+        assert!(!b.contains(&a[0]));
+        let (recounted, _) = recount(dir.path(), &read_customers(dir.path()), truth.clone());
+        assert_eq!(recounted, truth);
+    }
+
+    #[test]
+    fn canaries_are_customers_planted_in_the_leak_and_counted_exactly() {
+        let cfg = SynthConfig { canaries: 40, ..small(13) };
+        let dir = tempfile::tempdir().unwrap();
+        let truth = generate(&cfg, dir.path()).unwrap();
+        assert_eq!(truth.canaries, 40);
+        assert!((30..=60).contains(&truth.canary_rows), "{}", truth.canary_rows);
+        // Recount with the canaries as the customer file: rows hitting them.
+        let only = tempfile::tempdir().unwrap();
+        fs::copy(dir.path().join(CANARIES_FILE), only.path().join(CUSTOMERS_FILE)).unwrap();
+        fs::copy(dir.path().join(LEAK_FILE), only.path().join(LEAK_FILE)).unwrap();
+        let (recounted, _) = recount(only.path(), &read_customers(only.path()), truth.clone());
+        assert_eq!(recounted.rows_matched_any, truth.canary_rows);
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(6))]
         #[test]
