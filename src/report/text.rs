@@ -197,11 +197,11 @@ fn forensics(o: &mut String, r: &Report) {
     let p = &s.people;
     let _ = writeln!(
         o,
-        "  distinct affected people: {}{} (by {}; {})",
+        "  distinct affected people: {}{} (distinct matching {} values, FP-corrected; the most of \
+         any independent kind)",
         if p.exact { "" } else { "≈" },
         thousands(p.estimate.round() as u64),
-        p.kind,
-        p.definition
+        p.kind
     );
     if let Some(v) = &s.kvnr_validity {
         let _ = writeln!(
