@@ -223,46 +223,27 @@ fn pct(x: f64) -> String {
 /// Applies the rules of [`super`] in order.
 pub fn verdict(s: &Signals, canary: &Canary) -> Verdict {
     let mut reasons = Vec::new();
-    let done = |label: &str, reasons: Vec<Reason>| Verdict {
-        label: label.into(),
-        meaning: meaning(label).into(),
-        reasons,
-    };
+    let label = decide(s, canary, &mut reasons);
+    Verdict { label: label.into(), meaning: meaning(label).into(), reasons }
+}
+
+/// The first rule that fires names the label; every signal looked at becomes a reason.
+fn decide(s: &Signals, canary: &Canary, reasons: &mut Vec<Reason>) -> &'static str {
     if s.rows_probed < MIN_ROWS {
         let text = format!("only {} rows could be probed (< {MIN_ROWS})", s.rows_probed);
         reasons.push(reason("rows_probed", s.rows_probed as f64, MIN_ROWS as f64, text));
-        return done("inconclusive", reasons);
+        return "inconclusive";
     }
     if let Some(v) = &s.kvnr_validity {
-        let e = v.share;
-        let text = format!(
-            "KVNR check-digit validity {} (95 % CI {} – {}) among {} KVNR-shaped values",
-            pct(e.estimate),
-            pct(e.ci_low),
-            pct(e.ci_high),
-            v.whole
-        );
-        let bad = e.ci_high < FABRICATED_VALIDITY;
-        reasons.push(reason("kvnr_validity", e.estimate, FABRICATED_VALIDITY, text));
-        if bad {
-            return done("likely-fabricated", reasons);
+        reasons.push(validity_reason(v));
+        if v.share.ci_high < FABRICATED_VALIDITY {
+            return "likely-fabricated";
         }
     }
     for p in &s.recombined {
-        let e = p.share;
-        let text = format!(
-            "{}: the pair misses in {} of {} rows where both parts hit ({}, 95 % CI {} – {})",
-            p.pair,
-            p.pair_missed,
-            p.both_parts,
-            pct(e.estimate),
-            pct(e.ci_low),
-            pct(e.ci_high)
-        );
-        let bad = p.both_parts > 0 && e.ci_low > RECOMBINED_SHARE;
-        reasons.push(reason("recombined_share", e.estimate, RECOMBINED_SHARE, text));
-        if bad {
-            return done("recombined", reasons);
+        reasons.push(pair_reason(p));
+        if p.both_parts > 0 && p.share.ci_low > RECOMBINED_SHARE {
+            return "recombined";
         }
     }
     let m = s.matched_rate;
@@ -279,29 +260,63 @@ pub fn verdict(s: &Signals, canary: &Canary) -> Verdict {
         let text = format!("{rows} rows hit planted canary records: proof of origin");
         reasons.push(reason("canary_rows", rows as f64, 0.0, text));
     } else if m.ci_high < OTHER_POPULATION_RATE {
-        return done("other-population", reasons);
+        return "other-population";
     }
+    reasons.extend(supporting_reasons(s));
+    let strong = s.strong_share.estimate;
+    let tvd = s.birth_years.as_ref().map_or(0.0, |b| b.tvd);
+    let matches = m.ci_low > GENUINE_RATE && strong >= GENUINE_STRONG_SHARE;
+    if (matches || canary.proof_of_origin) && tvd <= BIRTH_TVD {
+        return "genuine-extract";
+    }
+    "inconclusive"
+}
+
+fn validity_reason(v: &Share) -> Reason {
+    let e = v.share;
+    let text = format!(
+        "KVNR check-digit validity {} (95 % CI {} – {}) among {} KVNR-shaped values",
+        pct(e.estimate),
+        pct(e.ci_low),
+        pct(e.ci_high),
+        v.whole
+    );
+    reason("kvnr_validity", e.estimate, FABRICATED_VALIDITY, text)
+}
+
+fn pair_reason(p: &PairSignal) -> Reason {
+    let e = p.share;
+    let text = format!(
+        "{}: the pair misses in {} of {} rows where both parts hit ({}, 95 % CI {} – {})",
+        p.pair,
+        p.pair_missed,
+        p.both_parts,
+        pct(e.estimate),
+        pct(e.ci_low),
+        pct(e.ci_high)
+    );
+    reason("recombined_share", e.estimate, RECOMBINED_SHARE, text)
+}
+
+/// Claimed size, strong-match share and birth-year distance.
+fn supporting_reasons(s: &Signals) -> Vec<Reason> {
+    let mut out = Vec::new();
     if let Some(c) = s.claimed.as_ref().filter(|c| c.exaggerated) {
         let text = format!(
             "the claimed {} rows imply at least {:.0} customer rows, more than the {} customers \
              in the base: the claim is exaggerated or the set is not one extract of this base",
             c.claimed, c.implied_low, c.base
         );
-        reasons.push(reason("claimed_implied_low", c.implied_low, c.base as f64, text));
+        out.push(reason("claimed_implied_low", c.implied_low, c.base as f64, text));
     }
     let strong = s.strong_share.estimate;
     let text = format!("{} of matched rows hit two or more independent kinds", pct(strong));
-    reasons.push(reason("strong_share", strong, GENUINE_STRONG_SHARE, text));
-    let tvd = s.birth_years.as_ref().map_or(0.0, |b| b.tvd);
+    out.push(reason("strong_share", strong, GENUINE_STRONG_SHARE, text));
     if let Some(b) = &s.birth_years {
         let text = format!("birth-year total variation distance {:.3} to the base", b.tvd);
-        reasons.push(reason("birth_year_tvd", b.tvd, BIRTH_TVD, text));
+        out.push(reason("birth_year_tvd", b.tvd, BIRTH_TVD, text));
     }
-    let matches = m.ci_low > GENUINE_RATE && strong >= GENUINE_STRONG_SHARE;
-    if (matches || canary.proof_of_origin) && tvd <= BIRTH_TVD {
-        return done("genuine-extract", reasons);
-    }
-    done("inconclusive", reasons)
+    out
 }
 
 /// What a verdict label means for the responder.
