@@ -391,7 +391,7 @@ mod tests {
         };
         let body_lines = input.layout.dialect.body_lines;
         let inputs = vec![PartialInput { input: desc, range, body_lines, range_records, range_lines, tally }];
-        Partial {
+        let p = Partial {
             format: FORMAT.into(),
             schema_version: SCHEMA_VERSION,
             tool_version: "t".into(),
@@ -400,7 +400,8 @@ mod tests {
             filters: vec![FilterDesc::of(f)],
             inputs,
             seconds: 0.5,
-        }
+        };
+        Partial::parse(Path::new(id), p.to_line().as_bytes()).expect("a partial reads back")
     }
 
     fn report(m: Merged) -> Report {

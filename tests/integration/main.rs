@@ -5,3 +5,6 @@ mod workdir;
 mod build_inspect;
 mod keygen;
 mod scan;
+mod compare;
+mod shards;
+mod spark;
