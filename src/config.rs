@@ -67,7 +67,8 @@ pub fn check_shard_id(id: &str) -> Result<(), UsageError> {
 pub fn parse_range(s: &str) -> Result<(u64, u64), UsageError> {
     let bad = || usage(format!("--range: expected START..END (byte offsets), got '{s}'"));
     let (a, b) = s.split_once("..").ok_or_else(bad)?;
-    let (a, b) = (a.trim().parse::<u64>().map_err(|_| bad())?, b.trim().parse::<u64>().map_err(|_| bad())?);
+    let (a, b) =
+        (a.trim().parse::<u64>().map_err(|_| bad())?, b.trim().parse::<u64>().map_err(|_| bad())?);
     if a > b {
         return Err(bad());
     }
@@ -179,7 +180,9 @@ impl Command {
                     check_date(d)?;
                 }
                 if a.like.is_some() && (a.kinds.is_some() || a.expected.is_some()) {
-                    return Err(usage("--like copies kinds and geometry: leave out --kinds and --expected"));
+                    return Err(usage(
+                        "--like copies kinds and geometry: leave out --kinds and --expected",
+                    ));
                 }
                 let kinds =
                     a.kinds.as_deref().map(ident::parse_kinds).transpose().map_err(usage)?;

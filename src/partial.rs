@@ -202,11 +202,22 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<Merged, PartialError> {
         .map(|(_, shards)| merge_input(shards, &mut warnings))
         .collect::<Result<_, _>>()?;
     let (_, f) = first;
-    Ok(Merged { key_id: f.key_id, filters: f.filters, inputs, seconds, shards, duplicates, warnings })
+    Ok(Merged {
+        key_id: f.key_id,
+        filters: f.filters,
+        inputs,
+        seconds,
+        shards,
+        duplicates,
+        warnings,
+    })
 }
 
 /// Refuses a partial of another tool version, key or filter set than `first`.
-fn check_compatible(first: &(PathBuf, Partial), (path, p): (&Path, &Partial)) -> Result<(), PartialError> {
+fn check_compatible(
+    first: &(PathBuf, Partial),
+    (path, p): (&Path, &Partial),
+) -> Result<(), PartialError> {
     let (fpath, f) = first;
     let mismatch = |what, found: &str, expected: &str| PartialError::Mismatch {
         path: path.into(),
@@ -228,7 +239,13 @@ fn check_compatible(first: &(PathBuf, Partial), (path, p): (&Path, &Partial)) ->
     for (index, (a, b)) in p.filters.iter().zip(&f.filters).enumerate() {
         if let Some(what) = filter_difference(a, b) {
             let label = a.label.clone();
-            return Err(PartialError::Filter { path: path.into(), first: fpath.clone(), index, label, what });
+            return Err(PartialError::Filter {
+                path: path.into(),
+                first: fpath.clone(),
+                index,
+                label,
+                what,
+            });
         }
     }
     Ok(())
@@ -238,7 +255,12 @@ fn check_compatible(first: &(PathBuf, Partial), (path, p): (&Path, &Partial)) ->
 pub fn filter_difference(a: &FilterDesc, b: &FilterDesc) -> Option<&'static str> {
     if a.key_id != b.key_id {
         Some("key id")
-    } else if a.sections.iter().map(|s| (&s.kind, s.k, s.blocks)).ne(b.sections.iter().map(|s| (&s.kind, s.k, s.blocks))) {
+    } else if a
+        .sections
+        .iter()
+        .map(|s| (&s.kind, s.k, s.blocks))
+        .ne(b.sections.iter().map(|s| (&s.kind, s.k, s.blocks)))
+    {
         Some("geometry")
     } else if a.label != b.label || a.role != b.role || a.snapshot_date != b.snapshot_date {
         Some("label, role or snapshot date")
@@ -292,7 +314,13 @@ fn merge_input(
             let prev = shards[..n].iter().rev().find(|(_, i)| span(i).end > r.start);
             let a = prev.map_or_else(String::new, |p| p.0.clone());
             let end = covered.min(r.end);
-            return Err(PartialError::Overlap { input: desc.path.clone(), start: r.start, end, a, b: id.clone() });
+            return Err(PartialError::Overlap {
+                input: desc.path.clone(),
+                start: r.start,
+                end,
+                a,
+                b: id.clone(),
+            });
         }
         if r.start > covered {
             warnings.push(format!(
@@ -364,7 +392,8 @@ mod tests {
 
     /// The partial of shard `id` scanning `range` (or the whole input) of `bytes`.
     fn shard(f: &FilterFile, bytes: &[u8], id: &str, range: Option<ByteRange>) -> Partial {
-        let input = Prepared::from_source(Source::from_bytes("d.csv", bytes.to_vec()), &[]).unwrap();
+        let input =
+            Prepared::from_source(Source::from_bytes("d.csv", bytes.to_vec()), &[]).unwrap();
         let filters = std::slice::from_ref(f);
         let prober = Prober::new(filters);
         let kinds = scan::probe_kinds(filters, &input.layout.mapping.fields);
@@ -373,8 +402,9 @@ mod tests {
         let (tally, range_records, range_lines) = match range {
             None => (scan::run_input(&input, &pipeline, 1, &sink, &|_| {}).unwrap(), 0, 0),
             Some(r) => {
-                let s = scan::run_input_range(&input, &pipeline, 1, &sink, &|_| {}, r.start..r.end, 7)
-                    .unwrap();
+                let s =
+                    scan::run_input_range(&input, &pipeline, 1, &sink, &|_| {}, r.start..r.end, 7)
+                        .unwrap();
                 (s.tally, s.counts.records, s.counts.lines)
             }
         };
@@ -390,7 +420,14 @@ mod tests {
             columns: vec![],
         };
         let body_lines = input.layout.dialect.body_lines;
-        let inputs = vec![PartialInput { input: desc, range, body_lines, range_records, range_lines, tally }];
+        let inputs = vec![PartialInput {
+            input: desc,
+            range,
+            body_lines,
+            range_records,
+            range_lines,
+            tally,
+        }];
         let p = Partial {
             format: FORMAT.into(),
             schema_version: SCHEMA_VERSION,
@@ -417,8 +454,15 @@ mod tests {
 
     fn csv() -> impl Strategy<Value = Vec<u8>> {
         let field = prop_oneof![
-            Just("A123456780"), Just("Z987654321"), Just("a@b.de"), Just("c@d.de"),
-            Just("\"x\ny\""), Just("\"a@b.de\""), Just(""), Just("\"open"), Just("15.03.1961"),
+            Just("A123456780"),
+            Just("Z987654321"),
+            Just("a@b.de"),
+            Just("c@d.de"),
+            Just("\"x\ny\""),
+            Just("\"a@b.de\""),
+            Just(""),
+            Just("\"open"),
+            Just("15.03.1961"),
         ];
         proptest::collection::vec(proptest::collection::vec(field, 0..4), 0..40).prop_map(|rows| {
             let mut s = String::from("KVNR;E-Mail;Geburtsdatum\n");
@@ -500,7 +544,8 @@ mod tests {
     #[test]
     fn refuses_partials_of_other_keys_tools_filters_and_overlapping_ranges() {
         let (_d, parts) = two_shards();
-        let edits: [(&str, fn(&mut Partial)); 5] = [
+        type Edit = (&'static str, fn(&mut Partial));
+        let edits: [Edit; 5] = [
             ("key id", |p| p.key_id = "other".into()),
             ("tool version", |p| p.tool_version = "9".into()),
             ("geometry", |p| p.filters[0].sections[0].blocks = 2),
@@ -523,7 +568,10 @@ mod tests {
         let line = parts[0].1.to_line();
         assert_eq!(Partial::parse(p, line.as_bytes()).unwrap(), parts[0].1);
         let v2 = line.replace("\"schema_version\":1", "\"schema_version\":2");
-        assert!(matches!(Partial::parse(p, v2.as_bytes()), Err(PartialError::Schema { found: 2, .. })));
+        assert!(matches!(
+            Partial::parse(p, v2.as_bytes()),
+            Err(PartialError::Schema { found: 2, .. })
+        ));
         let e = Partial::parse(p, b"{\"format\":\"other\"}").unwrap_err();
         assert!(e.to_string().starts_with("x.json: not a leakmatch partial"), "{e}");
         let e = Partial::parse(p, b"{\"secret A123456780").unwrap_err().to_string();

@@ -552,8 +552,8 @@ mod tests {
         let (mut records, mut lines) = (0, input.layout.dialect.body_lines);
         for w in bounds.windows(2) {
             let range = w[0] as u64..w[1] as u64;
-            let mut r = run_input_range(&input, &pipeline, 0, &sink, &|_| {}, range, target)
-                .unwrap();
+            let mut r =
+                run_input_range(&input, &pipeline, 0, &sink, &|_| {}, range, target).unwrap();
             for p in r.tally.first_malformed.iter_mut().flatten() {
                 p.record += records;
                 p.line += lines;

@@ -50,7 +50,9 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         (None, None) => inputs.iter().map(line_count).sum::<u64>().max(1),
     };
     let geometry = |k: Kind| match &like {
-        Some(g) => g.iter().find(|s| s.kind == k).map(|s| (s.params, s.target_fpr)).expect("kind of like"),
+        Some(g) => {
+            g.iter().find(|s| s.kind == k).map(|s| (s.params, s.target_fpr)).expect("kind of like")
+        }
         None => (Params::for_count(expected, cfg.fpr), cfg.fpr),
     };
     let blooms: Vec<(Kind, Params, AtomicBloom)> = kinds

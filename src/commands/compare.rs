@@ -103,10 +103,20 @@ pub fn compare(cfg: &CompareConfig) -> anyhow::Result<Comparison> {
         let o = compare_sections(x, y, cfg.simulations, cfg.seed).expect("same geometry");
         let (k, blocks) = (x.params().k, x.params().blocks);
         let kind = s.kind.name().to_string();
-        kinds.push(KindComparison { kind, k, blocks, a: o.a, b: o.b, intersection: o.intersection });
+        kinds.push(KindComparison {
+            kind,
+            k,
+            blocks,
+            a: o.a,
+            b: o.b,
+            intersection: o.intersection,
+        });
     }
     unpaired.extend(
-        b.sections.iter().filter(|s| a.section(s.kind).is_none()).map(|s| s.kind.name().to_string()),
+        b.sections
+            .iter()
+            .filter(|s| a.section(s.kind).is_none())
+            .map(|s| s.kind.name().to_string()),
     );
     if kinds.is_empty() {
         anyhow::bail!(UsageError(format!(
@@ -119,7 +129,15 @@ pub fn compare(cfg: &CompareConfig) -> anyhow::Result<Comparison> {
         "95 % parametric bootstrap: {} simulated filter pairs at the same k and block load (seed {})",
         cfg.simulations, cfg.seed
     );
-    Ok(Comparison { schema_version: SCHEMA_VERSION, key_id: hex::encode(a.header.key_id), a: name(&a), b: name(&b), interval, kinds, unpaired })
+    Ok(Comparison {
+        schema_version: SCHEMA_VERSION,
+        key_id: hex::encode(a.header.key_id),
+        a: name(&a),
+        b: name(&b),
+        interval,
+        kinds,
+        unpaired,
+    })
 }
 
 /// The text rendering.
@@ -128,7 +146,11 @@ pub fn render(c: &Comparison) -> String {
     let _ = writeln!(o, "A: {} ('{}', {})", c.a.path, c.a.label, c.a.role);
     let _ = writeln!(o, "B: {} ('{}', {})", c.b.path, c.b.label, c.b.role);
     let _ = writeln!(o, "key id {}; estimated from the bits alone ({})\n", c.key_id, c.interval);
-    let _ = writeln!(o, "  {:<18}{:>12}{:>12}{:>14}   95 % CI of |A ∩ B|", "kind", "|A|", "|B|", "|A ∩ B|");
+    let _ = writeln!(
+        o,
+        "  {:<18}{:>12}{:>12}{:>14}   95 % CI of |A ∩ B|",
+        "kind", "|A|", "|B|", "|A ∩ B|"
+    );
     let n = |x: f64| thousands(x.max(0.0).round() as u64);
     for k in &c.kinds {
         let i = &k.intersection;

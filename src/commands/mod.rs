@@ -2,14 +2,14 @@
 
 pub mod bench;
 pub mod build;
+pub mod compare;
 pub mod demo;
 pub mod inspect;
 pub mod keygen;
-pub mod progress;
-pub mod scan;
 pub mod merge;
 pub mod plan;
-pub mod compare;
+pub mod progress;
+pub mod scan;
 pub mod union;
 
 use anyhow::Context;
@@ -41,6 +41,8 @@ pub fn run(cmd: Command) -> anyhow::Result<u8> {
         Command::Merge(c) => merge::run(&c),
         Command::Plan { shards, dump } => plan::run(shards, &dump),
         Command::Compare(c) => compare::run(&c),
-        Command::Union { key_file, out, filters } => union::run(key_file.as_deref(), &out, &filters),
+        Command::Union { key_file, out, filters } => {
+            union::run(key_file.as_deref(), &out, &filters)
+        }
     }
 }

@@ -147,12 +147,29 @@ fn scan_one(
         let tally = tally.with_context(context)?;
         let (range_records, range_lines) = (tally.records, 0);
         let input = describe(input, sha, &tally);
-        return Ok(PartialInput { input, range: None, body_lines, range_records, range_lines, tally });
+        return Ok(PartialInput {
+            input,
+            range: None,
+            body_lines,
+            range_records,
+            range_lines,
+            tally,
+        });
     };
     let target = scan::chunk_target((r.end - r.start) as usize);
     let (sha, scanned) = rayon::join(
         || sha256_of(&input.source, r.start as usize..r.end as usize),
-        || scan::run_input_range(input, pipeline, filters, sink, &|b| progress.inc(b), r.clone(), target),
+        || {
+            scan::run_input_range(
+                input,
+                pipeline,
+                filters,
+                sink,
+                &|b| progress.inc(b),
+                r.clone(),
+                target,
+            )
+        },
     );
     let s = scanned.with_context(context)?;
     Ok(PartialInput {

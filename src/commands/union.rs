@@ -18,7 +18,11 @@ pub fn run(key_file: Option<&Path>, out: &Path, filters: &[PathBuf]) -> anyhow::
     let key = Key::load_from(key_file)?;
     let files = open_filters(filters, &key, true)?;
     let bytes = union(&files, &key, out)?;
-    eprintln!("leakmatch: wrote {} ({bytes} bytes), the union of {} filters", out.display(), files.len());
+    eprintln!(
+        "leakmatch: wrote {} ({bytes} bytes), the union of {} filters",
+        out.display(),
+        files.len()
+    );
     Ok(error::SUCCESS)
 }
 

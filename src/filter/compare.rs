@@ -46,7 +46,10 @@ pub struct Overlap {
 }
 
 /// The three point estimates `(n̂(A), n̂(B), n̂(A ∪ B))`.
-pub fn point_estimates(a: BloomRef<'_>, b: BloomRef<'_>) -> Result<(f64, f64, f64), GeometryMismatch> {
+pub fn point_estimates(
+    a: BloomRef<'_>,
+    b: BloomRef<'_>,
+) -> Result<(f64, f64, f64), GeometryMismatch> {
     let mut u = Bloom::from_blocks(a.params(), a.blocks().to_vec()).expect("a valid view");
     u.union_with(b)?;
     Ok((a.estimate_count(), b.estimate_count(), u.estimate_count()))
@@ -65,7 +68,8 @@ pub fn compare_sections(
     let sim_blocks = params.blocks.min(SIM_BLOCKS);
     let scale = sim_blocks as f64 / params.blocks as f64;
     let both = ni.clamp(0.0, na.min(nb));
-    let counts = [(na - both).max(0.0), (nb - both).max(0.0), both].map(|c| (c * scale).round() as u64);
+    let counts =
+        [(na - both).max(0.0), (nb - both).max(0.0), both].map(|c| (c * scale).round() as u64);
     let sim = Params { k: params.k, blocks: sim_blocks };
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
     let mut errors = [Vec::new(), Vec::new(), Vec::new()];

@@ -11,7 +11,16 @@ fn compare_of_dump_filter_covers_the_known_overlap() {
     wd.ok(&["generate", "--out-dir", "g", "--customers", "8000", "--leak", "4000", "--seed", "5"]);
     wd.ok(&["build", "-q", "--key-file", &key, "--out", "c.lmf", "g/customers.csv"]);
     wd.ok(&[
-        "build", "-q", "--key-file", &key, "--role", "dump", "--like", "c.lmf", "--out", "d.lmf",
+        "build",
+        "-q",
+        "--key-file",
+        &key,
+        "--role",
+        "dump",
+        "--like",
+        "c.lmf",
+        "--out",
+        "d.lmf",
         "g/leak.csv",
     ]);
     let out = wd.ok(&["compare", "--json", "c.lmf", "d.lmf"]);

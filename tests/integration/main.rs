@@ -3,8 +3,8 @@
 mod workdir;
 
 mod build_inspect;
+mod compare;
 mod keygen;
 mod scan;
-mod compare;
 mod shards;
 mod spark;

@@ -10,7 +10,17 @@ fn setup() -> (Workdir, String) {
     let wd = Workdir::new();
     let key = wd.keygen("k");
     wd.ok(&["generate", "--out-dir", "g", "--customers", "6000", "--leak", "3000", "--seed", "11"]);
-    wd.ok(&["build", "-q", "--key-file", &key, "--out", "f.lmf", "--expected", "6000", "g/customers.csv"]);
+    wd.ok(&[
+        "build",
+        "-q",
+        "--key-file",
+        &key,
+        "--out",
+        "f.lmf",
+        "--expected",
+        "6000",
+        "g/customers.csv",
+    ]);
     (wd, key)
 }
 
@@ -32,8 +42,19 @@ fn partials(wd: &Workdir, key: &str, n: usize) -> Vec<String> {
     for (i, r) in ranges.iter().enumerate() {
         let (id, file) = (format!("shard-{i}"), format!("p{i}.json"));
         wd.ok(&[
-            "scan", "-q", "--key-file", key, "--filter", "f.lmf", "--range", r, "--shard-id", &id,
-            "--partial", &file, "g/leak.csv",
+            "scan",
+            "-q",
+            "--key-file",
+            key,
+            "--filter",
+            "f.lmf",
+            "--range",
+            r,
+            "--shard-id",
+            &id,
+            "--partial",
+            &file,
+            "g/leak.csv",
         ]);
         out.push(file);
     }
@@ -50,7 +71,14 @@ fn merge_json(wd: &Workdir, parts: &[String]) -> Value {
 fn merge_of_range_shards_equals_one_scan() {
     let (wd, key) = setup();
     let single: Value = serde_json::from_str(&wd.ok(&[
-        "scan", "-q", "--json", "--key-file", &key, "--filter", "f.lmf", "g/leak.csv",
+        "scan",
+        "-q",
+        "--json",
+        "--key-file",
+        &key,
+        "--filter",
+        "f.lmf",
+        "g/leak.csv",
     ]))
     .unwrap();
     for n in [1, 3, 7] {
@@ -83,10 +111,29 @@ fn a_repeated_partial_is_counted_once_and_partials_hold_no_value() {
 fn refuses_partials_of_other_filters_naming_the_file() {
     let (wd, key) = setup();
     let parts = partials(&wd, &key, 2);
-    wd.ok(&["build", "-q", "--key-file", &key, "--out", "g.lmf", "--expected", "9000", "g/customers.csv"]);
     wd.ok(&[
-        "scan", "-q", "--key-file", &key, "--filter", "g.lmf", "--shard-id", "x", "--partial",
-        "other.json", "g/leak.csv",
+        "build",
+        "-q",
+        "--key-file",
+        &key,
+        "--out",
+        "g.lmf",
+        "--expected",
+        "9000",
+        "g/customers.csv",
+    ]);
+    wd.ok(&[
+        "scan",
+        "-q",
+        "--key-file",
+        &key,
+        "--filter",
+        "g.lmf",
+        "--shard-id",
+        "x",
+        "--partial",
+        "other.json",
+        "g/leak.csv",
     ]);
     let out = wd.run(&["merge", &parts[0], "other.json"]);
     assert_eq!(out.status.code(), Some(2));
@@ -131,7 +178,17 @@ fn union_of_filters_built_on_shards_equals_the_one_pass_filter_bit_for_bit() {
 #[test]
 fn union_refuses_filters_of_other_geometry() {
     let (wd, key) = setup();
-    wd.ok(&["build", "-q", "--key-file", &key, "--out", "g.lmf", "--expected", "100", "g/customers.csv"]);
+    wd.ok(&[
+        "build",
+        "-q",
+        "--key-file",
+        &key,
+        "--out",
+        "g.lmf",
+        "--expected",
+        "100",
+        "g/customers.csv",
+    ]);
     let out = wd.run(&["union", "--key-file", &key, "--out", "u.lmf", "f.lmf", "g.lmf"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("g.lmf: kinds or geometry differ"));

@@ -62,7 +62,14 @@ fn spark_shards_merge_to_the_single_scan_and_fail_with_the_tools_exit_code() {
     wd.ok(&["generate", "--out-dir", "g", "--customers", "5000", "--leak", "3000", "--seed", "3"]);
     wd.ok(&["build", "-q", "--key-file", &key, "--out", "f.lmf", "g/customers.csv"]);
     let single: Value = serde_json::from_str(&wd.ok(&[
-        "scan", "-q", "--json", "--key-file", &key, "--filter", "f.lmf", "g/leak.csv",
+        "scan",
+        "-q",
+        "--json",
+        "--key-file",
+        &key,
+        "--filter",
+        "f.lmf",
+        "g/leak.csv",
     ]))
     .unwrap();
     let start = Instant::now();
@@ -81,7 +88,10 @@ fn spark_shards_merge_to_the_single_scan_and_fail_with_the_tools_exit_code() {
 
     for v in dump_values(&wd) {
         for o in [&out, &bad] {
-            assert!(!contains(&o.stdout, &v) && !contains(&o.stderr, &v), "a dump value in Spark's output");
+            assert!(
+                !contains(&o.stdout, &v) && !contains(&o.stderr, &v),
+                "a dump value in Spark's output"
+            );
         }
     }
 }
