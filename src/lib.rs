@@ -41,6 +41,7 @@ pub mod error;
 pub mod estimate;
 pub mod filter;
 pub mod ident;
+pub mod partial;
 pub mod report;
 pub mod scan;
 pub mod sketch;

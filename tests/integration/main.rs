@@ -3,5 +3,8 @@
 mod workdir;
 
 mod build_inspect;
+mod compare;
 mod keygen;
 mod scan;
+mod shards;
+mod spark;
