@@ -34,6 +34,14 @@ pub enum CliCommand {
     Demo(DemoArgs),
     /// Measure end-to-end throughput, peak memory and accuracy on generated data.
     Bench(BenchArgs),
+    /// Merge shards' partial results (`scan --partial`) into the report of one scan.
+    Merge(MergeArgs),
+    /// Print byte ranges that split a dump into shards for `scan --range`.
+    Plan(PlanArgs),
+    /// Estimate |A|, |B| and |A ∩ B| per kind from two filters' bits alone (no key needed).
+    Compare(CompareArgs),
+    /// OR filters of the same geometry and key into one (a customer base built on shards).
+    Union(UnionArgs),
 }
 
 /// Where the key comes from.
@@ -82,7 +90,12 @@ pub struct BuildArgs {
     /// Print nothing on stderr but errors.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Customer CSV files.
+    /// Copy the geometry (per-kind k and blocks) and kinds of this filter, so that the new
+    /// filter can be OR'ed with it (`union`) or compared with it (`compare`). Overrides
+    /// --expected and --fpr.
+    #[arg(long, value_name = "FILTER")]
+    pub like: Option<PathBuf>,
+    /// Customer CSV files (with --role dump: dumps in any format the scan reads).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 }
@@ -153,6 +166,77 @@ pub struct ScanArgs {
     /// Leaked dump files (`-` for stdin).
     #[arg(required = true, value_name = "DUMP")]
     pub dumps: Vec<PathBuf>,
+    /// Write this shard's partial result to FILE (`-`: stdout, one JSON line) instead of the
+    /// report, for `leakmatch merge`. Needs --shard-id. Holds counts, positions and keyed
+    /// tokens' sketches, never a value.
+    #[arg(long, value_name = "FILE", requires = "shard_id")]
+    pub partial: Option<PathBuf>,
+    /// Names this shard in its partial result (letters, digits, `._:-`); `merge` counts a
+    /// shard id seen twice once.
+    #[arg(long, value_name = "ID", requires = "partial")]
+    pub shard_id: Option<String>,
+    /// Scan only the records that start inside bytes START..END of the one dump given
+    /// (`leakmatch plan` prints ranges; adjacent ranges read every record exactly once).
+    #[arg(long, value_name = "START..END")]
+    pub range: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Print one JSON object (the scan report's schema) instead of the text report.
+    #[arg(long)]
+    pub json: bool,
+    /// The dumps are a sample of a claimed full set of N records: extrapolate to N.
+    #[arg(long, value_name = "N")]
+    pub claimed_size: Option<u64>,
+    /// Exit with code 3 when the lower bound of the estimated matched-row rate exceeds RATE.
+    #[arg(long, value_name = "RATE")]
+    pub alert_above: Option<f64>,
+    /// No warnings on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Partial results written by `scan --shard-id ID --partial FILE`.
+    #[arg(required = true, value_name = "PARTIAL")]
+    pub partials: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Number of shards.
+    #[arg(long, value_name = "N")]
+    pub shards: u64,
+    /// The dump to split.
+    #[arg(value_name = "DUMP")]
+    pub dump: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Simulated filter pairs for the interval (more: steadier bounds, slower).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub simulations: usize,
+    /// Seed of the simulation (the same seed gives the same interval).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The first filter (e.g. the customers').
+    pub a: PathBuf,
+    /// The second filter (e.g. the dump's, `build --role dump --like A`).
+    pub b: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UnionArgs {
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// The filter file to write (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Filters built with the same key and geometry (e.g. `build --like` or `--expected`).
+    #[arg(required = true, num_args = 2.., value_name = "FILTER")]
+    pub filters: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

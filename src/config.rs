@@ -24,6 +24,55 @@ pub enum Command {
     Generate { out_dir: PathBuf, synth: SynthConfig },
     Demo { dir: PathBuf, json: bool },
     Bench(BenchConfig),
+    Merge(MergeConfig),
+    Plan { shards: u64, dump: PathBuf },
+    Compare(CompareConfig),
+    Union { key_file: Option<PathBuf>, out: PathBuf, filters: Vec<PathBuf> },
+}
+
+#[derive(Debug)]
+pub struct MergeConfig {
+    pub json: bool,
+    pub claimed_size: Option<u64>,
+    /// Alert threshold on the lower bound of the matched-row rate, in [0, 1].
+    pub alert_above: Option<f64>,
+    pub quiet: bool,
+    pub partials: Vec<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct CompareConfig {
+    pub json: bool,
+    /// Simulated filter pairs for the interval, at least 2.
+    pub simulations: usize,
+    pub seed: u64,
+    pub a: PathBuf,
+    pub b: PathBuf,
+}
+
+/// Checks a shard id: 1 to 128 letters, digits or `._:-` (it is written to partials and
+/// errors, so it must not be able to carry data).
+pub fn check_shard_id(id: &str) -> Result<(), UsageError> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(usage("--shard-id: 1 to 128 letters, digits or . _ : -"))
+    }
+}
+
+/// Parses `START..END` (byte offsets, START <= END).
+pub fn parse_range(s: &str) -> Result<(u64, u64), UsageError> {
+    let bad = || usage(format!("--range: expected START..END (byte offsets), got '{s}'"));
+    let (a, b) = s.split_once("..").ok_or_else(bad)?;
+    let (a, b) =
+        (a.trim().parse::<u64>().map_err(|_| bad())?, b.trim().parse::<u64>().map_err(|_| bad())?);
+    if a > b {
+        return Err(bad());
+    }
+    Ok((a, b))
 }
 
 #[derive(Debug)]
@@ -45,6 +94,8 @@ pub struct BuildConfig {
     pub mmap: bool,
     pub quiet: bool,
     pub inputs: Vec<PathBuf>,
+    /// Copy kinds and geometry from this filter (`--like`).
+    pub like: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -74,6 +125,10 @@ pub struct ScanConfig {
     /// `--emit-matches`: where to write matching records' positions (JSON lines).
     pub emit_matches: Option<PathBuf>,
     pub dumps: Vec<PathBuf>,
+    /// `--shard-id` and `--partial`: write a partial result instead of the report.
+    pub shard: Option<(String, PathBuf)>,
+    /// `--range START..END`: only records starting inside these bytes of the one dump.
+    pub range: Option<(u64, u64)>,
 }
 
 #[derive(Debug)]
@@ -128,6 +183,11 @@ impl Command {
                 if let Some(d) = &a.snapshot_date {
                     check_date(d)?;
                 }
+                if a.like.is_some() && (a.kinds.is_some() || a.expected.is_some()) {
+                    return Err(usage(
+                        "--like copies kinds and geometry: leave out --kinds and --expected",
+                    ));
+                }
                 let kinds =
                     a.kinds.as_deref().map(ident::parse_kinds).transpose().map_err(usage)?;
                 Command::Build(BuildConfig {
@@ -143,6 +203,7 @@ impl Command {
                     mmap: !a.no_mmap,
                     quiet: a.quiet,
                     inputs: a.inputs,
+                    like: a.like,
                 })
             }
             CliCommand::Inspect(a) => Command::Inspect(InspectConfig {
@@ -150,22 +211,63 @@ impl Command {
                 json: a.json,
                 filter: a.filter,
             }),
-            CliCommand::Scan(a) => Command::Scan(ScanConfig {
-                key_file: a.key.key_file,
-                filters: a.filters,
-                overrides: overrides(&a.map)?,
+            CliCommand::Scan(a) => {
+                if let Some(id) = &a.shard_id {
+                    check_shard_id(id)?;
+                }
+                let range = a.range.as_deref().map(parse_range).transpose()?;
+                if range.is_some() && a.dumps.len() != 1 {
+                    return Err(usage("--range needs exactly one dump"));
+                }
+                let sharded = range.is_some() || a.shard_id.is_some();
+                if sharded && (a.emit_matches.is_some() || a.html.is_some()) {
+                    return Err(usage(
+                        "--emit-matches and --html belong to a whole scan, not to --range or \
+                         --shard-id",
+                    ));
+                }
+                Command::Scan(ScanConfig {
+                    key_file: a.key.key_file,
+                    filters: a.filters,
+                    overrides: overrides(&a.map)?,
+                    json: a.json,
+                    claimed_size: a.claimed_size,
+                    alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
+                    mmap: !a.no_mmap,
+                    threads: a.threads,
+                    verify_checksum: !a.no_verify,
+                    quiet: a.quiet,
+                    parse_only: a.parse_only,
+                    html: a.html,
+                    emit_matches: a.emit_matches,
+                    dumps: a.dumps,
+                    shard: a.shard_id.zip(a.partial),
+                    range,
+                })
+            }
+            CliCommand::Merge(a) => Command::Merge(MergeConfig {
                 json: a.json,
                 claimed_size: a.claimed_size,
                 alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
-                mmap: !a.no_mmap,
-                threads: a.threads,
-                verify_checksum: !a.no_verify,
                 quiet: a.quiet,
-                parse_only: a.parse_only,
-                html: a.html,
-                emit_matches: a.emit_matches,
-                dumps: a.dumps,
+                partials: a.partials,
             }),
+            CliCommand::Plan(a) => {
+                if a.shards == 0 {
+                    return Err(usage("--shards must be at least 1"));
+                }
+                Command::Plan { shards: a.shards, dump: a.dump }
+            }
+            CliCommand::Compare(a) => Command::Compare(CompareConfig {
+                json: a.json,
+                simulations: a.simulations.max(2),
+                seed: a.seed,
+                a: a.a,
+                b: a.b,
+            }),
+            CliCommand::Union(a) => {
+                Command::Union { key_file: a.key.key_file, out: a.out, filters: a.filters }
+            }
             CliCommand::Generate(a) => {
                 let synth = SynthConfig {
                     customers: a.customers,

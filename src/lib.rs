@@ -42,6 +42,7 @@ pub mod estimate;
 pub mod filter;
 pub mod forensics;
 pub mod ident;
+pub mod partial;
 pub mod report;
 pub mod scan;
 pub mod sketch;

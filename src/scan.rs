@@ -318,6 +318,23 @@ pub fn run_input_chunked(
     progress: &(dyn Fn(u64) + Sync),
     target: usize,
 ) -> anyhow::Result<Tally> {
+    let chunks = input.source.chunks(&input.layout, target);
+    let body_lines = input.layout.dialect.body_lines;
+    Ok(run_chunks(input, pipeline, filters, sink, progress, chunks, body_lines)?.0)
+}
+
+/// Reads `chunks` of one prepared input in parallel; positions are made absolute with
+/// `lines_before` lines before the first chunk. Returns the tally and the chunks' total
+/// records and lines.
+fn run_chunks<'a>(
+    input: &'a Prepared,
+    pipeline: &Tokenize,
+    filters: usize,
+    sink: &Sink<'_>,
+    progress: &(dyn Fn(u64) + Sync),
+    chunks: Box<dyn Iterator<Item = Chunk<'a>> + Send + 'a>,
+    lines_before: u64,
+) -> anyhow::Result<(Tally, ChunkCounts)> {
     let layout = &input.layout;
     let init = || (layout.reader(), Worker::new(pipeline));
     let read_chunk = |(reader, worker): &mut WorkerState<'_>,
@@ -342,9 +359,7 @@ pub fn run_input_chunked(
         sa.extend(sb);
         (a, sa)
     };
-    let (mut tally, mut counts) = input
-        .source
-        .chunks(layout, target)
+    let (mut tally, mut counts) = chunks
         .enumerate()
         .par_bridge()
         .map_init(init, read_chunk)
@@ -358,8 +373,103 @@ pub fn run_input_chunked(
         .with_context(|| input.source.path.display().to_string())?;
     counts.sort_unstable_by_key(|c| c.0);
     let counts: Vec<ChunkCounts> = counts.into_iter().map(|c| c.1).collect();
-    tally.absolute_positions(&counts, layout.dialect.body_lines);
-    Ok(tally)
+    tally.absolute_positions(&counts, lines_before);
+    let total = counts.iter().fold(ChunkCounts::default(), |a, c| ChunkCounts {
+        records: a.records + c.records,
+        lines: a.lines + c.lines,
+    });
+    Ok((tally, total))
+}
+
+/// What [`run_input_range`] read: the tally (record and line of positions counted from the
+/// range's first record, header lines excluded; bytes file-wide) and the range's totals.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RangeScan {
+    pub tally: Tally,
+    /// Records and lines of the records that start inside the range.
+    pub counts: ChunkCounts,
+}
+
+/// [`run_input`] restricted to the records that START inside `range` (byte offsets into the
+/// input, clipped to its length). The record-aligned chunker runs from the body start, so
+/// record boundaries are the same whatever the range; a record belongs to the range holding
+/// its first byte. Adjacent ranges therefore read every record exactly once, quoted newlines
+/// included, and any cut is exact (see [`crate::partial`] for merging the shards).
+///
+/// A "record start" is a boundary the chunker can cut at: just after a `\n` outside quotes
+/// (a file with CR-only line ends is one unit, read by the range holding its body start).
+pub fn run_input_range(
+    input: &Prepared,
+    pipeline: &Tokenize,
+    filters: usize,
+    sink: &Sink<'_>,
+    progress: &(dyn Fn(u64) + Sync),
+    range: std::ops::Range<u64>,
+    target: usize,
+) -> anyhow::Result<RangeScan> {
+    let len = input.source.len();
+    let start = usize::try_from(range.start).unwrap_or(usize::MAX).min(len);
+    let end = usize::try_from(range.end).unwrap_or(usize::MAX).min(len);
+    let chunks = Box::new(RangeChunks {
+        units: input.layout.chunks(input.source.bytes(), 1),
+        source: &input.source,
+        range: start..end.max(start),
+        target: target.max(1),
+        released: 0,
+        done: false,
+    });
+    let (tally, counts) = run_chunks(input, pipeline, filters, sink, progress, chunks, 0)?;
+    Ok(RangeScan { tally, counts })
+}
+
+/// Chunks of the records starting inside a byte range: the chunker's finest units (one
+/// record boundary to the next) that start in the range, grouped to about `target` bytes.
+struct RangeChunks<'a> {
+    units: Box<dyn Iterator<Item = (std::ops::Range<usize>, usize)> + Send + 'a>,
+    source: &'a Source,
+    range: std::ops::Range<usize>,
+    target: usize,
+    /// Bytes before the range already released (mapped pages touched by the quote pass).
+    released: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for RangeChunks<'a> {
+    type Item = Chunk<'a>;
+
+    fn next(&mut self) -> Option<Chunk<'a>> {
+        const RELEASE_EVERY: usize = 64 << 20;
+        let mut cur: Option<(std::ops::Range<usize>, usize)> = None;
+        while !self.done {
+            let Some((unit, strays)) = self.units.next() else { break };
+            if unit.start < self.range.start {
+                if unit.end - self.released >= RELEASE_EVERY {
+                    self.source.release(self.released..unit.end);
+                    self.released = unit.end;
+                }
+                continue;
+            }
+            if unit.start >= self.range.end {
+                self.done = true;
+                break;
+            }
+            let (r, s) = cur.get_or_insert((unit.start..unit.start, 0));
+            r.end = unit.end;
+            *s += strays;
+            if r.len() >= self.target {
+                break;
+            }
+        }
+        if cur.is_none() {
+            self.done = true;
+        }
+        let bytes = self.source.bytes();
+        cur.map(|(r, strays)| Chunk {
+            base: r.start as u64,
+            bytes: std::borrow::Cow::Borrowed(&bytes[r]),
+            strays,
+        })
+    }
 }
 
 /// What a worker needs to handle the events of one chunk.
@@ -470,6 +580,64 @@ mod tests {
             let sequential = tally(&bytes, usize::MAX);
             let chunked = tally(&bytes, target);
             prop_assert_eq!(chunked, sequential);
+        }
+    }
+
+    /// Scans `bytes` as ranges cut at `cuts` (sorted, deduplicated byte offsets) and merges
+    /// the shards' tallies, shifting positions by the records and lines of earlier ranges.
+    fn range_tally(bytes: &[u8], cuts: &[usize], target: usize) -> Tally {
+        let input =
+            Prepared::from_source(Source::from_bytes("t.csv", bytes.to_vec()), &[]).unwrap();
+        let kinds = [Kind::Kvnr, Kind::Email, Kind::NameDob];
+        let pipeline = Tokenize::new(Key::from_bytes([1; 32]).tokenizer(), &kinds);
+        let seen = std::sync::Mutex::new(Vec::new());
+        let sink = |_: &mut Tally, b: &Batch| seen.lock().unwrap().extend_from_slice(&b.tokens);
+        let mut bounds = vec![0];
+        bounds.extend_from_slice(cuts);
+        bounds.push(bytes.len() + 5);
+        let mut total = Tally::new(0);
+        let (mut records, mut lines) = (0, input.layout.dialect.body_lines);
+        for w in bounds.windows(2) {
+            let range = w[0] as u64..w[1] as u64;
+            let mut r =
+                run_input_range(&input, &pipeline, 0, &sink, &|_| {}, range, target).unwrap();
+            for p in r.tally.first_malformed.iter_mut().flatten() {
+                p.record += records;
+                p.line += lines;
+            }
+            records += r.counts.records;
+            lines += r.counts.lines;
+            total.merge(&r.tally);
+        }
+        let mut tokens = seen.into_inner().unwrap();
+        tokens.sort();
+        total.birth_years.push(xxhash_rust::xxh3::xxh3_64(format!("{tokens:?}").as_bytes()));
+        total
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn range_shards_read_every_record_exactly_once(
+            bytes in csv(),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+            target in 1usize..100,
+        ) {
+            let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            let whole = tally(&bytes, usize::MAX);
+            prop_assert_eq!(range_tally(&bytes, &cuts, target), whole);
+        }
+    }
+
+    #[test]
+    fn a_quoted_newline_belongs_to_the_range_of_its_record_start() {
+        let bytes = b"KVNR;E-Mail\nA123456780;\"a@b.de\nx\"\nZ987654321;c@d.de\n".to_vec();
+        let newline_in_quotes = bytes.iter().position(|&b| b == b'x').unwrap() - 1;
+        for cut in [newline_in_quotes, newline_in_quotes + 1, 12, 13, 30] {
+            let t = range_tally(&bytes, &[cut], 1);
+            assert_eq!(t.records, 2, "cut at {cut}");
         }
     }
 

@@ -39,13 +39,26 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         .iter()
         .map(|p| Prepared::open(p, cfg.mmap, &cfg.overrides))
         .collect::<Result<Vec<_>, _>>()?;
-    let kinds = choose_kinds(cfg, &inputs)?;
-    let expected =
-        cfg.expected.unwrap_or_else(|| inputs.iter().map(line_count).sum::<u64>().max(1));
+    let like = cfg.like.as_deref().map(|p| like_geometry(p, &key)).transpose()?;
+    let kinds = match &like {
+        Some(g) => g.iter().map(|s| s.kind).collect(),
+        None => choose_kinds(cfg, &inputs)?,
+    };
+    let expected = match (&like, cfg.expected) {
+        (Some(_), _) => 1,
+        (None, Some(n)) => n,
+        (None, None) => inputs.iter().map(line_count).sum::<u64>().max(1),
+    };
+    let geometry = |k: Kind| match &like {
+        Some(g) => {
+            g.iter().find(|s| s.kind == k).map(|s| (s.params, s.target_fpr)).expect("kind of like")
+        }
+        None => (Params::for_count(expected, cfg.fpr), cfg.fpr),
+    };
     let blooms: Vec<(Kind, Params, AtomicBloom)> = kinds
         .iter()
         .map(|&k| {
-            let p = Params::for_count(expected, cfg.fpr);
+            let p = geometry(k).0;
             (k, p, AtomicBloom::new(p))
         })
         .collect();
@@ -84,7 +97,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
             kind,
             params,
             inserted: tally.kinds[kind.index()].valid,
-            target_fpr: cfg.fpr,
+            target_fpr: geometry(kind).1,
             achieved_fpr: bloom.achieved_fpr(),
         });
         finished.push(bloom);
@@ -106,6 +119,14 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         summary(cfg, &tally, &sections, bytes, secs);
     }
     Ok(Built { bytes, tally, sections })
+}
+
+/// The sections of `--like FILTER` (kinds, geometry, target FPR); the filter must carry the
+/// key's id, so that the new filter can be OR'ed or compared with it.
+fn like_geometry(path: &std::path::Path, key: &Key) -> anyhow::Result<Vec<SectionInfo>> {
+    let f = filter::FilterFile::open(path, &filter::OpenOptions::default())?;
+    f.check_key(&key.id())?;
+    Ok(f.sections.clone())
 }
 
 /// The requested kinds, or every default kind some input provides. A requested kind no input

@@ -74,6 +74,7 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         mmap: true,
         quiet,
         inputs: vec![dir.join("customers.csv")],
+        like: None,
     })?;
     let report = scan::scan(&ScanConfig {
         key_file: Some(key_file),
@@ -90,6 +91,8 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         emit_matches: None,
         parse_only: false,
         dumps: vec![dir.join("leak.csv")],
+        shard: None,
+        range: None,
     })?;
     let comparison = compare(&report, &truth);
     Ok((report, truth, comparison))

@@ -2,11 +2,15 @@
 
 pub mod bench;
 pub mod build;
+pub mod compare;
 pub mod demo;
 pub mod inspect;
 pub mod keygen;
+pub mod merge;
+pub mod plan;
 pub mod progress;
 pub mod scan;
+pub mod union;
 
 use anyhow::Context;
 
@@ -34,5 +38,11 @@ pub fn run(cmd: Command) -> anyhow::Result<u8> {
         }
         Command::Demo { dir, json } => demo::run(&dir, json),
         Command::Bench(c) => bench::run(&c),
+        Command::Merge(c) => merge::run(&c),
+        Command::Plan { shards, dump } => plan::run(shards, &dump),
+        Command::Compare(c) => compare::run(&c),
+        Command::Union { key_file, out, filters } => {
+            union::run(key_file.as_deref(), &out, &filters)
+        }
     }
 }

@@ -10,6 +10,7 @@ use crate::commands::progress::Progress;
 use crate::config::ScanConfig;
 use crate::error;
 use crate::filter::{FilterFile, OpenOptions};
+use crate::partial::{ByteRange, Partial, PartialInput};
 use crate::report::{self, BuildContext, ColumnUse, FilterDesc, InputReport, Report};
 use crate::scan::{self, Prepared, Prober, Tokenize};
 use crate::tally::Tally;
@@ -21,6 +22,11 @@ pub fn run(cfg: &ScanConfig) -> anyhow::Result<u8> {
     }
     if cfg.parse_only {
         parse_only(cfg)?;
+        return Ok(error::SUCCESS);
+    }
+    if let Some((id, out)) = &cfg.shard {
+        let partial = scan_inputs(cfg)?.into_partial(id);
+        partial.write(out).with_context(|| format!("writing {}", out.display()))?;
         return Ok(error::SUCCESS);
     }
     let report = scan(cfg)?;
@@ -80,8 +86,107 @@ pub fn parse_only(cfg: &ScanConfig) -> anyhow::Result<Tally> {
     Ok(total)
 }
 
-/// Runs the scan described by `cfg` and builds its report.
+/// Runs the scan described by `cfg` and builds its report: the merge of the one shard it is
+/// (so that a scan and a merge of shards share one path).
 pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
+    let partial = scan_inputs(cfg)?.into_partial("scan");
+    let m = crate::partial::merge(vec![(PathBuf::from("-"), partial)])?;
+    Ok(Report::build(BuildContext {
+        key_id: m.key_id,
+        inputs: m.inputs,
+        filters: &m.filters,
+        claimed_size: cfg.claimed_size,
+        alert_above: cfg.alert_above,
+        seconds: m.seconds,
+    }))
+}
+
+/// What a scan counted, before the report: the shard's partial result.
+pub struct Scanned {
+    pub key_id: String,
+    pub filters: Vec<FilterDesc>,
+    pub inputs: Vec<PartialInput>,
+    pub seconds: f64,
+}
+
+impl Scanned {
+    /// The partial result of shard `id`.
+    pub fn into_partial(self, id: &str) -> Partial {
+        Partial {
+            format: crate::partial::FORMAT.to_string(),
+            schema_version: crate::partial::SCHEMA_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            shard_id: id.to_string(),
+            key_id: self.key_id,
+            filters: self.filters,
+            inputs: self.inputs,
+            seconds: self.seconds,
+        }
+    }
+}
+
+/// The bytes of `input` that `range` (clipped to its length) selects.
+fn clip(input: &Prepared, range: Option<(u64, u64)>) -> std::ops::Range<u64> {
+    let len = input.source.len() as u64;
+    range.map_or(0..len, |(s, e)| s.min(len)..e.min(len))
+}
+
+/// Scans one input (or its range) and describes it.
+fn scan_one(
+    cfg: &ScanConfig,
+    input: &Prepared,
+    pipeline: &Tokenize,
+    filters: usize,
+    sink: &scan::Sink<'_>,
+    progress: &Progress,
+) -> anyhow::Result<PartialInput> {
+    let context = || format!("scanning {}", input.source.path.display());
+    let body_lines = input.layout.dialect.body_lines;
+    let Some(r) = cfg.range.map(|r| clip(input, Some(r))) else {
+        let (sha, tally) = rayon::join(
+            || sha256(&input.source),
+            || scan::run_input(input, pipeline, filters, sink, &|b| progress.inc(b)),
+        );
+        let tally = tally.with_context(context)?;
+        let (range_records, range_lines) = (tally.records, 0);
+        let input = describe(input, sha, &tally);
+        return Ok(PartialInput {
+            input,
+            range: None,
+            body_lines,
+            range_records,
+            range_lines,
+            tally,
+        });
+    };
+    let target = scan::chunk_target((r.end - r.start) as usize);
+    let (sha, scanned) = rayon::join(
+        || sha256_of(&input.source, r.start as usize..r.end as usize),
+        || {
+            scan::run_input_range(
+                input,
+                pipeline,
+                filters,
+                sink,
+                &|b| progress.inc(b),
+                r.clone(),
+                target,
+            )
+        },
+    );
+    let s = scanned.with_context(context)?;
+    Ok(PartialInput {
+        input: describe(input, sha, &s.tally),
+        range: Some(ByteRange { start: r.start, end: r.end }),
+        body_lines,
+        range_records: s.counts.records,
+        range_lines: s.counts.lines,
+        tally: s.tally,
+    })
+}
+
+/// Runs the scan described by `cfg`: per input, its descriptor and tally.
+pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     let key = Key::load_from(cfg.key_file.as_deref())?;
     let filters = open_filters(&cfg.filters, &key, cfg.verify_checksum)?;
     let prober = Prober::new(&filters).collect_matches(cfg.emit_matches.is_some());
@@ -106,42 +211,30 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
         seen.push(canonical);
         inputs.push(Prepared::open(path, cfg.mmap, &cfg.overrides)?);
     }
-    let total: u64 = inputs.iter().map(|i| i.source.len() as u64).sum();
+    let total: u64 = inputs.iter().map(|i| clip(i, cfg.range)).map(|r| r.end - r.start).sum();
     let progress = Progress::new(total, cfg.quiet, "scan");
     let mut results = Vec::new();
     for input in &inputs {
         let kinds = scan::probe_kinds(&filters, &input.layout.mapping.fields);
         let pipeline = Tokenize::new(key.tokenizer(), &kinds);
         let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
-        let (sha, tally) = rayon::join(
-            || sha256(&input.source),
-            || scan::run_input(input, &pipeline, filters.len(), &sink, &|b| progress.inc(b)),
-        );
-        let mut tally =
-            tally.with_context(|| format!("scanning {}", input.source.path.display()))?;
-        let matches = std::mem::take(&mut tally.matches);
+        let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &sink, &progress)?;
+        let matches = std::mem::take(&mut scanned.tally.matches);
         let name = input.source.path.display().to_string();
         crate::forensics::rows::write_matches(&mut emitted, &name, &matches, &labels)?;
-        results.push((describe(input, sha, &tally), tally));
+        results.push(scanned);
     }
     if let Some(path) = &cfg.emit_matches {
         write_atomic(path, &emitted)?;
     }
-    let rows = results.iter().map(|r| r.1.records).sum();
+    let rows = results.iter().map(|r| r.tally.records).sum();
     let seconds = progress.finish("scanned", total, rows);
-    let descs: Vec<FilterDesc> = filters.iter().map(FilterDesc::of).collect();
-    Ok(Report::build(BuildContext {
-        key_id: hex::encode(key.id()),
-        inputs: results,
-        filters: &descs,
-        claimed_size: cfg.claimed_size,
-        alert_above: cfg.alert_above,
-        seconds,
-    }))
+    let filters = filters.iter().map(FilterDesc::of).collect();
+    Ok(Scanned { key_id: hex::encode(key.id()), filters, inputs: results, seconds })
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, renamed into place.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
@@ -153,10 +246,15 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> 
 /// SHA-256 of an input, hashed in 8 MiB windows that are released behind the hash, so that
 /// hashing a mapped file does not make it resident (see [`crate::dump::Source::release`]).
 pub fn sha256(source: &crate::dump::Source) -> String {
+    sha256_of(source, 0..source.len())
+}
+
+/// [`sha256`] of the bytes `range` of an input (a range shard hashes its own bytes only).
+pub fn sha256_of(source: &crate::dump::Source, range: std::ops::Range<usize>) -> String {
     const WINDOW: usize = 8 << 20;
     let mut h = Sha256::new();
-    let data = source.bytes();
-    let mut at = 0;
+    let data = &source.bytes()[..range.end.min(source.len())];
+    let mut at = range.start.min(data.len());
     while at < data.len() {
         let end = (at + WINDOW).min(data.len());
         h.update(&data[at..end]);

@@ -15,6 +15,7 @@
 //! MAC, and probes [`FilterFile::section`] views.
 
 pub mod bloom;
+pub mod compare;
 pub mod format;
 pub mod params;
 

@@ -144,7 +144,7 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
     let rs = &total.row_sample;
     let dups = rs.duplicates();
     Signals {
-        filter: if f.label.is_empty() { f.path.clone() } else { f.label.clone() },
+        filter: filter_name(f),
         rows_probed: f.rows_probed,
         matched_rate: f.matched_rate,
         match_rate_by_kind,
@@ -163,6 +163,16 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
         birth_years: birth_fit(&total.birth_years, &d.meta.birth_years),
         claimed: None,
     }
+}
+
+/// A filter's label, or its file name when it has none (not the full path, so that reports of
+/// shards scanned from other folders agree).
+fn filter_name(f: &FilterReport) -> String {
+    if !f.label.is_empty() {
+        return f.label.clone();
+    }
+    let path = std::path::Path::new(&f.path);
+    path.file_name().map_or(f.path.clone(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Total variation distance between the dump's birth years (per year from 1900) and the

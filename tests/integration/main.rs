@@ -3,6 +3,9 @@
 mod workdir;
 
 mod build_inspect;
+mod compare;
 mod forensics;
 mod keygen;
 mod scan;
+mod shards;
+mod spark;

@@ -1,0 +1,46 @@
+//! `leakmatch merge`: shards' partial results → the report of one scan over all shards.
+
+use crate::commands::scan::write_stdout;
+use crate::config::{MergeConfig, UsageError};
+use crate::error;
+use crate::partial::{self, Partial};
+use crate::report::{self, BuildContext, Report};
+
+/// Reads, checks and merges the partials, prints the report; exit code 3 on `--alert-above`.
+pub fn run(cfg: &MergeConfig) -> anyhow::Result<u8> {
+    let report = merge(cfg)?;
+    let out = if cfg.json { report::json::render(&report) } else { report::text::render(&report) };
+    write_stdout(&out)?;
+    Ok(if report.alert_exceeded() { error::ALERT } else { error::SUCCESS })
+}
+
+/// The merged report. Unreadable or incompatible partials are usage errors naming the file.
+pub fn merge(cfg: &MergeConfig) -> anyhow::Result<Report> {
+    let usage = |e: partial::PartialError| UsageError(e.to_string());
+    let parts = cfg
+        .partials
+        .iter()
+        .map(|p| Partial::read(p).map(|x| (p.clone(), x)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(usage)?;
+    let m = partial::merge(parts).map_err(usage)?;
+    if !cfg.quiet {
+        for w in &m.warnings {
+            eprintln!("leakmatch: warning: {w}");
+        }
+        if m.duplicates > 0 {
+            eprintln!(
+                "leakmatch: merged {} shards; {} repeated shard ids counted once",
+                m.shards, m.duplicates
+            );
+        }
+    }
+    Ok(Report::build(BuildContext {
+        key_id: m.key_id,
+        inputs: m.inputs,
+        filters: &m.filters,
+        claimed_size: cfg.claimed_size,
+        alert_above: cfg.alert_above,
+        seconds: m.seconds,
+    }))
+}

@@ -1,0 +1,581 @@
+//! Partial results of shards: what `scan --shard-id ID --partial OUT.json` writes and `merge`
+//! combines into the report of one scan over all shards.
+//!
+//! A partial is one versioned JSON object ([`SCHEMA_VERSION`], `"format": "leakmatch-partial"`):
+//! the shard id, the key id, the tool version, the filters' [`FilterDesc`]s (header fields and
+//! geometry, no bits) and per input its descriptor, its byte range and its merged [`Tally`]
+//! (counts, first positions, and the distinct-token sketches: keyed tokens' bits, never a
+//! value). Tallies merge exactly ([`Tally::merge`]), so the merged counts and estimates equal
+//! those of one scan; the distinct sketch is exact below its limit and a HyperLogLog merged by
+//! register maximum above (equal to the sketch of one scan).
+//!
+//! Merging ([`merge`]) refuses partials of other tool or schema versions, other keys or other
+//! filters, naming the file; counts a shard id seen twice once (a retried task) unless the two
+//! partials differ; refuses shards whose ranges of one input overlap. Positions of range shards
+//! count records and lines from the range's start; the merge shifts them by the records and
+//! lines of the earlier ranges of the same input, so they are file-wide when the ranges cover
+//! the file (a gap is reported as a warning).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::{FilterDesc, InputReport};
+use crate::tally::Tally;
+
+/// Version of the partial format. Bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+/// The value of the `format` field, telling a partial from other JSON.
+pub const FORMAT: &str = "leakmatch-partial";
+
+/// The result of one shard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Partial {
+    pub format: String,
+    pub schema_version: u32,
+    pub tool_version: String,
+    /// Names the shard; a shard id seen twice by `merge` is counted once.
+    pub shard_id: String,
+    /// Hex key id of the key the shard scanned with.
+    pub key_id: String,
+    pub filters: Vec<FilterDesc>,
+    pub inputs: Vec<PartialInput>,
+    /// Wall time of the shard's scan (not compared between retries).
+    pub seconds: f64,
+}
+
+/// One input (or one byte range of it) scanned by a shard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartialInput {
+    /// As in a report; `records` counts this shard's records, and for a range shard `sha256`
+    /// is the SHA-256 of the range's bytes.
+    pub input: InputReport,
+    /// The byte range scanned (records starting inside it); `None`: the whole input, with
+    /// file-wide positions.
+    pub range: Option<ByteRange>,
+    /// Lines before the body (the header).
+    pub body_lines: u64,
+    /// Records and lines of the records read (range shards).
+    pub range_records: u64,
+    pub range_lines: u64,
+    pub tally: Tally,
+}
+
+/// A byte range `[start, end)` of an input, clipped to its length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ByteRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+/// Why partials cannot be read or merged. Names the file; never a value of any input.
+#[derive(Debug, thiserror::Error)]
+pub enum PartialError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a leakmatch partial result (JSON error at line {line}, column {column})")]
+    Json { path: PathBuf, line: usize, column: usize },
+    #[error("{path}: not a leakmatch partial result (format field is not '{FORMAT}')")]
+    NotPartial { path: PathBuf },
+    #[error("{path}: partial schema version {found}, this tool reads version {SCHEMA_VERSION}")]
+    Schema { path: PathBuf, found: u32 },
+    #[error("{path}: {what} differs from {first} ({found} vs {expected}); partials of different {what}s cannot be merged")]
+    Mismatch { path: PathBuf, first: PathBuf, what: &'static str, found: String, expected: String },
+    #[error("{path}: filter {index} ('{label}') differs from the one in {first} ({what}); partials of different filters cannot be merged")]
+    Filter { path: PathBuf, first: PathBuf, index: usize, label: String, what: &'static str },
+    #[error("{path}: shard id '{shard}' was already merged from {first} with different content")]
+    ShardConflict { path: PathBuf, first: PathBuf, shard: String },
+    #[error("input {input}: bytes {start}..{end} are scanned by shard '{a}' and shard '{b}'")]
+    Overlap { input: String, start: u64, end: u64, a: String, b: String },
+    #[error("no partial result given")]
+    Empty,
+}
+
+impl Partial {
+    /// Serialises to one line of JSON (so that `RDD.pipe` sees one element per shard).
+    pub fn to_line(&self) -> String {
+        let mut s = serde_json::to_string(self).expect("a Partial always serialises");
+        s.push('\n');
+        s
+    }
+
+    /// Parses and checks the format and schema version; `path` names the source in errors.
+    /// A JSON error reports its line and column only (its message may quote the input).
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Partial, PartialError> {
+        let json = |e: serde_json::Error| PartialError::Json {
+            path: path.into(),
+            line: e.line(),
+            column: e.column(),
+        };
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(json)?;
+        if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            return Err(PartialError::NotPartial { path: path.into() });
+        }
+        let found = v.get("schema_version").and_then(|s| s.as_u64()).unwrap_or(0);
+        if found != u64::from(SCHEMA_VERSION) {
+            let found = u32::try_from(found).unwrap_or(u32::MAX);
+            return Err(PartialError::Schema { path: path.into(), found });
+        }
+        serde_json::from_value(v).map_err(json)
+    }
+
+    /// Reads a partial file.
+    pub fn read(path: &Path) -> Result<Partial, PartialError> {
+        let bytes =
+            std::fs::read(path).map_err(|source| PartialError::Io { path: path.into(), source })?;
+        Partial::parse(path, &bytes)
+    }
+
+    /// Writes the partial to `path` atomically (a temporary file renamed over it), or to
+    /// stdout for `-`.
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        if path.as_os_str() == "-" {
+            let mut out = std::io::stdout().lock();
+            out.write_all(self.to_line().as_bytes())?;
+            return out.flush();
+        }
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        tmp.write_all(self.to_line().as_bytes())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// The same shard result, ignoring wall time (a retried task's partial is equal).
+    fn same_result(&self, o: &Partial) -> bool {
+        let strip = |p: &Partial| Partial { seconds: 0.0, ..p.clone() };
+        strip(self) == strip(o)
+    }
+}
+
+/// Partials merged: ready for [`crate::report::Report::build`].
+#[derive(Debug)]
+pub struct Merged {
+    pub key_id: String,
+    pub filters: Vec<FilterDesc>,
+    /// Per input (shards of one input merged): descriptor and tally.
+    pub inputs: Vec<(InputReport, Tally)>,
+    /// Sum of the shards' wall times.
+    pub seconds: f64,
+    /// Distinct shards merged, and repeated shard ids skipped.
+    pub shards: usize,
+    pub duplicates: usize,
+    /// Gaps between the ranges of an input (positions after a gap are not file-wide).
+    pub warnings: Vec<String>,
+}
+
+/// Merges partial results (each with the path it was read from).
+pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<Merged, PartialError> {
+    let mut by_id: BTreeMap<String, (PathBuf, Partial)> = BTreeMap::new();
+    let mut duplicates = 0;
+    let first = parts.first().ok_or(PartialError::Empty)?.clone();
+    for (path, p) in parts {
+        check_compatible(&first, (&path, &p))?;
+        if let Some((seen, q)) = by_id.get(&p.shard_id) {
+            if !q.same_result(&p) {
+                let shard = p.shard_id.clone();
+                return Err(PartialError::ShardConflict { path, first: seen.clone(), shard });
+            }
+            duplicates += 1;
+            continue;
+        }
+        by_id.insert(p.shard_id.clone(), (path, p));
+    }
+    let shards = by_id.len();
+    let seconds = by_id.values().map(|(_, p)| p.seconds).sum();
+    let mut groups: Vec<(InputKey, Vec<(String, PartialInput)>)> = Vec::new();
+    for (_, p) in by_id.into_values() {
+        for inp in p.inputs {
+            let key = InputKey::of(&inp.input);
+            match groups.iter_mut().find(|g| g.0 == key) {
+                Some(g) => g.1.push((p.shard_id.clone(), inp)),
+                None => groups.push((key, vec![(p.shard_id.clone(), inp)])),
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    let inputs = groups
+        .into_iter()
+        .map(|(_, shards)| merge_input(shards, &mut warnings))
+        .collect::<Result<_, _>>()?;
+    let (_, f) = first;
+    Ok(Merged {
+        key_id: f.key_id,
+        filters: f.filters,
+        inputs,
+        seconds,
+        shards,
+        duplicates,
+        warnings,
+    })
+}
+
+/// Refuses a partial of another tool version, key or filter set than `first`.
+fn check_compatible(
+    first: &(PathBuf, Partial),
+    (path, p): (&Path, &Partial),
+) -> Result<(), PartialError> {
+    let (fpath, f) = first;
+    let mismatch = |what, found: &str, expected: &str| PartialError::Mismatch {
+        path: path.into(),
+        first: fpath.clone(),
+        what,
+        found: found.to_string(),
+        expected: expected.to_string(),
+    };
+    if p.tool_version != f.tool_version {
+        return Err(mismatch("tool version", &p.tool_version, &f.tool_version));
+    }
+    if p.key_id != f.key_id {
+        return Err(mismatch("key id", &p.key_id, &f.key_id));
+    }
+    if p.filters.len() != f.filters.len() {
+        let (a, b) = (p.filters.len().to_string(), f.filters.len().to_string());
+        return Err(mismatch("number of filter", &a, &b));
+    }
+    for (index, (a, b)) in p.filters.iter().zip(&f.filters).enumerate() {
+        if let Some(what) = filter_difference(a, b) {
+            let label = a.label.clone();
+            return Err(PartialError::Filter {
+                path: path.into(),
+                first: fpath.clone(),
+                index,
+                label,
+                what,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What makes two filter descriptions different filters (their paths may differ per machine).
+pub fn filter_difference(a: &FilterDesc, b: &FilterDesc) -> Option<&'static str> {
+    if a.key_id != b.key_id {
+        Some("key id")
+    } else if a
+        .sections
+        .iter()
+        .map(|s| (&s.kind, s.k, s.blocks))
+        .ne(b.sections.iter().map(|s| (&s.kind, s.k, s.blocks)))
+    {
+        Some("geometry")
+    } else if a.label != b.label || a.role != b.role || a.snapshot_date != b.snapshot_date {
+        Some("label, role or snapshot date")
+    } else if a.created_unix != b.created_unix || a.sections != b.sections || a.meta != b.meta {
+        Some("content")
+    } else {
+        None
+    }
+}
+
+/// What identifies one input across shards.
+#[derive(Debug, PartialEq, Eq)]
+struct InputKey {
+    path: String,
+    bytes: u64,
+    format: String,
+    delimiter: String,
+    encoding: String,
+}
+
+impl InputKey {
+    fn of(i: &InputReport) -> InputKey {
+        InputKey {
+            path: i.path.clone(),
+            bytes: i.bytes,
+            format: i.format.clone(),
+            delimiter: i.delimiter.clone(),
+            encoding: i.encoding.clone(),
+        }
+    }
+}
+
+/// Merges the shards of one input: refuses overlapping ranges, shifts the positions of range
+/// shards by the records and lines of the earlier ranges.
+fn merge_input(
+    mut shards: Vec<(String, PartialInput)>,
+    warnings: &mut Vec<String>,
+) -> Result<(InputReport, Tally), PartialError> {
+    let len = shards[0].1.input.bytes;
+    let span = |i: &PartialInput| i.range.unwrap_or(ByteRange { start: 0, end: len });
+    shards.sort_by_key(|(_, i)| span(i));
+    let mut desc = shards[0].1.input.clone();
+    let whole = shards.iter().find(|(_, i)| i.range.is_none()).map(|(_, i)| i.input.sha256.clone());
+    desc.sha256 = whole.unwrap_or_default();
+    let mut total = Tally::new(shards[0].1.tally.filters.len());
+    let (mut records, mut lines) = (0, shards[0].1.body_lines);
+    let mut covered = 0u64;
+    for (n, (id, inp)) in shards.iter().enumerate() {
+        let r = span(inp);
+        if n > 0 && r.start < covered && r.end > r.start {
+            let prev = shards[..n].iter().rev().find(|(_, i)| span(i).end > r.start);
+            let a = prev.map_or_else(String::new, |p| p.0.clone());
+            let end = covered.min(r.end);
+            return Err(PartialError::Overlap {
+                input: desc.path.clone(),
+                start: r.start,
+                end,
+                a,
+                b: id.clone(),
+            });
+        }
+        if r.start > covered {
+            warnings.push(format!(
+                "input {}: bytes {covered}..{} are in no shard; positions after them count from the next shard",
+                desc.path, r.start
+            ));
+        }
+        let mut t = inp.tally.clone();
+        if inp.range.is_some() {
+            for p in t.first_malformed.iter_mut().flatten() {
+                p.record += records;
+                p.line += lines;
+            }
+            records += inp.range_records;
+            lines += inp.range_lines;
+        }
+        total.merge(&t);
+        covered = covered.max(r.end);
+    }
+    if covered < len {
+        warnings.push(format!("input {}: bytes {covered}..{len} are in no shard", desc.path));
+    }
+    desc.records = total.records;
+    Ok((desc, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dump::Source;
+    use crate::filter::{self, Bloom, FilterFile, FilterHeader, OpenOptions, Params, Role};
+    use crate::ident::Kind;
+    use crate::report::{BuildContext, Report};
+    use crate::scan::{self, Prepared, Prober, Tokenize};
+    use crate::token::Key;
+    use proptest::prelude::*;
+
+    const KEY: [u8; 32] = [9; 32];
+
+    /// A filter holding one KVNR and one e-mail of the generated rows, with a high FPR so
+    /// that false positives occur too.
+    fn filter(dir: &Path) -> FilterFile {
+        let tok = Key::from_bytes(KEY).tokenizer();
+        let p = Params::new(2, 1).unwrap();
+        let (mut kvnr, mut email) = (Bloom::new(p), Bloom::new(p));
+        kvnr.insert(tok.token(Kind::Kvnr, b"A123456780"));
+        email.insert(tok.token(Kind::Email, b"a@b.de"));
+        let info = |kind, b: &Bloom| filter::SectionInfo {
+            kind,
+            params: p,
+            inserted: 1,
+            target_fpr: 0.01,
+            achieved_fpr: b.achieved_fpr(),
+        };
+        let header = FilterHeader {
+            key_id: Key::from_bytes(KEY).id(),
+            created_unix: 1,
+            tool_version: "t".into(),
+            label: "L".into(),
+            snapshot_date: None,
+            role: Role::Customers,
+        };
+        let path = dir.join("f.lmf");
+        let sections = [(info(Kind::Kvnr, &kvnr), &kvnr), (info(Kind::Email, &email), &email)];
+        let mac = Key::from_bytes(KEY).mac_key();
+        filter::write_filter(&path, &header, &sections, &Default::default(), &mac).unwrap();
+        FilterFile::open(&path, &OpenOptions::default()).unwrap()
+    }
+
+    /// The partial of shard `id` scanning `range` (or the whole input) of `bytes`.
+    fn shard(f: &FilterFile, bytes: &[u8], id: &str, range: Option<ByteRange>) -> Partial {
+        let input =
+            Prepared::from_source(Source::from_bytes("d.csv", bytes.to_vec()), &[]).unwrap();
+        let filters = std::slice::from_ref(f);
+        let prober = Prober::new(filters);
+        let kinds = scan::probe_kinds(filters, &input.layout.mapping.fields);
+        let pipeline = Tokenize::new(Key::from_bytes(KEY).tokenizer(), &kinds);
+        let sink = |t: &mut Tally, b: &scan::Batch| prober.probe(t, b);
+        let (tally, range_records, range_lines) = match range {
+            None => (scan::run_input(&input, &pipeline, 1, &sink, &|_| {}).unwrap(), 0, 0),
+            Some(r) => {
+                let s =
+                    scan::run_input_range(&input, &pipeline, 1, &sink, &|_| {}, r.start..r.end, 7)
+                        .unwrap();
+                (s.tally, s.counts.records, s.counts.lines)
+            }
+        };
+        let desc = InputReport {
+            path: "d.csv".into(),
+            bytes: bytes.len() as u64,
+            sha256: String::new(),
+            format: "csv".into(),
+            delimiter: ";".into(),
+            header: true,
+            encoding: "utf-8".into(),
+            records: tally.records,
+            columns: vec![],
+            categories: vec![],
+        };
+        let body_lines = input.layout.dialect.body_lines;
+        let inputs = vec![PartialInput {
+            input: desc,
+            range,
+            body_lines,
+            range_records,
+            range_lines,
+            tally,
+        }];
+        let p = Partial {
+            format: FORMAT.into(),
+            schema_version: SCHEMA_VERSION,
+            tool_version: "t".into(),
+            shard_id: id.into(),
+            key_id: "k".into(),
+            filters: vec![FilterDesc::of(f)],
+            inputs,
+            seconds: 0.5,
+        };
+        Partial::parse(Path::new(id), p.to_line().as_bytes()).expect("a partial reads back")
+    }
+
+    fn report(m: Merged) -> Report {
+        Report::build(BuildContext {
+            key_id: m.key_id,
+            inputs: m.inputs,
+            filters: &m.filters,
+            claimed_size: Some(1000),
+            alert_above: None,
+            seconds: 1.0,
+        })
+    }
+
+    fn csv() -> impl Strategy<Value = Vec<u8>> {
+        let field = prop_oneof![
+            Just("A123456780"),
+            Just("Z987654321"),
+            Just("a@b.de"),
+            Just("c@d.de"),
+            Just("\"x\ny\""),
+            Just("\"a@b.de\""),
+            Just(""),
+            Just("\"open"),
+            Just("15.03.1961"),
+        ];
+        proptest::collection::vec(proptest::collection::vec(field, 0..4), 0..40).prop_map(|rows| {
+            let mut s = String::from("KVNR;E-Mail;Geburtsdatum\n");
+            for r in rows {
+                s.push_str(&r.join(";"));
+                s.push('\n');
+            }
+            s.into_bytes()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn merge_of_random_range_shards_equals_one_scan(
+            bytes in csv(),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..5),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let f = filter(dir.path());
+            let mut cuts: Vec<u64> = cuts.iter().map(|i| i.index(bytes.len() + 1) as u64).collect();
+            cuts.push(0);
+            cuts.push(bytes.len() as u64);
+            cuts.sort_unstable();
+            cuts.dedup();
+            let parts: Vec<_> = cuts
+                .windows(2)
+                .enumerate()
+                .map(|(i, w)| {
+                    let r = ByteRange { start: w[0], end: w[1] };
+                    (PathBuf::from(format!("p{i}")), shard(&f, &bytes, &format!("s{i}"), Some(r)))
+                })
+                .rev()
+                .collect();
+            let one = merge(vec![(PathBuf::from("one"), shard(&f, &bytes, "one", None))]).unwrap();
+            let merged = merge(parts).unwrap();
+            prop_assert!(merged.warnings.is_empty(), "{:?}", merged.warnings);
+            prop_assert_eq!(&merged.inputs[0].1, &one.inputs[0].1);
+            prop_assert_eq!(report(merged), report(one));
+        }
+    }
+
+    fn two_shards() -> (tempfile::TempDir, Vec<(PathBuf, Partial)>) {
+        let dir = tempfile::tempdir().unwrap();
+        let f = filter(dir.path());
+        let bytes = b"KVNR;E-Mail\nA123456780;a@b.de\nZ987654321;c@d.de\n".to_vec();
+        let half = |i, r: std::ops::Range<u64>| {
+            let range = Some(ByteRange { start: r.start, end: r.end });
+            (PathBuf::from(format!("p{i}.json")), shard(&f, &bytes, &format!("s{i}"), range))
+        };
+        (dir, vec![half(0, 0..20), half(1, 20..bytes.len() as u64)])
+    }
+
+    #[test]
+    fn a_shard_id_seen_twice_is_counted_once() {
+        let (_d, parts) = two_shards();
+        let once = merge(parts.clone()).unwrap();
+        let mut retried = parts[1].1.clone();
+        retried.seconds = 9.0;
+        let mut again = parts.clone();
+        again.push((PathBuf::from("retry.json"), retried));
+        let twice = merge(again).unwrap();
+        assert_eq!((twice.shards, twice.duplicates), (2, 1));
+        assert_eq!(twice.inputs, once.inputs);
+        assert_eq!(once.inputs[0].1.records, 2);
+    }
+
+    #[test]
+    fn refuses_a_shard_id_with_different_content() {
+        let (_d, mut parts) = two_shards();
+        let mut other = parts[0].1.clone();
+        other.inputs[0].tally.records += 1;
+        parts.push((PathBuf::from("other.json"), other));
+        let e = merge(parts).unwrap_err();
+        assert!(matches!(e, PartialError::ShardConflict { .. }), "{e}");
+        assert!(e.to_string().contains("other.json") && e.to_string().contains("p0.json"), "{e}");
+    }
+
+    #[test]
+    fn refuses_partials_of_other_keys_tools_filters_and_overlapping_ranges() {
+        let (_d, parts) = two_shards();
+        type Edit = (&'static str, fn(&mut Partial));
+        let edits: [Edit; 5] = [
+            ("key id", |p| p.key_id = "other".into()),
+            ("tool version", |p| p.tool_version = "9".into()),
+            ("geometry", |p| p.filters[0].sections[0].blocks = 2),
+            ("label", |p| p.filters[0].label = "M".into()),
+            ("scanned by shard", |p| p.inputs[0].range = Some(ByteRange { start: 10, end: 30 })),
+        ];
+        for (what, edit) in edits {
+            let mut bad = parts.clone();
+            edit(&mut bad[1].1);
+            let e = merge(bad).unwrap_err().to_string();
+            assert!(e.contains(what), "{what}: {e}");
+            assert!(what == "scanned by shard" || e.contains("p1.json"), "{e}");
+        }
+    }
+
+    #[test]
+    fn parse_refuses_other_formats_and_schema_versions_naming_the_file() {
+        let (_d, parts) = two_shards();
+        let p = Path::new("x.json");
+        let line = parts[0].1.to_line();
+        assert_eq!(Partial::parse(p, line.as_bytes()).unwrap(), parts[0].1);
+        let v2 = line.replace("\"schema_version\":1", "\"schema_version\":2");
+        assert!(matches!(
+            Partial::parse(p, v2.as_bytes()),
+            Err(PartialError::Schema { found: 2, .. })
+        ));
+        let e = Partial::parse(p, b"{\"format\":\"other\"}").unwrap_err();
+        assert!(e.to_string().starts_with("x.json: not a leakmatch partial"), "{e}");
+        let e = Partial::parse(p, b"{\"secret A123456780").unwrap_err().to_string();
+        assert!(!e.contains("A123456780"), "{e}");
+    }
+}
