@@ -15,7 +15,7 @@
 //! such pieces: its standard deviation scales by `√(blocks/S)` (independent blocks; the real
 //! block counts are multinomial, slightly less variable, so the interval is, if anything,
 //! conservative). The bias (the per-block estimator is convex in the load) is computed exactly
-//! instead ([`expected_block_estimate`]: occupancy distribution under a Poisson load), as a
+//! instead (`expected_block_estimate`: occupancy distribution under a Poisson load), as a
 //! simulated mean scaled by `blocks/S` would be as noisy as the interval is wide. The 95 %
 //! interval is `estimate − bias ± 1.96·sd`, clamped to `[0, ∞)`. When `blocks ≤ SIM_BLOCKS` the simulation runs at the real geometry.
 
