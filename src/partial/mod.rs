@@ -129,12 +129,17 @@ impl Partial {
     }
 
     /// Writes the partial to `path` atomically (a temporary file renamed over it), or to
-    /// stdout for `-`.
+    /// stdout for `-`. An existing path that is not a regular file (`/dev/null`, a FIFO) is
+    /// written to, never replaced.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         if path.as_os_str() == "-" {
             let mut out = std::io::stdout().lock();
             out.write_all(self.to_line().as_bytes())?;
             return out.flush();
+        }
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            let mut out = std::fs::OpenOptions::new().write(true).open(path)?;
+            return out.write_all(self.to_line().as_bytes());
         }
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;

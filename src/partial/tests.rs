@@ -217,3 +217,28 @@ fn parse_refuses_other_formats_and_schema_versions_naming_the_file() {
     let e = Partial::parse(p, b"{\"secret A123456780").unwrap_err().to_string();
     assert!(!e.contains("A123456780"), "{e}");
 }
+
+#[cfg(unix)]
+#[test]
+fn writing_to_a_fifo_writes_into_it_and_never_replaces_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let (dir, parts) = two_shards();
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo unavailable: test skipped");
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    parts[0].1.write(&fifo).unwrap();
+    // Checked before joining: a replaced FIFO would leave the reader blocked.
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced");
+    let got = reader.join().unwrap();
+    assert_eq!(Partial::parse(&fifo, &got).unwrap(), parts[0].1);
+    let file = dir.path().join("p.json");
+    parts[0].1.write(&file).unwrap();
+    assert_eq!(Partial::read(&file).unwrap(), parts[0].1);
+}
