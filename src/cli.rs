@@ -203,7 +203,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub json: bool,
     /// Simulated filter pairs for the interval (more: steadier bounds, slower).
-    #[arg(long, value_name = "N", default_value_t = 200)]
+    #[arg(long, value_name = "N", default_value_t = 100)]
     pub simulations: usize,
     /// Seed of the simulation (the same seed gives the same interval).
     #[arg(long, default_value_t = 1)]
