@@ -1,5 +1,5 @@
 //! The command line, declared with clap's derive API. Nothing outside this module imports clap:
-//! [`Cli::into_command`] turns the parsed arguments into a validated [`crate::config::Command`].
+//! [`crate::config::Command::from_cli`] turns the parsed arguments into a validated [`crate::config::Command`].
 
 use std::path::PathBuf;
 
