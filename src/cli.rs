@@ -1,5 +1,5 @@
 //! The command line, declared with clap's derive API. Nothing outside this module imports clap:
-//! [`Cli::into_command`] turns the parsed arguments into a validated [`crate::config::Command`].
+//! [`crate::config::Command::from_cli`] turns the parsed arguments into a validated [`crate::config::Command`].
 
 use std::path::PathBuf;
 
@@ -216,7 +216,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub json: bool,
     /// Simulated filter pairs for the interval (more: steadier bounds, slower).
-    #[arg(long, value_name = "N", default_value_t = 200)]
+    #[arg(long, value_name = "N", default_value_t = 100)]
     pub simulations: usize,
     /// Seed of the simulation (the same seed gives the same interval).
     #[arg(long, default_value_t = 1)]

@@ -155,10 +155,16 @@ fn choose_kinds(cfg: &BuildConfig, inputs: &[Prepared]) -> anyhow::Result<Vec<Ki
 
 /// Lines in the body of an input: an upper bound of its records, used for sizing.
 fn line_count(input: &Prepared) -> u64 {
+    const WINDOW: usize = 8 << 20;
     let data = input.source.bytes();
-    let body = &data[input.layout.dialect.body_start.min(data.len())..];
-    let lines = memchr::memchr_iter(b'\n', body).count() as u64 + 1;
-    input.source.release(0..data.len());
+    let mut at = input.layout.dialect.body_start.min(data.len());
+    let mut lines = 1;
+    while at < data.len() {
+        let end = (at + WINDOW).min(data.len());
+        lines += memchr::memchr_iter(b'\n', &data[at..end]).count() as u64;
+        input.source.release(at..end);
+        at = end;
+    }
     lines
 }
 

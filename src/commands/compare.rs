@@ -48,7 +48,14 @@ pub struct KindComparison {
     pub a: SizeEstimate,
     pub b: SizeEstimate,
     pub intersection: SizeEstimate,
+    /// The sections' false-positive rates from their fill: above [`OVERLOADED_FPR`] a filter
+    /// holds far more than it was sized for and the estimates lose precision.
+    pub a_fpr: f64,
+    pub b_fpr: f64,
 }
+
+/// FPR above which `compare` warns that a filter is overloaded.
+pub const OVERLOADED_FPR: f64 = 1e-2;
 
 pub fn run(cfg: &CompareConfig) -> anyhow::Result<u8> {
     let c = compare(cfg)?;
@@ -103,13 +110,17 @@ pub fn compare(cfg: &CompareConfig) -> anyhow::Result<Comparison> {
         let o = compare_sections(x, y, cfg.simulations, cfg.seed).expect("same geometry");
         let (k, blocks) = (x.params().k, x.params().blocks);
         let kind = s.kind.name().to_string();
+        let (a_fpr, b_fpr) = (x.achieved_fpr(), y.achieved_fpr());
+        let (a_est, b_est, intersection) = (o.a, o.b, o.intersection);
         kinds.push(KindComparison {
             kind,
             k,
             blocks,
-            a: o.a,
-            b: o.b,
-            intersection: o.intersection,
+            a: a_est,
+            b: b_est,
+            intersection,
+            a_fpr,
+            b_fpr,
         });
     }
     unpaired.extend(
@@ -163,6 +174,13 @@ pub fn render(c: &Comparison) -> String {
             n(i.estimate),
             n(i.ci_low),
             n(i.ci_high)
+        );
+    }
+    if c.kinds.iter().any(|k| k.a_fpr.max(k.b_fpr) > OVERLOADED_FPR) {
+        let _ = writeln!(
+            o,
+            "\nWarning: a filter holds far more than it was sized for (FPR above {OVERLOADED_FPR}); \
+             the estimates lose precision. Build both with the same --expected, sized for the larger set."
         );
     }
     if !c.unpaired.is_empty() {

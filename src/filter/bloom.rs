@@ -261,7 +261,7 @@ impl<'a> BloomRef<'a> {
         probe.hits(&self.blocks[probe.block])
     }
 
-    /// Starts loading the block `token` selects into the cache (see [`prefetch_block`]).
+    /// Starts loading the block `token` selects into the cache (a hint: no effect on results).
     #[inline]
     pub fn prefetch(&self, token: Token) {
         prefetch_block(&self.blocks[block_index(token, self.params.blocks)]);

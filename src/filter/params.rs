@@ -16,7 +16,7 @@
 //!
 //! That inner term uses the *expected* fill of a block; since `x ↦ x^k` is convex, the true
 //! conditional rate `E[(X/512)^k]` is higher (Jensen): the mean-fill formula is low by about
-//! 0.5 % at k = 4, 2 % at k = 8, 4.5 % at k = 12 and 7.6 % at k = 16. So [`block_fpr`] uses
+//! 0.5 % at k = 4, 2 % at k = 8, 4.5 % at k = 12 and 7.6 % at k = 16. So the per-block term uses
 //! the exact `E[(X/512)^k]` over the occupancy distribution of X (tabulated per k for loads up
 //! to 256); the mixture then agrees with exhaustive enumeration within 0.23 % (tests). The
 //! rate stored in a filter file and used by the estimator is the

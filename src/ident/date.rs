@@ -39,11 +39,15 @@ const MIN_YEAR: u16 = 1900;
 /// Normalises a birth date into `out` (`yyyy-mm-dd`) and checks it is plausible.
 pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
     out.clear();
-    let s = input.trim();
+    let s = trim(input);
     if s.is_empty() {
         return Outcome::Empty;
     }
-    match parse(s.as_bytes()) {
+    let parsed = match parse_common(s.as_bytes()) {
+        Some(d) => Some(Parsed::Full(d)),
+        None => parse(s.as_bytes()),
+    };
+    match parsed {
         Some(Parsed::Full(d)) => {
             write_iso(d, out);
             if is_plausible(d, today()) {
@@ -66,12 +70,52 @@ pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
     }
 }
 
+/// `str::trim`, returning `s` itself when both ends are ASCII and not white space (the usual
+/// case) without decoding characters.
+fn trim(s: &str) -> &str {
+    let kept =
+        |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && !matches!(b, b' ' | b'\t'..=b'\r'));
+    if kept(s.as_bytes().first()) && kept(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// The year of a date normalised by [`normalize`] (`yyyy-mm-dd`), or None for other bytes.
 pub fn birth_year(normalized: &[u8]) -> Option<u16> {
     if normalized.len() != 10 || normalized[4] != b'-' || normalized[7] != b'-' {
         return None;
     }
     number(&normalized[..4]).map(|y| y as u16)
+}
+
+/// The usual spellings `dd.mm.yyyy` (day and month also with one digit, `/` for `.`) and
+/// `yyyy-mm-dd`, read directly; None for anything else, which [`parse`] then decides. Where
+/// this returns a date, [`parse`] returns the same one.
+fn parse_common(s: &[u8]) -> Option<Ymd> {
+    if s.len() == 10 && s[4] == b'-' && s[7] == b'-' {
+        return ymd(&s[..4], &s[5..7], &s[8..]);
+    }
+    let first = if s.get(1).is_some_and(u8::is_ascii_digit) { 2 } else { 1 };
+    let sep = *s.get(first)?;
+    let second = if s.get(first + 2) == Some(&sep) { first + 2 } else { first + 3 };
+    if !matches!(sep, b'.' | b'/') || s.len() != second + 5 || s[second] != sep {
+        return None;
+    }
+    ymd(&s[second + 1..], &s[first + 1..second], &s[..first])
+}
+
+/// A date from groups of ASCII digits (year up to 4, month and day up to 2); None if a group
+/// holds another byte.
+fn ymd(year: &[u8], month: &[u8], day: &[u8]) -> Option<Ymd> {
+    let value = |group: &[u8]| {
+        group.iter().try_fold(0u16, |n, &b| {
+            let d = b.wrapping_sub(b'0');
+            (d < 10).then_some(n * 10 + u16::from(d))
+        })
+    };
+    Some(Ymd { year: value(year)?, month: value(month)? as u8, day: value(day)? as u8 })
 }
 
 /// Recognises the accepted spellings; None when the shape is none of them.
@@ -128,12 +172,22 @@ fn number(digits: &[u8]) -> Option<u32> {
 
 /// Appends `yyyy-mm-dd`.
 fn write_iso(d: Ymd, out: &mut Vec<u8>) {
-    let digit = |n: u16, div: u16| b'0' + (n / div % 10) as u8;
-    let y = d.year;
-    out.extend_from_slice(&[digit(y, 1000), digit(y, 100), digit(y, 10), digit(y, 1), b'-']);
-    let (m, dd) = (u16::from(d.month), u16::from(d.day));
-    out.extend_from_slice(&[digit(m, 10), digit(m, 1), b'-', digit(dd, 10), digit(dd, 1)]);
+    let pair = |n: u16| TWO_DIGITS[usize::from(n % 100)];
+    let ([y1, y2], [y3, y4]) = (pair(d.year / 100), pair(d.year));
+    let ([m1, m2], [d1, d2]) = (pair(u16::from(d.month)), pair(u16::from(d.day)));
+    out.extend_from_slice(&[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2]);
 }
+
+/// `00` to `99` as ASCII digit pairs.
+const TWO_DIGITS: [[u8; 2]; 100] = {
+    let mut table = [[0u8; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        table[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    table
+};
 
 /// The date exists, its year is at least [`MIN_YEAR`] and it is not after `today`.
 fn is_plausible(d: Ymd, today: Ymd) -> bool {
@@ -167,6 +221,9 @@ fn today() -> Ymd {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Cases per equivalence property (new code against the first version).
+    const EQUIVALENCE_CASES: u32 = 20_000;
 
     fn norm(s: &str) -> (Outcome, String) {
         let mut out = Vec::new();
@@ -270,6 +327,77 @@ mod tests {
         prop_assert_eq!(&a, &b);
         prop_assert_eq!(oa, ob);
         Ok(())
+    }
+
+    /// The normaliser as first written: [`parse`] for every value, the first `write_iso`.
+    fn reference(input: &str, out: &mut Vec<u8>) -> Outcome {
+        out.clear();
+        let s = input.trim();
+        if s.is_empty() {
+            return Outcome::Empty;
+        }
+        match parse(s.as_bytes()) {
+            Some(Parsed::Full(d)) => {
+                write_iso_reference(d, out);
+                if is_plausible(d, today()) {
+                    Outcome::Valid
+                } else {
+                    Outcome::Invalid(Flaw::ImplausibleDate)
+                }
+            }
+            Some(Parsed::TwoDigitYear { month, day }) => {
+                out.extend_from_slice(s.as_bytes());
+                // Whether 29.02. exists depends on the unknown century: allow it.
+                let possible =
+                    (1..=12).contains(&month) && day >= 1 && day <= days_in_month(2000, month);
+                Outcome::Invalid(if possible { Flaw::AmbiguousYear } else { Flaw::ImplausibleDate })
+            }
+            None => {
+                out.extend_from_slice(s.as_bytes());
+                Outcome::Invalid(Flaw::Malformed)
+            }
+        }
+    }
+
+    /// `write_iso` as first written, one division per digit.
+    fn write_iso_reference(d: Ymd, out: &mut Vec<u8>) {
+        let digit = |n: u16, div: u16| b'0' + (n / div % 10) as u8;
+        let y = d.year;
+        out.extend_from_slice(&[digit(y, 1000), digit(y, 100), digit(y, 10), digit(y, 1), b'-']);
+        let (m, dd) = (u16::from(d.month), u16::from(d.day));
+        out.extend_from_slice(&[digit(m, 10), digit(m, 1), b'-', digit(dd, 10), digit(dd, 1)]);
+    }
+
+    fn assert_same_as_reference(s: &str) -> Result<(), TestCaseError> {
+        let (mut fast, mut slow) = (vec![b'#'; 3], vec![b'#'; 5]);
+        prop_assert_eq!(normalize(s, &mut fast), reference(s, &mut slow), "outcome of {:?}", s);
+        prop_assert_eq!(fast, slow, "bytes of {:?}", s);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(EQUIVALENCE_CASES))]
+
+        #[test]
+        fn normalisation_equals_reference_on_any_string(s in any::<String>()) {
+            assert_same_as_reference(&s)?;
+        }
+
+        #[test]
+        fn normalisation_equals_reference_on_date_noise(
+            s in "[ \t]?[0-9]{0,8}([-./ ][0-9]{0,4}){0,3}([T ][0-9:.]{0,12}Z?)?[ x]?"
+        ) {
+            assert_same_as_reference(&s)?;
+        }
+
+        #[test]
+        fn normalisation_equals_reference_on_any_ymd(y in 0u16..=9999, m in 0u8..=99, d in 0u8..=99) {
+            for v in [format!("{d:02}.{m:02}.{y:04}"), format!("{d}/{m}/{y:04}"),
+                      format!("{y:04}-{m:02}-{d:02}"), format!("{y:04}{m:02}{d:02}"),
+                      format!("{d}.{m}.{:02}", y % 100)] {
+                assert_same_as_reference(&v)?;
+            }
+        }
     }
 
     proptest! {

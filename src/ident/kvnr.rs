@@ -15,31 +15,54 @@ use super::{Flaw, Outcome};
 pub fn check_digit(letter: u8, digits: &[u8; 8]) -> u8 {
     debug_assert!(letter.is_ascii_uppercase());
     let n = letter - b'A' + 1;
-    let mut sum = 0u32;
-    let mut weight = 1u32;
-    let mut add = |d: u32| {
-        let p = d * weight;
-        sum += p / 10 + p % 10;
-        weight = 3 - weight;
-    };
-    add(u32::from(n / 10));
-    add(u32::from(n % 10));
-    for &d in digits {
-        add(u32::from(d - b'0'));
+    // Weight 1 adds the digit itself; weight 2 the digit sum of its double.
+    let mut sum = u32::from(n / 10 + DOUBLED[usize::from(b'0' + n % 10)]);
+    for pair in digits.chunks_exact(2) {
+        sum += u32::from(pair[0] - b'0') + u32::from(DOUBLED[usize::from(pair[1])]);
     }
     (sum % 10) as u8
 }
 
+/// Digit sum of twice an ASCII digit (`'7'` → 14 → 5), indexed by the byte; 0 for other bytes.
+const DOUBLED: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut d = 0;
+    while d < 10 {
+        table[b'0' as usize + d] = (2 * d / 10 + 2 * d % 10) as u8;
+        d += 1;
+    }
+    table
+};
+
 /// Normalises a KVNR into `out` and checks shape, check digit and gematik test range.
 pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
     out.clear();
-    for b in input.bytes() {
-        match b {
-            b' ' | b'-' | b'\t' => {}
-            b'a'..=b'z' => out.push(b.to_ascii_uppercase()),
-            _ => out.push(b),
+    let src = input.as_bytes();
+    if let Ok(&[letter, ref digits @ ..]) = <&[u8; 10]>::try_from(src) {
+        // Written as is (the usual case): copy, no separators to drop.
+        if letter.is_ascii_alphabetic() && digits.iter().all(u8::is_ascii_digit) {
+            let mut v = [0; 10];
+            v[0] = letter.to_ascii_uppercase();
+            v[1..].copy_from_slice(digits);
+            out.extend_from_slice(&v);
+            return validate(out);
         }
     }
+    // Size `out` to the input, then write the kept bytes (separators dropped, ASCII letters
+    // uppercased) to its front and cut it.
+    out.extend_from_slice(src);
+    let dst = &mut out[..];
+    let mut kept = 0;
+    for &b in src {
+        dst[kept] = if b.is_ascii_lowercase() { b - 32 } else { b };
+        kept += usize::from(!matches!(b, b' ' | b'-' | b'\t'));
+    }
+    out.truncate(kept);
+    validate(out)
+}
+
+/// The outcome for a KVNR with separators removed and letters uppercased.
+fn validate(out: &[u8]) -> Outcome {
     if out.is_empty() {
         return Outcome::Empty;
     }
@@ -83,6 +106,9 @@ pub fn with_check_digit(letter: u8, digits: &[u8; 8]) -> [u8; 10] {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Cases per equivalence property (fast path against the reference).
+    const EQUIVALENCE_CASES: u32 = 20_000;
 
     fn norm(s: &str) -> (Outcome, String) {
         let mut out = Vec::new();
@@ -131,6 +157,79 @@ mod tests {
         assert_eq!(norm(&s(first)).0, Outcome::Invalid(Flaw::TestIdentity));
         assert_eq!(norm(&s(last)).0, Outcome::Invalid(Flaw::TestIdentity));
         assert_eq!(norm(&s(outside)).0, Outcome::Valid);
+    }
+
+    /// The check digit as first written: weights and digit sums computed per digit.
+    fn check_digit_reference(letter: u8, digits: &[u8; 8]) -> u8 {
+        let n = letter - b'A' + 1;
+        let mut sum = 0u32;
+        let mut weight = 1u32;
+        let mut add = |d: u32| {
+            let p = d * weight;
+            sum += p / 10 + p % 10;
+            weight = 3 - weight;
+        };
+        add(u32::from(n / 10));
+        add(u32::from(n % 10));
+        for &d in digits {
+            add(u32::from(d - b'0'));
+        }
+        (sum % 10) as u8
+    }
+
+    /// The normaliser as first written: byte by byte pushes, reference check digit.
+    fn reference(input: &str, out: &mut Vec<u8>) -> Outcome {
+        out.clear();
+        for b in input.bytes() {
+            match b {
+                b' ' | b'-' | b'\t' => {}
+                b'a'..=b'z' => out.push(b.to_ascii_uppercase()),
+                _ => out.push(b),
+            }
+        }
+        if out.is_empty() {
+            return Outcome::Empty;
+        }
+        if !is_shaped(out) {
+            return Outcome::Invalid(Flaw::Malformed);
+        }
+        let digits: &[u8; 8] = out[1..9].try_into().expect("length checked");
+        if check_digit_reference(out[0], digits) != out[9] - b'0' {
+            return Outcome::Invalid(Flaw::CheckDigit);
+        }
+        if is_test_identity(out) {
+            return Outcome::Invalid(Flaw::TestIdentity);
+        }
+        Outcome::Valid
+    }
+
+    fn assert_same_as_reference(s: &str) -> Result<(), TestCaseError> {
+        let (mut fast, mut slow) = (vec![b'#'; 3], vec![b'#'; 5]);
+        prop_assert_eq!(normalize(s, &mut fast), reference(s, &mut slow), "outcome of {:?}", s);
+        prop_assert_eq!(fast, slow, "bytes of {:?}", s);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(EQUIVALENCE_CASES))]
+
+        #[test]
+        fn check_digit_equals_reference(letter in 0u8..26, digits in proptest::array::uniform8(0u8..10)) {
+            let d = digits.map(|x| b'0' + x);
+            prop_assert_eq!(check_digit(b'A' + letter, &d), check_digit_reference(b'A' + letter, &d));
+        }
+
+        #[test]
+        fn normalisation_equals_reference_on_any_string(s in any::<String>()) {
+            assert_same_as_reference(&s)?;
+        }
+
+        #[test]
+        fn normalisation_equals_reference_on_number_noise(
+            s in "[ \t-]{0,2}[a-zA-ZÄäX][ 0-9-]{0,3}[0-9]{5,9}[ \t0-9a-z-]{0,3}"
+        ) {
+            assert_same_as_reference(&s)?;
+        }
     }
 
     proptest! {

@@ -32,15 +32,20 @@ pub const TITLES: &[&str] = &[
     "ll.m.", "m.b.a.", "(fh)", "herr", "frau", "hr.", "fr.",
 ];
 
-/// First bytes of [`TITLES`]: a token starting otherwise is rejected without a list scan.
-const TITLE_INITIALS: [bool; 256] = initials(TITLES);
+/// For each first byte, the set of [`TITLES`] starting with it (bit `i` for `TITLES[i]`): a
+/// token starting otherwise is rejected without a list scan, others are compared with few.
+const TITLES_BY_INITIAL: [u64; 256] = index_by_initial(TITLES);
 
-/// The set of first bytes of `list`, as a lookup table.
-const fn initials(list: &[&str]) -> [bool; 256] {
-    let mut table = [false; 256];
+/// [`TITLES_BY_INITIAL`] for [`DOCTORATE_SUFFIXES`].
+const SUFFIXES_BY_INITIAL: [u64; 256] = index_by_initial(DOCTORATE_SUFFIXES);
+
+/// The entries of `list` (at most 64) by first byte, as bit sets.
+const fn index_by_initial(list: &[&str]) -> [u64; 256] {
+    assert!(list.len() <= 64, "one bit per entry");
+    let mut table = [0u64; 256];
     let mut i = 0;
     while i < list.len() {
-        table[list[i].as_bytes()[0] as usize] = true;
+        table[list[i].as_bytes()[0] as usize] |= 1 << i;
         i += 1;
     }
     table
@@ -56,6 +61,23 @@ pub const DOCTORATE_SUFFIXES: &[&str] = &[
 pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
     out.clear();
     let rest = strip_titles(input);
+    if !fold_latin(rest, out) {
+        out.clear();
+        return normalize_reference(rest, out);
+    }
+    if out.is_empty() {
+        Outcome::Empty
+    } else if out.iter().all(u8::is_ascii_digit) {
+        Outcome::Invalid(Flaw::Malformed)
+    } else {
+        Outcome::Valid
+    }
+}
+
+/// Steps 2–4 of the module documentation through full Unicode normalisation (NFC, lowercase,
+/// canonical decomposition): the definition of the normalised form. [`fold_latin`] gives the
+/// same bytes for the text it accepts; this handles the rest (combining marks, other scripts).
+fn normalize_reference(rest: &str, out: &mut Vec<u8>) -> Outcome {
     if rest.is_ascii() {
         // In place: copy, then compact the kept bytes to the front.
         out.extend_from_slice(rest.as_bytes());
@@ -124,11 +146,16 @@ fn last_token_start(s: &str) -> Option<usize> {
 
 /// The part of `s` after its leading titles (see the module documentation).
 fn strip_titles(s: &str) -> &str {
-    let mut rest = s.trim_start();
+    let mut rest = trim_start(s);
+    // Most names start with a byte no title starts with.
+    let initial = rest.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
+    if TITLES_BY_INITIAL[usize::from(initial)] == 0 {
+        return rest;
+    }
     let mut after_dr = false;
     loop {
         let end = token_end(rest);
-        let tail = rest[end..].trim_start();
+        let tail = trim_start(&rest[end..]);
         match title_prefix(&rest[..end], &mut after_dr) {
             0 => return rest,
             n if n < end => return &rest[n..],
@@ -138,14 +165,35 @@ fn strip_titles(s: &str) -> &str {
     }
 }
 
+/// `str::trim_start`, with the usual ASCII case decided without decoding characters.
+fn trim_start(s: &str) -> &str {
+    let b = s.as_bytes();
+    let lead = b.iter().take_while(|&&c| matches!(c, b' ' | b'\t'..=b'\r')).count();
+    match b.get(lead) {
+        Some(&c) if c >= 0x80 => s[lead..].trim_start(),
+        _ => &s[lead..],
+    }
+}
+
 /// End of the first token of `s`: its first white space (Unicode), or its length.
 fn token_end(s: &str) -> usize {
     let b = s.as_bytes();
-    match b.iter().position(|&c| matches!(c, b' ' | b'\t'..=b'\r') || c >= 0x80) {
-        Some(i) if b[i] >= 0x80 => i + s[i..].find(char::is_whitespace).unwrap_or(s.len() - i),
-        Some(i) => i,
-        None => s.len(),
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] < 0x80 {
+            if matches!(b[i], b' ' | b'\t'..=b'\r') {
+                return i;
+            }
+            i += 1;
+        } else {
+            let c = s[i..].chars().next().expect("i is a char boundary");
+            if c.is_whitespace() {
+                return i;
+            }
+            i += c.len_utf8();
+        }
     }
+    b.len()
 }
 
 /// Length of the longest run of title pieces at the start of `token`, 0 if none.
@@ -154,15 +202,18 @@ fn title_prefix(token: &str, after_dr: &mut bool) -> usize {
     // Fast rejection: a title starts with one of few bytes, and a title piece ends in `.` or
     // `)` or is a whole token of at most 4 bytes.
     let initial = t.first().map_or(0, u8::to_ascii_lowercase);
-    if !*after_dr && !TITLE_INITIALS[usize::from(initial)]
+    if !*after_dr && TITLES_BY_INITIAL[usize::from(initial)] == 0
         || t.len() > 4 && !t.iter().any(|&b| b == b'.' || b == b')')
     {
         return 0;
     }
     let mut pos = 0;
     while pos < t.len() {
-        let suffixes: &[&str] = if *after_dr { DOCTORATE_SUFFIXES } else { &[] };
-        let len = longest_piece(t, pos, TITLES).max(longest_piece(t, pos, suffixes));
+        let suffix = match *after_dr {
+            true => longest_piece(t, pos, DOCTORATE_SUFFIXES, &SUFFIXES_BY_INITIAL),
+            false => 0,
+        };
+        let len = longest_piece(t, pos, TITLES, &TITLES_BY_INITIAL).max(suffix);
         if len == 0 {
             break;
         }
@@ -173,14 +224,16 @@ fn title_prefix(token: &str, after_dr: &mut bool) -> usize {
 }
 
 /// Length of the longest piece of `list` at `t[pos..]` (0 if none): compared
-/// ASCII-case-insensitively, and ending in `.` or `)` or at the end of `t`.
-fn longest_piece(t: &[u8], pos: usize, list: &[&str]) -> usize {
+/// ASCII-case-insensitively, and ending in `.` or `)` or at the end of `t`. `by_initial` is
+/// the [`index_by_initial`] of `list`.
+fn longest_piece(t: &[u8], pos: usize, list: &[&str], by_initial: &[u64; 256]) -> usize {
     let rest = &t[pos..];
-    let first = rest[0].to_ascii_lowercase();
+    let mut candidates = by_initial[usize::from(rest[0].to_ascii_lowercase())];
     let mut best = 0;
-    for piece in list.iter().map(|p| p.as_bytes()) {
-        let fits = piece[0] == first
-            && piece.len() > best
+    while candidates != 0 {
+        let piece = list[candidates.trailing_zeros() as usize].as_bytes();
+        candidates &= candidates - 1;
+        let fits = piece.len() > best
             && rest.len() >= piece.len()
             && rest[..piece.len()].eq_ignore_ascii_case(piece)
             && (matches!(piece[piece.len() - 1], b'.' | b')') || rest.len() == piece.len());
@@ -190,6 +243,113 @@ fn longest_piece(t: &[u8], pos: usize, list: &[&str]) -> usize {
     }
     best
 }
+
+/// Marks a [`LATIN_FOLD`] entry whose character needs [`normalize_reference`].
+const FALLBACK: u8 = 0xff;
+
+/// The folded ASCII form of U+0080..=U+017F (C1 controls, Latin-1 Supplement, Latin
+/// Extended-A), one entry per character, 16 per row: `-` dropped, `?` not folded to ASCII
+/// (such as `ħ`, `ŋ`, `ª`, `²`: left to [`normalize_reference`]). Each entry equals what
+/// [`normalize_reference`] makes of the character alone; a test checks every one.
+#[rustfmt::skip]
+const LATIN_FOLD_SPELLINGS: &str = concat!(
+    "- - - - - - - - - - - - - - - - ", // U+0080 C1 controls
+    "- - - - - - - - - - - - - - - - ", // U+0090
+    "- - - - - - - - - - ? - - - - - ", // U+00A0 NBSP ¡ ¢ … ª … ¯
+    "- - ? ? - ? - - - ? ? - ? ? ? - ", // U+00B0 ° ± ² ³ ´ µ … ¿
+    "a a a a ae a ae c e e e e i i i i ", // U+00C0 À Á Â Ã Ä Å Æ Ç È É Ê Ë Ì Í Î Ï
+    "d n o o o o oe - o u u u ue y th ss ", // U+00D0 Ð Ñ Ò Ó Ô Õ Ö × Ø Ù Ú Û Ü Ý Þ ß
+    "a a a a ae a ae c e e e e i i i i ", // U+00E0 à … ï
+    "d n o o o o oe - o u u u ue y th y ", // U+00F0 ð … ÿ
+    "a a a a a a c c c c c c c c d d ", // U+0100 Ā ā Ă ă Ą ą Ć ć Ĉ ĉ Ċ ċ Č č Ď ď
+    "d d e e e e e e e e e e g g g g ", // U+0110 Đ đ Ē ē Ĕ ĕ Ė ė Ę ę Ě ě Ĝ ĝ Ğ ğ
+    "g g g g h h ? ? i i i i i i i i ", // U+0120 Ġ ġ Ģ ģ Ĥ ĥ Ħ ħ Ĩ ĩ Ī ī Ĭ ĭ Į į
+    "i i ? ? j j k k ? l l l l l l ? ", // U+0130 İ ı Ĳ ĳ Ĵ ĵ Ķ ķ ĸ Ĺ ĺ Ļ ļ Ľ ľ Ŀ
+    "? l l n n n n n n ? ? ? o o o o ", // U+0140 ŀ Ł ł Ń ń Ņ ņ Ň ň ŉ Ŋ ŋ Ō ō Ŏ ŏ
+    "o o oe oe r r r r r r s s s s s s ", // U+0150 Ő ő Œ œ Ŕ ŕ Ŗ ŗ Ř ř Ś ś Ŝ ŝ Ş ş
+    "s s t t t t ? ? u u u u u u u u ", // U+0160 Š š Ţ ţ Ť ť Ŧ ŧ Ũ ũ Ū ū Ŭ ŭ Ů ů
+    "u u u u w w y y y z z z z z z ? ", // U+0170 Ű ű Ų ų Ŵ ŵ Ŷ ŷ Ÿ Ź ź Ż ż Ž ž ſ
+);
+
+/// [`LATIN_FOLD_SPELLINGS`] as a table indexed by code point − 0x80: up to two ASCII bytes
+/// (`[0, 0]` dropped, `[a, 0]` one letter) or [`FALLBACK`].
+const LATIN_FOLD: [[u8; 2]; 256] = fold_table(LATIN_FOLD_SPELLINGS);
+
+/// Parses [`LATIN_FOLD_SPELLINGS`] at compile time.
+const fn fold_table(spellings: &str) -> [[u8; 2]; 256] {
+    let s = spellings.as_bytes();
+    let mut table = [[0u8; 2]; 256];
+    let (mut i, mut n) = (0, 0);
+    while i < s.len() {
+        let mut entry = [0u8; 2];
+        let mut len = 0;
+        while s[i] != b' ' {
+            entry[len] = s[i];
+            len += 1;
+            i += 1;
+        }
+        i += 1;
+        table[n] = match entry {
+            [b'-', 0] => [0, 0],
+            [b'?', 0] => [FALLBACK, 0],
+            e => e,
+        };
+        n += 1;
+    }
+    assert!(n == 256, "one entry per character");
+    table
+}
+
+/// Steps 2–4 of the module documentation by [`LATIN_FOLD`], for text of ASCII and
+/// U+0080..=U+017F only: such text is already NFC (none of these characters composes with
+/// another), so folding each character alone is exact. A folded character is never longer
+/// than its UTF-8, so `out` is sized to the input and truncated. False, with `out` in an unspecified state, when
+/// a character is outside the table or marked [`FALLBACK`].
+fn fold_latin(rest: &str, out: &mut Vec<u8>) -> bool {
+    let src = rest.as_bytes();
+    out.resize(src.len(), 0);
+    let dst = &mut out[..];
+    let (mut kept, mut i) = (0, 0);
+    while i < src.len() {
+        let b = src[i];
+        if b < 0x80 {
+            let folded = ASCII_FOLD[usize::from(b)];
+            dst[kept] = folded;
+            kept += usize::from(folded != 0);
+            i += 1;
+            continue;
+        }
+        // Lead bytes 0xC2..=0xC5 start the two-byte sequences of U+0080..=U+017F.
+        if !(0xc2..=0xc5).contains(&b) {
+            return false;
+        }
+        let code = usize::from(b & 0x1f) << 6 | usize::from(src[i + 1] & 0x3f);
+        let [x, y] = LATIN_FOLD[code - 0x80];
+        if x == FALLBACK {
+            return false;
+        }
+        // kept <= i, so kept + 1 is within the buffer.
+        dst[kept] = x;
+        dst[kept + 1] = y;
+        kept += usize::from(x != 0) + usize::from(y != 0);
+        i += 2;
+    }
+    out.truncate(kept);
+    true
+}
+
+/// ASCII letters and digits lowercased; 0 for every other ASCII byte (dropped).
+const ASCII_FOLD: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        if (b as u8).is_ascii_alphanumeric() {
+            table[b] = (b as u8).to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    table
+};
 
 /// Appends the folded form of one NFC character (steps 2–4 of the module documentation).
 fn fold(c: char, out: &mut Vec<u8>) {
@@ -231,6 +391,9 @@ fn push_special(c: char, out: &mut Vec<u8>) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Cases per equivalence property (fast path against the reference).
+    const EQUIVALENCE_CASES: u32 = 20_000;
 
     fn norm(s: &str) -> (Outcome, String) {
         let mut out = Vec::new();
@@ -334,6 +497,227 @@ mod tests {
         prop_assert_eq!(&a, &b);
         prop_assert_eq!(oa, ob);
         Ok(())
+    }
+
+    /// The normaliser before the table path: full Unicode path for everything but pure ASCII,
+    /// and the title stripping without its shortcuts.
+    fn reference(input: &str, out: &mut Vec<u8>) -> Outcome {
+        out.clear();
+        normalize_reference(strip_titles_reference(input), out)
+    }
+
+    fn strip_titles_reference(s: &str) -> &str {
+        let mut rest = s.trim_start();
+        let mut after_dr = false;
+        loop {
+            let end = token_end_reference(rest);
+            let tail = rest[end..].trim_start();
+            match title_prefix_reference(&rest[..end], &mut after_dr) {
+                0 => return rest,
+                n if n < end => return &rest[n..],
+                _ if tail.is_empty() => return rest,
+                _ => rest = tail,
+            }
+        }
+    }
+
+    /// `token_end` as first written.
+    fn token_end_reference(s: &str) -> usize {
+        let b = s.as_bytes();
+        match b.iter().position(|&c| matches!(c, b' ' | b'\t'..=b'\r') || c >= 0x80) {
+            Some(i) if b[i] >= 0x80 => i + s[i..].find(char::is_whitespace).unwrap_or(s.len() - i),
+            Some(i) => i,
+            None => s.len(),
+        }
+    }
+
+    /// `title_prefix` as first written (linear list scans).
+    fn title_prefix_reference(token: &str, after_dr: &mut bool) -> usize {
+        let t = token.as_bytes();
+        // Fast rejection: a title starts with one of few bytes, and a title piece ends in `.` or
+        // `)` or is a whole token of at most 4 bytes.
+        let initial = t.first().map_or(0, u8::to_ascii_lowercase);
+        if !*after_dr && !TITLES.iter().any(|p| p.as_bytes()[0] == initial)
+            || t.len() > 4 && !t.iter().any(|&b| b == b'.' || b == b')')
+        {
+            return 0;
+        }
+        let mut pos = 0;
+        while pos < t.len() {
+            let suffixes: &[&str] = if *after_dr { DOCTORATE_SUFFIXES } else { &[] };
+            let len = longest_piece_reference(t, pos, TITLES)
+                .max(longest_piece_reference(t, pos, suffixes));
+            if len == 0 {
+                break;
+            }
+            *after_dr |= len >= 2 && t[pos..pos + 2].eq_ignore_ascii_case(b"dr");
+            pos += len;
+        }
+        pos
+    }
+
+    /// `longest_piece` as first written.
+    fn longest_piece_reference(t: &[u8], pos: usize, list: &[&str]) -> usize {
+        let rest = &t[pos..];
+        let first = rest[0].to_ascii_lowercase();
+        let mut best = 0;
+        for piece in list.iter().map(|p| p.as_bytes()) {
+            let fits = piece[0] == first
+                && piece.len() > best
+                && rest.len() >= piece.len()
+                && rest[..piece.len()].eq_ignore_ascii_case(piece)
+                && (matches!(piece[piece.len() - 1], b'.' | b')') || rest.len() == piece.len());
+            if fits {
+                best = piece.len();
+            }
+        }
+        best
+    }
+
+    fn assert_same_as_reference(s: &str) -> Result<(), TestCaseError> {
+        let (mut fast, mut slow) = (vec![b'#'; 3], vec![b'#'; 5]);
+        let want = reference(s, &mut slow);
+        prop_assert_eq!(normalize(s, &mut fast), want, "outcome of {:?}", s);
+        prop_assert_eq!(fast, slow, "bytes of {:?}", s);
+        Ok(())
+    }
+
+    #[test]
+    fn latin_fold_table_agrees_with_the_reference_on_every_character() {
+        for code in 0x80..=0x17f_u32 {
+            let c = char::from_u32(code).unwrap();
+            let mut slow = Vec::new();
+            let outcome = normalize_reference(&c.to_string(), &mut slow);
+            match LATIN_FOLD[code as usize - 0x80] {
+                [FALLBACK, _] => assert!(!slow.is_ascii(), "{code:#x} folds to ASCII"),
+                [0, 0] => assert_eq!(outcome, Outcome::Empty, "{code:#x}"),
+                [x, 0] => assert_eq!(slow, [x], "{code:#x}"),
+                entry => assert_eq!(slow, entry, "{code:#x}"),
+            }
+            assert_same_as_reference(&format!("Ab{c}Cd")).unwrap();
+        }
+    }
+
+    #[test]
+    fn german_and_other_latin_names_take_the_table_path() {
+        for v in ["Müller", "Jürgen", "Weiß", "Çelik", "Łukasz", "Øster", "Ærø", "Dvořák", "Şahin"]
+        {
+            let mut out = Vec::new();
+            assert!(fold_latin(v, &mut out), "{v}");
+        }
+        for v in ["Mu\u{308}ller", "Ħal", "李", "Σωκράτης", "Ǿ"] {
+            assert!(!fold_latin(v, &mut Vec::new()), "{v}");
+        }
+    }
+
+    /// Pieces of names: letters with and without diacritics (precomposed and combining),
+    /// titles, separators, digits, characters outside the table and other scripts.
+    const POOL: &[&str] = &[
+        "Dr.",
+        "Dr",
+        "DR",
+        "dr.-ing.",
+        "Prof. ",
+        "Herr ",
+        "Frau",
+        "Hr.",
+        "Dipl.-Ing.",
+        "(FH)",
+        "med.",
+        "rer.",
+        "nat.",
+        "h.c.",
+        "M.Sc.",
+        "B.A.",
+        "LL.M.",
+        "Ma",
+        "Drost",
+        " ",
+        "  ",
+        "-",
+        "'",
+        ".",
+        ")",
+        "(",
+        ",",
+        "\t",
+        "\u{a0}",
+        "\u{2009}",
+        "Müller",
+        "Jürgen",
+        "Weiß",
+        "Çelik",
+        "Łukasz",
+        "GROSS",
+        "ẞ",
+        "ß",
+        "İ",
+        "ı",
+        "ħ",
+        "ŉ",
+        "ſ",
+        "ĳ",
+        "ª",
+        "²",
+        "µ",
+        "¼",
+        "Ǿ",
+        "ǿ",
+        "Ș",
+        "ț",
+        "ё",
+        "Σ",
+        "ς",
+        "李",
+        "한",
+        "ｱ",
+        "Ａ",
+        "١",
+        "1",
+        "42",
+        "e",
+        "E",
+        "o",
+        "U",
+        "\u{300}",
+        "\u{301}",
+        "\u{308}",
+        "\u{327}",
+        "\u{338}",
+        "\u{36f}",
+        "\u{1ab0}",
+        "\u{200d}",
+        "\u{ffff}",
+    ];
+
+    fn name_piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(POOL).prop_map(str::to_owned),
+            (0x80..=0x17f_u32).prop_map(|c| char::from_u32(c).unwrap().to_string()),
+            (0x300..=0x36f_u32).prop_map(|c| char::from_u32(c).unwrap().to_string()),
+            "[a-zA-Z0-9]{1,4}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(EQUIVALENCE_CASES))]
+
+        #[test]
+        fn table_path_equals_reference_on_any_string(s in any::<String>()) {
+            assert_same_as_reference(&s)?;
+        }
+
+        #[test]
+        fn trim_start_equals_the_std_one(s in "[ \t\n\u{a0}\u{85}\u{2009}\u{3000}a-zé]{0,6}") {
+            prop_assert_eq!(trim_start(&s), s.trim_start());
+        }
+
+        #[test]
+        fn table_path_equals_reference_on_name_pieces(
+            pieces in prop::collection::vec(name_piece(), 0..12)
+        ) {
+            assert_same_as_reference(&pieces.concat())?;
+        }
     }
 
     proptest! {

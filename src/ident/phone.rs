@@ -23,10 +23,96 @@ use super::{Flaw, Outcome};
 /// The German country code, prefixed to numbers written with the national trunk `0`.
 const DEFAULT_CC: &[u8] = b"+49";
 
+/// Inputs up to this many bytes are collected in a stack buffer; longer ones (never a valid
+/// number in practice) take [`reference`].
+const FAST_LEN: usize = 40;
+
+/// Bytes kept free in front of the collected digits for the `+49` that replaces a trunk `0`.
+const HEADROOM: usize = 2;
+
 /// Normalises a phone number into `out` (E.164) and checks its length.
 pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
+    if input.len() > FAST_LEN {
+        return reference(input, out);
+    }
     out.clear();
-    if !collect_digits(input, out) {
+    let mut buf = [0u8; HEADROOM + FAST_LEN];
+    let Some(end) = collect_digits(input, &mut buf) else {
+        out.extend_from_slice(input.trim().as_bytes());
+        return Outcome::Invalid(Flaw::Malformed);
+    };
+    let start = write_prefix(&mut buf, end);
+    out.extend_from_slice(&buf[start.unwrap_or(HEADROOM)..end]);
+    match start {
+        None if end == HEADROOM => Outcome::Empty,
+        Some(_) if is_e164(out) => Outcome::Valid,
+        _ => Outcome::Invalid(Flaw::Malformed),
+    }
+}
+
+/// Step 2 on the collected `buf[HEADROOM..end]`: rewrites the prefix in place and returns
+/// where the number now starts; None when there is no `+`, `00` or `0` in front.
+fn write_prefix(buf: &mut [u8; HEADROOM + FAST_LEN], end: usize) -> Option<usize> {
+    let mut start = match buf[HEADROOM..end] {
+        [b'0', b'0', ..] => HEADROOM + 1,
+        [b'0', ..] => 0,
+        [b'+', ..] => HEADROOM,
+        _ => return None,
+    };
+    buf[start] = b'+';
+    if start == 0 {
+        buf[1..HEADROOM + 1].copy_from_slice(&DEFAULT_CC[1..]);
+    }
+    let after = start + DEFAULT_CC.len();
+    if buf[start..end].starts_with(DEFAULT_CC) {
+        let zeros = buf[after..end].iter().take_while(|&&b| b == b'0').count();
+        if zeros > 0 {
+            // Move the country code right over the zeros rather than the number left.
+            start += zeros;
+            buf[start..start + DEFAULT_CC.len()].copy_from_slice(DEFAULT_CC);
+        }
+    }
+    Some(start)
+}
+
+/// Writes the digits of `input` (and a leading `+`) to `buf[HEADROOM..]`, skipping separators
+/// and a `(0)` that follows a country code. Returns the end of what was written; None when
+/// another character occurs.
+fn collect_digits(input: &str, buf: &mut [u8; HEADROOM + FAST_LEN]) -> Option<usize> {
+    let bytes = input.as_bytes();
+    let (mut n, mut i) = (HEADROOM, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'0'..=b'9' => {
+                buf[n] = b;
+                n += 1;
+            }
+            b'+' if n == HEADROOM => {
+                buf[n] = b;
+                n += 1;
+            }
+            b'(' if bytes[i..].starts_with(b"(0)") && has_country_code(&buf[HEADROOM..n]) => i += 2,
+            b' ' | b'\t' | b'/' | b'-' | b'.' | b'(' | b')' => {}
+            _ if b.is_ascii() => return None,
+            _ => {
+                let c = input[i..].chars().next().expect("i is a char boundary");
+                if !c.is_whitespace() {
+                    return None;
+                }
+                i += c.len_utf8() - 1;
+            }
+        }
+        i += 1;
+    }
+    Some(n)
+}
+
+/// The definition of the normalised form, as first written (per-byte pushes, `remove`,
+/// `splice`, `drain`); [`normalize`] gives the same result, and calls this for long inputs.
+fn reference(input: &str, out: &mut Vec<u8>) -> Outcome {
+    out.clear();
+    if !collect_digits_reference(input, out) {
         out.clear();
         out.extend_from_slice(input.trim().as_bytes());
         return Outcome::Invalid(Flaw::Malformed);
@@ -54,9 +140,9 @@ pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
     }
 }
 
-/// Appends the digits of `input` (and a leading `+`) to `out`, skipping separators and a `(0)`
+/// [`collect_digits`] for any length: appends the digits of `input` (and a leading `+`) to `out`, skipping separators and a `(0)`
 /// that follows a country code. False when another character occurs.
-fn collect_digits(input: &str, out: &mut Vec<u8>) -> bool {
+fn collect_digits_reference(input: &str, out: &mut Vec<u8>) -> bool {
     let bytes = input.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -98,6 +184,9 @@ fn is_e164(v: &[u8]) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Cases per equivalence property (new code against the first version).
+    const EQUIVALENCE_CASES: u32 = 20_000;
 
     fn norm(s: &str) -> (Outcome, String) {
         let mut out = Vec::new();
@@ -169,6 +258,29 @@ mod tests {
         prop_assert_eq!(&a, &b);
         prop_assert_eq!(oa, ob);
         Ok(())
+    }
+
+    fn assert_same_as_reference(s: &str) -> Result<(), TestCaseError> {
+        let (mut fast, mut slow) = (vec![b'#'; 3], vec![b'#'; 5]);
+        prop_assert_eq!(normalize(s, &mut fast), reference(s, &mut slow), "outcome of {:?}", s);
+        prop_assert_eq!(fast, slow, "bytes of {:?}", s);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(EQUIVALENCE_CASES))]
+
+        #[test]
+        fn normalisation_equals_reference_on_any_string(s in any::<String>()) {
+            assert_same_as_reference(&s)?;
+        }
+
+        #[test]
+        fn normalisation_equals_reference_on_number_noise(
+            s in "[ \u{a0}]?([+]|00|0)?[+0 ]{0,3}(49|43)?(\\(0\\))?[0-9 ()/.x+\u{2009}-]{0,22}[ ]?"
+        ) {
+            assert_same_as_reference(&s)?;
+        }
     }
 
     proptest! {

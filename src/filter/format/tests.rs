@@ -282,3 +282,21 @@ fn dates_and_roles_round_trip_and_bad_ones_are_refused() {
         assert_eq!(Role::from_code(r.code()), Some(r));
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn refuses_to_replace_a_path_that_is_not_a_regular_file() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo unavailable: test skipped");
+        return;
+    }
+    let secs = [section(Kind::Kvnr, 10, 1)];
+    let refs: Vec<_> = secs.iter().map(|(i, b)| (*i, b)).collect();
+    let e = write_filter(&fifo, &header(), &refs, &meta(), &MAC_KEY).unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}

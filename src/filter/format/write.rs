@@ -74,6 +74,10 @@ pub fn write_filter(
     let layout = Layout::new(meta_len, infos.iter().map(|s| s.params));
     let head = encode_header(header, &infos, &layout);
 
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        // Renaming over it would replace e.g. /dev/null with a regular file.
+        return Err(invalid("exists and is not a regular file; refusing to replace it".into()));
+    }
     let io_err = |source| FilterError::Io { path: path.into(), source };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
