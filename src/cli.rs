@@ -157,7 +157,8 @@ pub struct ScanArgs {
     /// 0-based offset of the record's first byte). No values are written, but the file is an
     /// index into the dump that says which rows belong to the customers: anyone holding both
     /// can extract the affected people's records. Store and delete it like the dump itself.
-    /// Written atomically (temporary file, then rename).
+    /// Written atomically (temporary file, then rename). Not available with --range or
+    /// --shard-id (positions belong to a whole scan).
     #[arg(long, value_name = "FILE")]
     pub emit_matches: Option<PathBuf>,
     /// Benchmark baseline: read, chunk, parse and decode only; no tokens, no probes, no report.
