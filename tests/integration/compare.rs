@@ -7,7 +7,9 @@ use crate::workdir::Workdir;
 #[test]
 fn compare_of_dump_filter_covers_the_known_overlap() {
     let wd = Workdir::new();
-    let key = wd.keygen("k");
+    // A fixed key: with a random one, four 95 % intervals all cover their truth only ~81 % of
+    // the time; interval coverage itself is tested over many trials in `filter::compare`.
+    let key = wd.fixed_key("k", 0x5a);
     wd.ok(&["generate", "--out-dir", "g", "--customers", "8000", "--leak", "4000", "--seed", "5"]);
     wd.ok(&["build", "-q", "--key-file", &key, "--out", "c.lmf", "g/customers.csv"]);
     wd.ok(&[

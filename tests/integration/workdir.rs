@@ -58,6 +58,15 @@ impl Workdir {
         self.path(name).to_string_lossy().into_owned()
     }
 
+    /// Writes a key file with fixed bytes (mode 0600), for tests whose outcome must not
+    /// depend on a random key; returns its path as a string.
+    pub fn fixed_key(&self, name: &str, byte: u8) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let p = self.write(name, format!("{}\n", hex_byte(byte).repeat(32)));
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+
     /// Every file in the folder with its bytes (for privacy checks over all outputs).
     pub fn all_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let mut out = Vec::new();
@@ -74,6 +83,10 @@ impl Workdir {
         }
         out
     }
+}
+
+fn hex_byte(b: u8) -> String {
+    format!("{b:02x}")
 }
 
 /// Whether `needle` occurs in `hay` (bytes).
