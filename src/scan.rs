@@ -228,13 +228,32 @@ pub struct Prepared {
 impl Prepared {
     /// Opens `path` (mapped when `mmap`) and detects its layout.
     pub fn open(path: &Path, mmap: bool, overrides: &[ColumnOverride]) -> anyhow::Result<Prepared> {
+        Prepared::open_as(path, mmap, None, overrides)
+    }
+
+    /// Opens `path` and reads it as `format` (`None`: detected from the content).
+    pub fn open_as(
+        path: &Path,
+        mmap: bool,
+        format: Option<dump::Format>,
+        overrides: &[ColumnOverride],
+    ) -> anyhow::Result<Prepared> {
         let source = Source::open(path, mmap)?;
-        Prepared::from_source(source, overrides)
+        Prepared::from_source_as(source, format, overrides)
     }
 
     /// Detects the layout of an opened source.
     pub fn from_source(source: Source, overrides: &[ColumnOverride]) -> anyhow::Result<Prepared> {
-        let layout = Layout::detect(source.head(), None, overrides)
+        Prepared::from_source_as(source, None, overrides)
+    }
+
+    /// Detects the layout of an opened source, as `format` when given.
+    pub fn from_source_as(
+        source: Source,
+        format: Option<dump::Format>,
+        overrides: &[ColumnOverride],
+    ) -> anyhow::Result<Prepared> {
+        let layout = Layout::detect(source.head(), format, overrides)
             .with_context(|| source.path.display().to_string())?;
         Ok(Prepared { source, layout })
     }

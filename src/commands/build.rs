@@ -37,7 +37,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
     let inputs = cfg
         .inputs
         .iter()
-        .map(|p| Prepared::open(p, cfg.mmap, &cfg.overrides))
+        .map(|p| Prepared::open_as(p, cfg.mmap, cfg.format, &cfg.overrides))
         .collect::<Result<Vec<_>, _>>()?;
     let kinds = choose_kinds(cfg, &inputs)?;
     let expected =
@@ -73,6 +73,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
     for input in &inputs {
         let t = scan::run_input(input, &pipeline, 0, &sink, &|b| progress.inc(b))
             .with_context(|| format!("reading {}", input.source.path.display()))?;
+        input.source.finish()?;
         tally.merge(&t);
     }
     let secs = progress.finish("read", total_bytes, tally.records);

@@ -72,6 +72,7 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         role: Role::Customers,
         snapshot_date: None,
         mmap: true,
+        format: None,
         quiet,
         inputs: vec![dir.join("customers.csv")],
     })?;
@@ -83,6 +84,7 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         claimed_size: None,
         alert_above: None,
         mmap: true,
+        format: None,
         threads: None,
         verify_checksum: true,
         quiet,

@@ -62,7 +62,7 @@ pub fn parse_only(cfg: &ScanConfig) -> anyhow::Result<Tally> {
     let mut bytes = 0;
     let progress = Progress::new(0, true, "parse");
     for path in &cfg.dumps {
-        let input = Prepared::open(path, cfg.mmap, &cfg.overrides)?;
+        let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
         bytes += input.source.len() as u64;
         let t = scan::run_input(&input, &pipeline, 0, &|_, _| {}, &|_| {})?;
         total.merge(&t);
@@ -93,7 +93,7 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
             continue;
         }
         seen.push(canonical);
-        inputs.push(Prepared::open(path, cfg.mmap, &cfg.overrides)?);
+        inputs.push(Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?);
     }
     let total: u64 = inputs.iter().map(|i| i.source.len() as u64).sum();
     let progress = Progress::new(total, cfg.quiet, "scan");
@@ -107,6 +107,9 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
             || scan::run_input(input, &pipeline, filters.len(), &sink, &|b| progress.inc(b)),
         );
         let tally = tally.with_context(|| format!("scanning {}", input.source.path.display()))?;
+        // Streamed inputs are hashed over their raw bytes while read; this also fails if the
+        // stream broke off or the file shrank during the scan.
+        let sha = input.source.finish()?.unwrap_or(sha);
         results.push((describe(input, sha, &tally), tally));
     }
     let rows = results.iter().map(|r| r.1.records).sum();

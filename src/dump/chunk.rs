@@ -70,6 +70,18 @@ pub(crate) fn plan(
     out
 }
 
+/// The offset just after the last record boundary of `data` (which starts at a record start,
+/// outside quotes), and the stray quotes before it: where a stream's pending bytes can be cut.
+/// 0 when `data` holds no complete record.
+pub(crate) fn last_boundary(data: &[u8], quoting: Quoting) -> (usize, usize) {
+    let mut scan = Boundaries::new(data, 0, quoting, MAX_RECORD);
+    let mut last = 0;
+    while let Some(end) = scan.next_boundary() {
+        last = end;
+    }
+    (last, scan.stray_quotes.iter().filter(|&&q| q < last).count())
+}
+
 /// The chunks of [`chunks`], cut lazily: the quote pre-pass runs only as far as the consumer
 /// has asked. Fed to rayon's `par_bridge`, the pre-pass stays a few chunks ahead of the
 /// parsers instead of touching the whole file first (which would make a mapped file fully
