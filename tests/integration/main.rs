@@ -2,6 +2,8 @@
 
 mod workdir;
 
+mod bad_input;
 mod build_inspect;
+mod formats;
 mod keygen;
 mod scan;
