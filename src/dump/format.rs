@@ -161,10 +161,11 @@ impl Layout {
         data: &'a [u8],
         target: usize,
     ) -> Box<dyn Iterator<Item = Chunk<'a>> + Send + 'a> {
-        let borrowed = move |(range, strays): (std::ops::Range<usize>, usize)| Chunk {
+        // Stray quotes are reported by the reader, with their positions: chunks carry none.
+        let borrowed = move |(range, _strays): (std::ops::Range<usize>, usize)| Chunk {
             base: range.start as u64,
             bytes: Cow::Borrowed(&data[range]),
-            strays,
+            strays: 0,
         };
         let start = self.dialect.body_start;
         match self.format {
@@ -183,8 +184,8 @@ impl Layout {
     pub fn split(&self, data: &[u8], context: &[u8], eof: bool) -> Split {
         match self.format {
             Format::Delimited => {
-                let (end, strays) = super::chunk::last_boundary(data, self.dialect.quoting());
-                Split { end, strays, context: Vec::new() }
+                let (end, _strays) = super::chunk::last_boundary(data, self.dialect.quoting(), eof);
+                Split { end, strays: 0, context: Vec::new() }
             }
             Format::JsonLines | Format::Combo => {
                 let end = memchr::memrchr(b'\n', data).map_or(0, |i| i + 1);
@@ -240,8 +241,11 @@ impl RecordReader for DelimitedReader {
     ) -> Result<ChunkStats, DumpError> {
         let (decoder, columns) = (&mut self.decoder, &self.columns);
         let last = columns.last().copied();
-        self.parser.parse(chunk, 0..chunk.len(), &self.dialect, |rec, pos| {
+        self.parser.parse_with_strays(chunk, 0..chunk.len(), &self.dialect, |rec, pos| {
             let pos = Position { byte: pos.byte + base, ..pos };
+            let Some(rec) = rec else {
+                return on(Event::Skipped(Malformed::Syntax, pos));
+            };
             if last.is_some_and(|c| rec.len() <= c) {
                 on(Event::Flawed(Malformed::Ragged, pos));
             }

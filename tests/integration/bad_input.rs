@@ -143,3 +143,20 @@ fn truncated_gzip_is_a_clean_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("t.csv.gz"));
 }
+
+#[test]
+fn stray_quote_loses_only_its_record_and_is_counted() {
+    let (wd, key) = setup();
+    let mut s = String::from("KVNR;E-Mail\nA123456780;\"unclosed@x.de\n");
+    for _ in 0..50 {
+        s.push_str("Z987654321;anna.schmidt@example.de\n");
+    }
+    wd.write("s.csv", &s);
+    for extra in [&[][..], &["--no-mmap"][..]] {
+        let v = scan(&wd, &key, "s.csv", extra);
+        assert_eq!(v["records"]["total"], 51, "{extra:?}: the skipped record is counted");
+        assert_eq!(malformed(&v, "syntax"), 1, "{extra:?}");
+        let first = &v["records"]["malformed_by_reason"].as_array().unwrap()[0]["first"];
+        assert_eq!(first["line"], 2, "the warning names the line");
+    }
+}
