@@ -44,6 +44,8 @@ pub mod sniff;
 pub mod source;
 pub mod sql;
 pub mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 

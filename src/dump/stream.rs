@@ -198,7 +198,7 @@ impl<'a> StreamChunks<'a> {
         block: usize,
         error: StreamError,
     ) -> Self {
-        let block = block.max(64 * 1024);
+        let block = block.max(1);
         StreamChunks {
             layout,
             reader,
@@ -239,7 +239,7 @@ impl<'a> StreamChunks<'a> {
         let rest = self.pending.split_off(end);
         let mut body = std::mem::replace(&mut self.pending, rest);
         let prefix = std::mem::replace(&mut self.context, next_context);
-        let base = self.offset.saturating_sub(prefix.len() as u64);
+        let base = self.offset;
         self.offset += end as u64;
         if !prefix.is_empty() {
             body.splice(0..0, prefix);

@@ -160,3 +160,100 @@ fn stray_quote_loses_only_its_record_and_is_counted() {
         assert_eq!(first["line"], 2, "the warning names the line");
     }
 }
+
+/// Writes `mb` megabytes of a plain CSV dump.
+fn big_csv(path: &std::path::Path, mb: usize) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    out.write_all(b"KVNR;E-Mail\n").unwrap();
+    let line = b"A123456780;someone.else@example.de\n";
+    for _ in 0..(mb << 20) / line.len() {
+        out.write_all(line).unwrap();
+    }
+}
+
+#[test]
+fn mapped_dump_truncated_during_the_scan_dies_by_sigbus_or_fails_cleanly() {
+    use std::os::unix::process::ExitStatusExt;
+    let (wd, key) = setup();
+    let path = wd.path("big.csv");
+    big_csv(&path, 300);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("leakmatch"))
+        .current_dir(wd.root())
+        .args(["scan", "--quiet", "-j", "1", "--key-file", &key, "--filter", "f.lmf", "big.csv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(1000).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    match (out.status.code(), out.status.signal()) {
+        (None, Some(7)) => {} // SIGBUS: the documented behaviour of a mapped file truncated.
+        (Some(2), None) => assert!(err.contains("shrank") && err.contains("big.csv"), "{err}"),
+        other => panic!("unexpected end {other:?}: {err}"),
+    }
+    assert!(out.stdout.is_empty(), "no report for a dump that changed");
+}
+
+#[test]
+fn streamed_dump_truncated_during_the_scan_fails_cleanly() {
+    let (wd, key) = setup();
+    let path = wd.path("big.csv");
+    big_csv(&path, 300);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("leakmatch"))
+        .current_dir(wd.root())
+        .args(["scan", "--quiet", "--no-mmap", "-j", "1", "--key-file", &key, "--filter", "f.lmf"])
+        .arg("big.csv")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(1000).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("shrank") && err.contains("big.csv"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+/// Peak RSS of a scan of a `mb` MB stream piped through stdin: bounded by the filter plus a
+/// constant. About 10 s for 500 MB; run with `cargo test --test integration -- --ignored`.
+#[test]
+#[ignore]
+fn large_stream_through_stdin_has_bounded_memory() {
+    let (wd, key) = setup();
+    let mb = 500;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("leakmatch"))
+        .current_dir(wd.root())
+        .args(["scan", "--quiet", "--json", "--key-file", &key, "--filter", "f.lmf", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(b"KVNR;E-Mail\n").unwrap();
+        let block = b"A123456780;someone.else@example.de\n".repeat(30_000);
+        for _ in 0..(mb << 20) / block.len() {
+            stdin.write_all(&block).unwrap();
+        }
+    });
+    let mut peak_kb = 0u64;
+    let t = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(l) = s.lines().find(|l| l.starts_with("VmHWM:")) {
+                peak_kb = l.split_whitespace().nth(1).unwrap().parse().unwrap();
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    writer.join().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    eprintln!("{mb} MB through stdin in {:.1} s, peak RSS {peak_kb} kB", t.elapsed().as_secs_f64());
+    assert!(peak_kb < 100 * 1024, "peak RSS {peak_kb} kB");
+}

@@ -4,8 +4,9 @@
 //! One [`Scanner`] finds the units of a dump: a tuple of an `INSERT`, a row of a `COPY` block,
 //! or any other statement or comment. The chunker cuts only between units and the reader reads
 //! the same units, so chunked and sequential reading agree. A chunk that starts inside a
-//! statement carries the statement's header in front, as `\0header\0` (its bytes count neither
-//! as lines nor as records; the chunk's base is moved back by its length).
+//! statement carries the statement's header in front, as `\0header\0`: its bytes are not
+//! input, count neither as lines nor as records, and the chunk's base is the offset of the
+//! first byte after it.
 //!
 //! Strings are `'…'` with `''` and, for MySQL, backslash escapes (off for dumps that say
 //! "PostgreSQL"); `NULL` and `\N` are absent values; numbers are text. Columns are named by the

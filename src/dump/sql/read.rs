@@ -183,7 +183,7 @@ impl<'a> Iterator for SqlChunks<'a> {
         } else {
             Cow::Owned([&prefix[..], body].concat())
         };
-        Some(Chunk { base: (start - prefix.len()) as u64, bytes, strays: 0 })
+        Some(Chunk { base: start as u64, bytes, strays: 0 })
     }
 }
 
@@ -357,7 +357,7 @@ impl RecordReader for SqlReader {
             let pos = Position {
                 record: stats.records,
                 line: stats.lines,
-                byte: base + unit.start as u64,
+                byte: base + (unit.start - skip) as u64,
             };
             match unit.kind {
                 Kind::Other => {}
