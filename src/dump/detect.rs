@@ -5,8 +5,9 @@
 //! 2. SQL: a line starts with `INSERT INTO`, `INSERT IGNORE INTO`, `REPLACE INTO`,
 //!    `COPY ... FROM stdin` or `CREATE TABLE`, and the first line looks like SQL (a comment
 //!    `--`/`/*`, or one of those keywords, `SET`, `DROP`, `LOCK`, `USE`, `BEGIN`).
-//! 3. Combo list: every sampled line is `something@domain.tld` followed by `:`, `;` or `|` and
-//!    the separator is `:`, or the lines split into exactly two fields (no CSV with more).
+//! 3. Combo list: every sampled line is `something@domain.tld` followed by `:`, `;` or `|`,
+//!    unless every line has the same separator (not `:`) the same number of times, two or
+//!    more (a delimited file whose first column is an e-mail).
 //! 4. Anything else is delimited text.
 
 use super::format::Format;
@@ -70,23 +71,24 @@ fn is_sql(first: &[u8], lines: &[&[u8]]) -> bool {
 }
 
 fn is_combo(lines: &[&[u8]]) -> bool {
-    let mut colon = true;
-    let mut two_fields = true;
+    let mut seps = Vec::with_capacity(lines.len());
     for line in lines {
         let Some(k) = memchr::memchr3(b':', b';', b'|', line) else {
             return false;
         };
-        let email = &line[..k];
+        let email = line[..k].trim_ascii();
         let Some(at) = memchr::memchr(b'@', email) else {
             return false;
         };
         if at == 0 || !email[at..].contains(&b'.') || email.iter().any(|b| b" ,\t\"".contains(b)) {
             return false;
         }
-        colon &= line[k] == b':';
-        two_fields &= !line[k + 1..].contains(&line[k]);
+        seps.push((line[k], line.iter().filter(|&&b| b == line[k]).count()));
     }
-    colon || two_fields
+    // A delimited file whose first column is an e-mail: one separator, the same count of
+    // fields (3 or more) on every line.
+    let csv_like = seps.windows(2).all(|w| w[0] == w[1]) && seps.first().is_some_and(|s| s.1 >= 2);
+    !csv_like || seps[0].0 == b':'
 }
 
 #[cfg(test)]
@@ -101,6 +103,7 @@ mod tests {
             (b"COPY public.t (a, b) FROM stdin;\n1\t2\n\\.\n", Format::Sql),
             (b"a@b.de:pw\nc@d.de:p:w\n", Format::Combo),
             (b"a@b.de;pw\nc@d.de;x\n", Format::Combo),
+            (b"a@b.de;p;w\nc@d.de|x\ne@f.de:x:y\n", Format::Combo),
             (b"a@b.de;Mueller;Hans\nc@d.de;X;Y\n", Format::Delimited),
             (b"email;name\na@b.de;x\n", Format::Delimited),
             (b"", Format::Delimited),

@@ -6,4 +6,5 @@ mod bad_input;
 mod build_inspect;
 mod formats;
 mod keygen;
+mod samples;
 mod scan;
