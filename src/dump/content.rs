@@ -57,11 +57,7 @@ fn share(rows: &[Vec<String>], column: usize, normalise: Normalise, buf: &mut Ve
         seen += 1;
         valid += u64::from(normalise(value, buf) == Outcome::Valid);
     }
-    if seen == 0 {
-        0
-    } else {
-        (valid * 1000 / seen) as u16
-    }
+    (valid * 1000).checked_div(seen).map_or(0, |s| s as u16)
 }
 
 /// The decoded fields of the first records of the body.

@@ -97,7 +97,7 @@ mod tests {
 
     #[test]
     fn tells_the_formats_apart() {
-        let cases: [(&[u8], Format); 8] = [
+        let cases: &[(&[u8], Format)] = &[
             (b"{\"a\":1}\n{\"b\":2}\n", Format::JsonLines),
             (b"-- MySQL dump\nINSERT INTO `t` VALUES (1);\n", Format::Sql),
             (b"COPY public.t (a, b) FROM stdin;\n1\t2\n\\.\n", Format::Sql),
@@ -108,7 +108,7 @@ mod tests {
             (b"email;name\na@b.de;x\n", Format::Delimited),
             (b"", Format::Delimited),
         ];
-        for (data, want) in cases {
+        for &(data, want) in cases {
             assert_eq!(format(data), want, "{}", String::from_utf8_lossy(data));
         }
     }

@@ -261,7 +261,7 @@ impl Source {
                 let head = s.head[start..].to_vec();
                 let err = s.error.clone();
                 let chunks = StreamChunks::new(layout, head, start as u64, rest, target, err);
-                Box::new(chunks.map(|c| -> Chunk<'a> { c }))
+                Box::new(chunks)
             }
             _ => layout.chunks(self.bytes(), target),
         }

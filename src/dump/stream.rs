@@ -278,10 +278,10 @@ impl<'a> StreamChunks<'a> {
     }
 }
 
-impl Iterator for StreamChunks<'_> {
-    type Item = Chunk<'static>;
+impl<'a> Iterator for StreamChunks<'a> {
+    type Item = Chunk<'a>;
 
-    fn next(&mut self) -> Option<Chunk<'static>> {
+    fn next(&mut self) -> Option<Chunk<'a>> {
         loop {
             if !self.eof && self.pending.len() < self.block {
                 self.fill();

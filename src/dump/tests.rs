@@ -9,7 +9,7 @@ use super::{Chunk, Event, Format, Layout};
 /// (file-wide record, file-wide line, byte, what: the mapped values or the malformed reason).
 type Row = (u64, u64, u64, String);
 
-fn read(layout: &Layout, chunks: impl Iterator<Item = Chunk<'static>>) -> Vec<Row> {
+fn read<'a>(layout: &Layout, chunks: impl Iterator<Item = Chunk<'a>>) -> Vec<Row> {
     let mut reader = layout.reader();
     let cols = layout.mapping.columns();
     let (mut rows, mut records, mut lines) = (Vec::new(), 0, 0);
