@@ -40,8 +40,10 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         .map(|p| Prepared::open_as(p, cfg.mmap, cfg.format, &cfg.overrides))
         .collect::<Result<Vec<_>, _>>()?;
     let kinds = choose_kinds(cfg, &inputs)?;
-    let expected =
-        cfg.expected.unwrap_or_else(|| inputs.iter().map(line_count).sum::<u64>().max(1));
+    let expected = match cfg.expected {
+        Some(n) => n,
+        None => inputs.iter().map(line_count).sum::<anyhow::Result<u64>>()?.max(1),
+    };
     let blooms: Vec<(Kind, Params, AtomicBloom)> = kinds
         .iter()
         .map(|&k| {
@@ -133,13 +135,20 @@ fn choose_kinds(cfg: &BuildConfig, inputs: &[Prepared]) -> anyhow::Result<Vec<Ki
     Ok(kinds)
 }
 
-/// Lines in the body of an input: an upper bound of its records, used for sizing.
-fn line_count(input: &Prepared) -> u64 {
+/// Lines in the body of an input: an upper bound of its records, used for sizing. A long
+/// stream of unknown length (stdin, compressed) cannot be counted in advance: usage error.
+fn line_count(input: &Prepared) -> anyhow::Result<u64> {
     let data = input.source.bytes();
     let body = &data[input.layout.dialect.body_start.min(data.len())..];
     let lines = memchr::memchr_iter(b'\n', body).count() as u64 + 1;
     input.source.release(0..data.len());
-    lines
+    input.source.scale_from_head(lines).ok_or_else(|| {
+        UsageError(format!(
+            "{}: a streamed input cannot be counted in advance; give --expected N",
+            input.source.path.display()
+        ))
+        .into()
+    })
 }
 
 fn metadata(tally: &Tally, kinds: &[Kind]) -> Metadata {

@@ -170,6 +170,22 @@ impl Source {
         self.bytes().is_empty()
     }
 
+    /// Scales a count over [`Source::head`] to the whole input: exact when the head is the
+    /// whole input, extrapolated by length for a plain file, `None` for a longer stream of
+    /// unknown length (stdin, pipes, compressed files).
+    pub fn scale_from_head(&self, count: u64) -> Option<u64> {
+        match &self.data {
+            Data::Stream(s) if s.head.len() < stream::HEAD_LEN => Some(count),
+            Data::Stream(s) => match (s.expected, s.packing) {
+                (Some(len), Packing::Plain) => {
+                    Some((count as u128 * len as u128).div_ceil(s.head.len() as u128) as u64)
+                }
+                _ => None,
+            },
+            _ => Some(count),
+        }
+    }
+
     /// True when the input is streamed (see the module docs).
     pub fn is_streamed(&self) -> bool {
         matches!(self.data, Data::Stream(_))

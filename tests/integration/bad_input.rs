@@ -76,6 +76,13 @@ fn hundred_megabyte_line_is_skipped_and_counted_with_bounded_memory() {
     assert_eq!(malformed(&v, "oversized"), 1);
     eprintln!("peak RSS {peak_kb} kB for a 100 MB line through stdin");
     assert!(peak_kb < 80 * 1024, "peak RSS {peak_kb} kB for a 100 MB line");
+    let mut file = b"KVNR;E-Mail\nA123456780;x@y.de\n".to_vec();
+    file.extend(std::iter::repeat_n(b'x', 100 << 20));
+    wd.write("long.csv", file);
+    for extra in [&[][..], &["--no-mmap"][..]] {
+        let v = scan(&wd, &key, "long.csv", extra);
+        assert_eq!((v["records"]["total"].as_u64(), malformed(&v, "oversized")), (Some(1), 1));
+    }
 }
 
 #[test]

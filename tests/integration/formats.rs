@@ -188,3 +188,66 @@ fn combo_password_appears_in_no_output() {
         }
     }
 }
+
+#[test]
+fn build_reads_streams_and_asks_for_expected_when_it_cannot_count() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    let csv = customers_csv();
+    let out = wd
+        .cmd()
+        .args(["build", "--quiet", "--key-file", &key, "--out", "s.lmf", "-"])
+        .write_stdin(csv.clone())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let big = csv.repeat(20_000);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(big.as_bytes()).unwrap();
+    wd.write("big.csv.gz", gz.finish().unwrap());
+    let out = wd.run(&["build", "--quiet", "--key-file", &key, "--out", "g.lmf", "big.csv.gz"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--expected"));
+    assert!(!wd.path("g.lmf").exists(), "nothing half-written");
+    wd.ok(&[
+        "build",
+        "--quiet",
+        "--key-file",
+        &key,
+        "--out",
+        "g.lmf",
+        "--expected",
+        "100",
+        "big.csv.gz",
+    ]);
+}
+
+#[test]
+fn format_flag_that_does_not_fit_is_a_usage_error() {
+    let (wd, key) = setup();
+    let out = wd.run(&[
+        "scan",
+        "--key-file",
+        &key,
+        "--filter",
+        "f.lmf",
+        "--format",
+        "jsonl",
+        "customers.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("jsonl") && err.contains("customers.csv"), "{err}");
+    assert!(!err.contains("A123456780"));
+    let out = wd.run(&[
+        "scan",
+        "--key-file",
+        &key,
+        "--filter",
+        "f.lmf",
+        "--format",
+        "xml",
+        "customers.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
