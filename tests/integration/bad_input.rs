@@ -226,9 +226,8 @@ fn streamed_dump_truncated_during_the_scan_fails_cleanly() {
 }
 
 /// Peak RSS of a scan of a `mb` MB stream piped through stdin: bounded by the filter plus a
-/// constant. About 10 s for 500 MB; run with `cargo test --test integration -- --ignored`.
+/// constant (about 10 s for 500 MB).
 #[test]
-#[ignore]
 fn large_stream_through_stdin_has_bounded_memory() {
     let (wd, key) = setup();
     let mb = 500;

@@ -251,3 +251,15 @@ fn format_flag_that_does_not_fit_is_a_usage_error() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn fifo_is_streamed() {
+    let (wd, key) = setup();
+    let fifo = wd.path("leak.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let writer = std::thread::spawn(move || std::fs::write(fifo, customers_csv()).unwrap());
+    let v = scan(&wd, &key, "leak.fifo", &[]);
+    writer.join().unwrap();
+    assert_eq!(v["records"]["total"], 3);
+    assert_eq!(hits(&v, "email"), 3);
+}
