@@ -12,8 +12,11 @@
 //!    the mapped fields with a [`RecordDecoder`], and get each record's [`Position`]; per-chunk
 //!    [`ChunkStats`] turn chunk-relative positions into file positions by prefix sums.
 //!
-//! Other formats (JSON lines, combo lists, SQL dumps) and streaming/decompressed sources will
-//! sit beside `delimited` and `source` and reuse the same `Position` and error type.
+//! Other formats sit behind the same [`Layout`] / [`RecordReader`] interface ([`format`]):
+//! [`jsonl`] (JSON lines), [`combo`] (combo lists, password dropped unread), [`sql`] (MySQL and
+//! PostgreSQL dumps); [`detect`] chooses among them by content and [`content`] maps the columns
+//! of headerless delimited files. Stdin, pipes, `--no-mmap` files, gzip/zstd and UTF-16 inputs
+//! are streamed with bounded memory ([`stream`]).
 //!
 //! ```
 //! use leakmatch::dump::{chunks, for_each_record, sniff, ChunkStats};
