@@ -22,7 +22,7 @@
 //! bytes of the record's start (or before the end of the data), or a closing quote followed
 //! by something other than the delimiter, a line end or the end of the data. The record is
 //! then taken to end at the first `\n` after the stray quote: that one record (its stray
-//! segment, [`stray_segments`]) is skipped and counted as a syntax error, and reading goes on
+//! segment) is skipped and counted as a syntax error, and reading goes on
 //! at the next line. The parser finds the same segments on its chunk and skips them, so
 //! chunked and sequential parsing still agree. A record with no terminator within
 //! `MAX_RECORD` bytes and no quote open is cut at the first `\n` at or after that limit.

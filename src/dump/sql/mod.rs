@@ -1,7 +1,7 @@
 //! SQL dumps: MySQL and PostgreSQL `INSERT INTO t (cols) VALUES (..),(..);` and PostgreSQL
 //! `COPY t (cols) FROM stdin;` blocks.
 //!
-//! One [`Scanner`] finds the units of a dump: a tuple of an `INSERT`, a row of a `COPY` block,
+//! One scanner finds the units of a dump: a tuple of an `INSERT`, a row of a `COPY` block,
 //! or any other statement or comment. The chunker cuts only between units and the reader reads
 //! the same units, so chunked and sequential reading agree. A chunk that starts inside a
 //! statement carries the statement's header in front, as `\0header\0`: its bytes are not
@@ -10,7 +10,7 @@
 //!
 //! Strings are `'…'` with `''` and, for MySQL, backslash escapes (off for dumps that say
 //! "PostgreSQL"); `NULL` and `\N` are absent values; numbers are text. Columns are named by the
-//! statement, or by the table's `CREATE TABLE` in the detection sample; [`Layout::columns`]
+//! statement, or by the table's `CREATE TABLE` in the detection sample; `Layout::columns`
 //! holds every name seen there, and a value whose column has another name is not read.
 //! A unit longer than `MAX_RECORD` bytes is skipped as oversized up to the next line; a unit
 //! that does not parse is skipped as a syntax error up to the next line.
