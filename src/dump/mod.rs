@@ -12,7 +12,7 @@
 //!    the mapped fields with a [`RecordDecoder`], and get each record's [`Position`]; per-chunk
 //!    [`ChunkStats`] turn chunk-relative positions into file positions by prefix sums.
 //!
-//! Other formats sit behind the same [`Layout`] / [`RecordReader`] interface ([`format`]):
+//! Other formats sit behind the same [`Layout`] / [`RecordReader`] interface ([`mod@format`]):
 //! [`jsonl`] (JSON lines), [`combo`] (combo lists, password dropped unread), [`sql`] (MySQL and
 //! PostgreSQL dumps); [`detect`] chooses among them by content and [`content`] maps the columns
 //! of headerless delimited files. Stdin, pipes, `--no-mmap` files, gzip/zstd and UTF-16 inputs
