@@ -15,7 +15,15 @@ fn bare(name: &[u8]) -> String {
 
 /// Splits `text` at commas outside quotes and parentheses.
 fn split_top(text: &[u8], backslash: bool) -> Vec<&[u8]> {
-    let (mut out, mut depth, mut quote, mut from, mut i) = (Vec::new(), 0, None, 0, 0);
+    let mut ranges = Vec::new();
+    split_top_into(text, backslash, &mut ranges);
+    ranges.into_iter().map(|(a, b)| &text[a..b]).collect()
+}
+
+/// [`split_top`] into a reused buffer of ranges.
+fn split_top_into(text: &[u8], backslash: bool, out: &mut Vec<(usize, usize)>) {
+    out.clear();
+    let (mut depth, mut quote, mut from, mut i) = (0, None, 0, 0);
     while i < text.len() {
         let b = text[i];
         match quote {
@@ -27,7 +35,7 @@ fn split_top(text: &[u8], backslash: bool) -> Vec<&[u8]> {
                 b'(' => depth += 1,
                 b')' => depth -= 1,
                 b',' if depth == 0 => {
-                    out.push(&text[from..i]);
+                    out.push((from, i));
                     from = i + 1;
                 }
                 _ => {}
@@ -35,8 +43,8 @@ fn split_top(text: &[u8], backslash: bool) -> Vec<&[u8]> {
         }
         i += 1;
     }
-    out.push(&text[from.min(text.len())..]);
-    out
+    let from = from.min(text.len());
+    out.push((from, text.len()));
 }
 
 /// The table name and column names of an `INSERT`/`COPY` header or `CREATE TABLE` statement.
@@ -196,6 +204,8 @@ pub struct SqlReader {
     /// The header whose slots are cached, and per value position its column.
     header: Vec<u8>,
     slots: Vec<Option<usize>>,
+    /// The value ranges of the current tuple (reused).
+    ranges: Vec<(usize, usize)>,
     values: Values,
 }
 
@@ -227,6 +237,7 @@ impl SqlReader {
             wanted,
             header: Vec::new(),
             slots: Vec::new(),
+            ranges: Vec::new(),
             values: Values { text: vec![String::new(); n], set: vec![false; n] },
         }
     }
@@ -247,9 +258,10 @@ impl SqlReader {
     /// Sets the values of a tuple `(a, 'b', NULL)`'s inside.
     fn tuple(&mut self, inner: &[u8]) {
         self.values.set.iter_mut().for_each(|s| *s = false);
-        for (i, raw) in split_top(inner, self.info.backslash).into_iter().enumerate() {
+        split_top_into(inner, self.info.backslash, &mut self.ranges);
+        for (i, &(a, b)) in self.ranges.iter().enumerate() {
             let Some(Some(col)) = self.slots.get(i) else { continue };
-            let raw = raw.trim_ascii();
+            let raw = inner[a..b].trim_ascii();
             if raw.eq_ignore_ascii_case(b"NULL") {
                 continue;
             }
@@ -287,6 +299,11 @@ fn unquote(raw: &[u8], backslash: bool, out: &mut String) {
         out.push_str(&String::from_utf8_lossy(raw));
         return;
     };
+    let escaped = inner.contains(&b'\'') || (backslash && inner.contains(&b'\\'));
+    if !escaped {
+        out.push_str(&String::from_utf8_lossy(inner));
+        return;
+    }
     let mut bytes = Vec::with_capacity(inner.len());
     let mut i = 0;
     while i < inner.len() {
@@ -347,11 +364,11 @@ impl RecordReader for SqlReader {
         let mut scanner = Scanner { info: &info, state: State::Top };
         let skip = scanner.enter(chunk);
         let (mut stats, mut at, mut line_at) = (ChunkStats::default(), skip, skip);
-        while let Some(unit) = scanner.next(chunk, at, true) {
-            let header = match &scanner.state {
-                State::Values(h) | State::Copy(h) => Some(h.clone()),
-                State::Top => None,
-            };
+        loop {
+            if let State::Values(h) | State::Copy(h) = &scanner.state {
+                self.use_header(h);
+            }
+            let Some(unit) = scanner.next(chunk, at, true) else { break };
             stats.lines += memchr::memchr_iter(b'\n', &chunk[line_at..unit.start]).count() as u64;
             line_at = unit.start;
             let pos = Position {
@@ -366,8 +383,6 @@ impl RecordReader for SqlReader {
                     on(Event::Skipped(why, pos));
                 }
                 Kind::Tuple(a, b) | Kind::Row(a, b) => {
-                    let last = self.header.clone();
-                    self.use_header(header.as_deref().unwrap_or(&last));
                     if matches!(unit.kind, Kind::Tuple(..)) {
                         self.tuple(&chunk[a..b]);
                     } else {
