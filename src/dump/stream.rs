@@ -334,6 +334,32 @@ mod tests {
     }
 
     #[test]
+    fn line_longer_than_the_stream_limit_is_one_oversized_record_and_dropped() {
+        use crate::dump::{Event, Format};
+        let mut data = b"{\"email\":\"a@b.de\"}\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', STREAM_LIMIT + 12345));
+        data.extend_from_slice(b"\n{\"email\":\"c@d.de\"}\n");
+        let layout = Layout::detect(&data[..100], Some(Format::JsonLines), &[]).unwrap();
+        let reader = Box::new(io::Cursor::new(data.clone()));
+        let chunks =
+            StreamChunks::new(&layout, Vec::new(), 0, reader, 1 << 16, StreamError::default());
+        let mut r = layout.reader();
+        let (mut seen, mut max_chunk) = (Vec::new(), 0);
+        for c in chunks {
+            max_chunk = max_chunk.max(c.bytes.len());
+            r.read(&c.bytes, c.base, &mut |e| match e {
+                Event::Record(_, p) => seen.push(("record", p.byte)),
+                Event::Skipped(_, p) => seen.push(("skipped", p.byte)),
+                Event::Flawed(..) => {}
+            })
+            .unwrap();
+        }
+        let last = (data.len() - 19) as u64;
+        assert_eq!(seen, vec![("record", 0), ("skipped", 19), ("record", last)]);
+        assert!(max_chunk <= STREAM_LIMIT + (1 << 16), "bounded: {max_chunk}");
+    }
+
+    #[test]
     fn utf16_with_bom_is_decoded_to_utf8() {
         let mut le = vec![0xFF, 0xFE];
         let mut be = vec![0xFE, 0xFF];
