@@ -195,6 +195,14 @@ impl Layout {
         }
     }
 
+    /// The context a stream's first chunk starts with (see [`Layout::split`]).
+    pub fn initial_context(&self) -> Vec<u8> {
+        match self.format {
+            Format::Sql => vec![0, 0],
+            _ => Vec::new(),
+        }
+    }
+
     /// A reader for one worker.
     pub fn reader(&self) -> Box<dyn RecordReader> {
         match self.format {

@@ -204,7 +204,7 @@ impl<'a> StreamChunks<'a> {
             reader,
             pending: head,
             offset,
-            context: Vec::new(),
+            context: layout.initial_context(),
             block,
             eof: false,
             error,
@@ -270,7 +270,7 @@ impl<'a> StreamChunks<'a> {
         }
         self.pending.push(b'\n');
         let end = self.pending.len();
-        let chunk = self.emit(end, 0, Vec::new());
+        let chunk = self.emit(end, 0, self.layout.initial_context());
         // The `\n` pushed stands for the real one dropped; the offset moves past the record.
         self.offset += dropped - 1;
         self.pending = tail;

@@ -120,6 +120,17 @@ proptest! {
     }
 }
 
+/// Fuzz finding (sql target): a dump starting with a NUL byte was read as a chunk context.
+#[test]
+fn sql_dump_starting_with_nul_reads_the_same_whole_chunked_and_streamed() {
+    let data = [0x00, 0x3b, 0x0a, 0xc1, 0x20, 0x5a, 0x3b, 0x00];
+    for target in 1..10 {
+        for block in 1..10 {
+            check(&data, Format::Sql, target, block).unwrap();
+        }
+    }
+}
+
 fn values(data: &[u8]) -> Vec<Row> {
     let layout = Layout::detect(data, None, &[]).unwrap();
     assert_eq!(layout.format, Format::Sql);

@@ -3,8 +3,8 @@
 //!
 //! One scanner finds the units of a dump: a tuple of an `INSERT`, a row of a `COPY` block,
 //! or any other statement or comment. The chunker cuts only between units and the reader reads
-//! the same units, so chunked and sequential reading agree. A chunk that starts inside a
-//! statement carries the statement's header in front, as `\0header\0`: its bytes are not
+//! the same units, so chunked and sequential reading agree. Every chunk carries the state it
+//! starts in, as `\0header\0` (`\0\0` between statements): its bytes are not
 //! input, count neither as lines nor as records, and the chunk's base is the offset of the
 //! first byte after it.
 //!
@@ -347,10 +347,12 @@ impl Scanner<'_> {
         Some(Unit { kind: Kind::Row(start, start + text.len()), start, end })
     }
 
-    /// The `\0header\0` context for the current state (empty between statements).
+    /// The `\0header\0` context for the current state (`\0\0` between statements). Every
+    /// chunk starts with one, so that a NUL byte at the start of a chunk's data is never
+    /// taken for a context.
     fn context(&self) -> Vec<u8> {
         match &self.state {
-            State::Top => Vec::new(),
+            State::Top => vec![0, 0],
             State::Values(h) | State::Copy(h) => {
                 let mut c = Vec::with_capacity(h.len() + 2);
                 c.push(0);
@@ -370,8 +372,13 @@ impl Scanner<'_> {
         }
         let Some(k) = memchr::memchr(0, &chunk[1..]) else { return 0 };
         let header = chunk[1..=k].to_vec();
-        self.state =
-            if starts_ci(&header, b"COPY") { State::Copy(header) } else { State::Values(header) };
+        self.state = if header.is_empty() {
+            State::Top
+        } else if starts_ci(&header, b"COPY") {
+            State::Copy(header)
+        } else {
+            State::Values(header)
+        };
         k + 2
     }
 }

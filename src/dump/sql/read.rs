@@ -185,12 +185,7 @@ impl<'a> Iterator for SqlChunks<'a> {
         }
         self.state = scanner.state;
         self.at = end;
-        let body = &self.data[start..end];
-        let bytes = if prefix.is_empty() {
-            Cow::Borrowed(body)
-        } else {
-            Cow::Owned([&prefix[..], body].concat())
-        };
+        let bytes = Cow::Owned([&prefix[..], &self.data[start..end]].concat());
         Some(Chunk { base: start as u64, bytes, strays: 0 })
     }
 }
