@@ -164,6 +164,7 @@ impl Layout {
         // Stray quotes are reported by the reader, with their positions: chunks carry none.
         let borrowed = move |(range, _strays): (std::ops::Range<usize>, usize)| Chunk {
             base: range.start as u64,
+            span: range.len(),
             bytes: Cow::Borrowed(&data[range]),
             strays: 0,
         };

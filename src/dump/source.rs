@@ -43,6 +43,8 @@ pub struct Chunk<'a> {
     pub bytes: Cow<'a, [u8]>,
     /// Stray quotes (or other recovered syntax errors) found while cutting it.
     pub strays: usize,
+    /// Bytes of the input the chunk covers (`bytes` may also hold a context in front).
+    pub span: usize,
 }
 
 /// The bytes of one input, held for the duration of a scan.
@@ -286,10 +288,8 @@ impl Source {
     /// Tells the source that `chunk` has been read: its pages of a mapped file are released
     /// (see [`Source::release`]).
     pub fn done(&self, chunk: &Chunk<'_>) {
-        if let Cow::Borrowed(b) = &chunk.bytes {
-            let start = chunk.base as usize;
-            self.release(start..start + b.len());
-        }
+        let start = chunk.base as usize;
+        self.release(start..start + chunk.span);
     }
 
     /// True when the bytes are memory-mapped (and so exposed to the truncation risk).

@@ -240,11 +240,12 @@ impl<'a> StreamChunks<'a> {
         let mut body = std::mem::replace(&mut self.pending, rest);
         let prefix = std::mem::replace(&mut self.context, next_context);
         let base = self.offset;
+        let span = end;
         self.offset += end as u64;
         if !prefix.is_empty() {
             body.splice(0..0, prefix);
         }
-        Chunk { base, bytes: Cow::Owned(body), strays }
+        Chunk { base, bytes: Cow::Owned(body), strays, span }
     }
 
     /// A record without a boundary within [`STREAM_LIMIT`]: hand on its start as an oversized

@@ -33,7 +33,13 @@ fn read<'a>(layout: &Layout, chunks: impl Iterator<Item = Chunk<'a>>) -> Vec<Row
 }
 
 fn owned(c: Chunk<'_>) -> Chunk<'static> {
-    Chunk { base: c.base, bytes: std::borrow::Cow::Owned(c.bytes.into_owned()), strays: c.strays }
+    let span = c.span;
+    Chunk {
+        base: c.base,
+        bytes: std::borrow::Cow::Owned(c.bytes.into_owned()),
+        strays: c.strays,
+        span,
+    }
 }
 
 fn check(data: &[u8], format: Format, target: usize, block: usize) -> Result<(), TestCaseError> {

@@ -186,7 +186,7 @@ impl<'a> Iterator for SqlChunks<'a> {
         self.state = scanner.state;
         self.at = end;
         let bytes = Cow::Owned([&prefix[..], &self.data[start..end]].concat());
-        Some(Chunk { base: start as u64, bytes, strays: 0 })
+        Some(Chunk { base: start as u64, bytes, strays: 0, span: end - start })
     }
 }
 
