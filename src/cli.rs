@@ -87,6 +87,9 @@ pub struct BuildArgs {
     /// Read input files instead of memory-mapping them.
     #[arg(long)]
     pub no_mmap: bool,
+    /// Input format: auto (detected from the content), csv, jsonl, combo or sql.
+    #[arg(long, default_value = "auto", value_name = "FORMAT")]
+    pub format: String,
     /// Print nothing on stderr but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -138,6 +141,9 @@ pub struct ScanArgs {
     /// --no-mmap for files that may change while they are scanned (e.g. still downloading).
     #[arg(long)]
     pub no_mmap: bool,
+    /// Input format: auto (detected from the content), csv, jsonl, combo or sql.
+    #[arg(long, default_value = "auto", value_name = "FORMAT")]
+    pub format: String,
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

@@ -96,6 +96,8 @@ pub struct BuildConfig {
     pub inputs: Vec<PathBuf>,
     /// Copy kinds and geometry from this filter (`--like`).
     pub like: Option<PathBuf>,
+    /// `--format`; `None` detects it from the content.
+    pub format: Option<crate::dump::Format>,
 }
 
 #[derive(Debug)]
@@ -115,6 +117,8 @@ pub struct ScanConfig {
     /// Alert threshold on the lower bound of the matched-row rate, in [0, 1].
     pub alert_above: Option<f64>,
     pub mmap: bool,
+    /// `--format`; `None` detects it from the content.
+    pub format: Option<crate::dump::Format>,
     pub threads: Option<usize>,
     pub verify_checksum: bool,
     pub quiet: bool,
@@ -204,6 +208,7 @@ impl Command {
                     quiet: a.quiet,
                     inputs: a.inputs,
                     like: a.like,
+                    format: crate::dump::Format::from_name(&a.format).map_err(usage)?,
                 })
             }
             CliCommand::Inspect(a) => Command::Inspect(InspectConfig {
@@ -234,6 +239,7 @@ impl Command {
                     claimed_size: a.claimed_size,
                     alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
                     mmap: !a.no_mmap,
+                    format: crate::dump::Format::from_name(&a.format).map_err(usage)?,
                     threads: a.threads,
                     verify_checksum: !a.no_verify,
                     quiet: a.quiet,

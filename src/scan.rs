@@ -275,13 +275,32 @@ pub struct Prepared {
 impl Prepared {
     /// Opens `path` (mapped when `mmap`) and detects its layout.
     pub fn open(path: &Path, mmap: bool, overrides: &[ColumnOverride]) -> anyhow::Result<Prepared> {
+        Prepared::open_as(path, mmap, None, overrides)
+    }
+
+    /// Opens `path` and reads it as `format` (`None`: detected from the content).
+    pub fn open_as(
+        path: &Path,
+        mmap: bool,
+        format: Option<dump::Format>,
+        overrides: &[ColumnOverride],
+    ) -> anyhow::Result<Prepared> {
         let source = Source::open(path, mmap)?;
-        Prepared::from_source(source, overrides)
+        Prepared::from_source_as(source, format, overrides)
     }
 
     /// Detects the layout of an opened source.
     pub fn from_source(source: Source, overrides: &[ColumnOverride]) -> anyhow::Result<Prepared> {
-        let layout = Layout::detect(source.head(), None, overrides)
+        Prepared::from_source_as(source, None, overrides)
+    }
+
+    /// Detects the layout of an opened source, as `format` when given.
+    pub fn from_source_as(
+        source: Source,
+        format: Option<dump::Format>,
+        overrides: &[ColumnOverride],
+    ) -> anyhow::Result<Prepared> {
+        let layout = Layout::detect(source.head(), format, overrides)
             .with_context(|| source.path.display().to_string())?;
         Ok(Prepared { source, layout })
     }
@@ -416,6 +435,7 @@ pub fn run_input_range(
         range: start..end.max(start),
         target: target.max(1),
         released: 0,
+        pending: None,
         done: false,
     });
     let (tally, counts) = run_chunks(input, pipeline, filters, sink, progress, chunks, 0)?;
@@ -424,13 +444,16 @@ pub fn run_input_range(
 
 /// Chunks of the records starting inside a byte range: the chunker's finest units (one
 /// record boundary to the next) that start in the range, grouped to about `target` bytes.
+/// Units that carry their own bytes (an SQL statement's context in front) are passed on alone.
 struct RangeChunks<'a> {
-    units: Box<dyn Iterator<Item = (std::ops::Range<usize>, usize)> + Send + 'a>,
+    units: Box<dyn Iterator<Item = Chunk<'a>> + Send + 'a>,
     source: &'a Source,
     range: std::ops::Range<usize>,
     target: usize,
     /// Bytes before the range already released (mapped pages touched by the quote pass).
     released: usize,
+    /// An owned unit met while a borrowed group was being built: the next item.
+    pending: Option<Chunk<'a>>,
     done: bool,
 }
 
@@ -439,35 +462,44 @@ impl<'a> Iterator for RangeChunks<'a> {
 
     fn next(&mut self) -> Option<Chunk<'a>> {
         const RELEASE_EVERY: usize = 64 << 20;
-        let mut cur: Option<(std::ops::Range<usize>, usize)> = None;
+        if let Some(unit) = self.pending.take() {
+            return Some(unit);
+        }
+        let mut cur: Option<std::ops::Range<usize>> = None;
         while !self.done {
-            let Some((unit, strays)) = self.units.next() else { break };
-            if unit.start < self.range.start {
-                if unit.end - self.released >= RELEASE_EVERY {
-                    self.source.release(self.released..unit.end);
-                    self.released = unit.end;
+            let Some(unit) = self.units.next() else { break };
+            let start = unit.base as usize;
+            let end = start + unit.span;
+            if start < self.range.start {
+                if end - self.released >= RELEASE_EVERY {
+                    self.source.release(self.released..end);
+                    self.released = end;
                 }
                 continue;
             }
-            if unit.start >= self.range.end {
+            if start >= self.range.end {
                 self.done = true;
                 break;
             }
-            let (r, s) = cur.get_or_insert((unit.start..unit.start, 0));
-            r.end = unit.end;
-            *s += strays;
+            if let std::borrow::Cow::Owned(_) = unit.bytes {
+                if cur.is_none() {
+                    return Some(unit);
+                }
+                self.pending = Some(unit);
+                break;
+            }
+            let r = cur.get_or_insert(start..start);
+            r.end = end;
             if r.len() >= self.target {
                 break;
             }
         }
-        if cur.is_none() {
-            self.done = true;
-        }
         let bytes = self.source.bytes();
-        cur.map(|(r, strays)| Chunk {
+        cur.map(|r| Chunk {
             base: r.start as u64,
+            span: r.len(),
             bytes: std::borrow::Cow::Borrowed(&bytes[r]),
-            strays,
+            strays: 0,
         })
     }
 }

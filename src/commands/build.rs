@@ -37,7 +37,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
     let inputs = cfg
         .inputs
         .iter()
-        .map(|p| Prepared::open(p, cfg.mmap, &cfg.overrides))
+        .map(|p| Prepared::open_as(p, cfg.mmap, cfg.format, &cfg.overrides))
         .collect::<Result<Vec<_>, _>>()?;
     let like = cfg.like.as_deref().map(|p| like_geometry(p, &key)).transpose()?;
     let kinds = match &like {
@@ -47,7 +47,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
     let expected = match (&like, cfg.expected) {
         (Some(_), _) => 1,
         (None, Some(n)) => n,
-        (None, None) => inputs.iter().map(line_count).sum::<u64>().max(1),
+        (None, None) => inputs.iter().map(line_count).sum::<anyhow::Result<u64>>()?.max(1),
     };
     let geometry = |k: Kind| match &like {
         Some(g) => {
@@ -86,6 +86,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
     for input in &inputs {
         let t = scan::run_input(input, &pipeline, 0, &sink, &|b| progress.inc(b))
             .with_context(|| format!("reading {}", input.source.path.display()))?;
+        input.source.finish()?;
         tally.merge(&t);
     }
     let secs = progress.finish("read", total_bytes, tally.records);
@@ -153,8 +154,10 @@ fn choose_kinds(cfg: &BuildConfig, inputs: &[Prepared]) -> anyhow::Result<Vec<Ki
     Ok(kinds)
 }
 
-/// Lines in the body of an input: an upper bound of its records, used for sizing.
-fn line_count(input: &Prepared) -> u64 {
+/// Lines in the body of an input: an upper bound of its records, used for sizing. Counted in
+/// windows released behind the count, so a mapped input never becomes fully resident. A long
+/// stream of unknown length (stdin, compressed) cannot be counted in advance: usage error.
+fn line_count(input: &Prepared) -> anyhow::Result<u64> {
     const WINDOW: usize = 8 << 20;
     let data = input.source.bytes();
     let mut at = input.layout.dialect.body_start.min(data.len());
@@ -165,7 +168,13 @@ fn line_count(input: &Prepared) -> u64 {
         input.source.release(at..end);
         at = end;
     }
-    lines
+    input.source.scale_from_head(lines).ok_or_else(|| {
+        UsageError(format!(
+            "{}: a streamed input cannot be counted in advance; give --expected N",
+            input.source.path.display()
+        ))
+        .into()
+    })
 }
 
 fn metadata(tally: &Tally, kinds: &[Kind]) -> Metadata {

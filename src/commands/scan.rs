@@ -71,7 +71,7 @@ pub fn parse_only(cfg: &ScanConfig) -> anyhow::Result<Tally> {
     let mut bytes = 0;
     let progress = Progress::new(0, true, "parse");
     for path in &cfg.dumps {
-        let input = Prepared::open(path, cfg.mmap, &cfg.overrides)?;
+        let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
         bytes += input.source.len() as u64;
         let t = scan::run_input(&input, &pipeline, 0, &|_, _| {}, &|_| {})?;
         total.merge(&t);
@@ -148,6 +148,9 @@ fn scan_one(
             || scan::run_input(input, pipeline, filters, sink, &|b| progress.inc(b)),
         );
         let tally = tally.with_context(context)?;
+        // Streamed inputs are hashed over their raw bytes while read; this also fails if the
+        // stream broke off or the file shrank during the scan.
+        let sha = input.source.finish()?.unwrap_or(sha);
         let (range_records, range_lines) = (tally.records, 0);
         let input = describe(input, sha, &tally);
         return Ok(PartialInput {
@@ -209,7 +212,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             continue;
         }
         seen.push(canonical);
-        inputs.push(Prepared::open(path, cfg.mmap, &cfg.overrides)?);
+        inputs.push(Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?);
     }
     let total: u64 = inputs.iter().map(|i| clip(i, cfg.range)).map(|r| r.end - r.start).sum();
     let progress = Progress::new(total, cfg.quiet, "scan");
@@ -253,7 +256,8 @@ pub fn sha256(source: &crate::dump::Source) -> String {
 pub fn sha256_of(source: &crate::dump::Source, range: std::ops::Range<usize>) -> String {
     const WINDOW: usize = 8 << 20;
     let mut h = Sha256::new();
-    let data = &source.bytes()[..range.end.min(source.len())];
+    let all = source.bytes();
+    let data = &all[..range.end.min(all.len())];
     let mut at = range.start.min(data.len());
     while at < data.len() {
         let end = (at + WINDOW).min(data.len());

@@ -15,12 +15,17 @@
 //! boundary is a record boundary of the sequential parse, and chunked parsing equals sequential
 //! parsing for any input (property-tested in `delimited`).
 //!
-//! A stray unbalanced quote would swallow the rest of the file. The damage is bounded by
-//! [`MAX_RECORD`]: a record with no terminator outside quotes within `MAX_RECORD` bytes of its
-//! start is cut at the first `\n` at or after that limit, where the state resets to "outside".
-//! The parser applies the same rule (it skips and counts such records), so both stay in step.
-//! Where a quote was open at the cut, its offset is kept in [`ChunkPlan::stray_quotes`].
-//! Re-parsing the text after a stray quote more cleverly is left to a later issue.
+//! # Stray quotes
+//!
+//! A stray unbalanced quote must not swallow the rest of the file. A quote that opens a field
+//! is *stray* when its field does not close properly: no closing quote within [`MAX_RECORD`]
+//! bytes of the record's start (or before the end of the data), or a closing quote followed
+//! by something other than the delimiter, a line end or the end of the data. The record is
+//! then taken to end at the first `\n` after the stray quote: that one record (its stray
+//! segment) is skipped and counted as a syntax error, and reading goes on
+//! at the next line. The parser finds the same segments on its chunk and skips them, so
+//! chunked and sequential parsing still agree. A record with no terminator within
+//! `MAX_RECORD` bytes and no quote open is cut at the first `\n` at or after that limit.
 
 use std::ops::Range;
 
@@ -68,6 +73,35 @@ pub(crate) fn plan(
     }
     out.stray_quotes = iter.scan.stray_quotes;
     out
+}
+
+/// The stray segments of `data` (a chunk, starting at a record start): for each stray quote,
+/// its record from its start to just after the first `\n` after the quote (or the end).
+pub(crate) fn stray_segments(
+    data: &[u8],
+    quoting: Quoting,
+    max_record: usize,
+) -> Vec<Range<usize>> {
+    if memchr::memchr(quoting.quote, data).is_none() {
+        return Vec::new();
+    }
+    let mut scan = Boundaries::new(data, 0, quoting, max_record.max(1));
+    while scan.next_boundary().is_some() {}
+    scan.stray_segments
+}
+
+/// The offset just after the last record boundary of `data` (which starts at a record start,
+/// outside quotes), and the stray quotes before it: where a stream's pending bytes can be cut.
+/// 0 when `data` holds no complete record. With `eof`, `data` is the rest of the input (a
+/// quote open at its end is stray).
+pub(crate) fn last_boundary(data: &[u8], quoting: Quoting, eof: bool) -> (usize, usize) {
+    let mut scan = Boundaries::new(data, 0, quoting, MAX_RECORD);
+    scan.eof = eof;
+    let mut last = 0;
+    while let Some(end) = scan.next_boundary() {
+        last = end;
+    }
+    (last, scan.stray_quotes.iter().filter(|&&q| q < last).count())
 }
 
 /// The chunks of [`chunks`], cut lazily: the quote pre-pass runs only as far as the consumer
@@ -145,6 +179,10 @@ struct Boundaries<'a> {
     /// Offset of the opening quote while inside a quoted field.
     open_quote: Option<usize>,
     stray_quotes: Vec<usize>,
+    /// The record of each stray quote, up to just after the next `\n`.
+    stray_segments: Vec<Range<usize>>,
+    /// Whether the data ends here (else a quote open at the end may close in more data).
+    eof: bool,
 }
 
 impl<'a> Boundaries<'a> {
@@ -159,6 +197,8 @@ impl<'a> Boundaries<'a> {
             record_start: body_start,
             open_quote: None,
             stray_quotes: Vec::new(),
+            stray_segments: Vec::new(),
+            eof: true,
         }
     }
 
@@ -168,24 +208,34 @@ impl<'a> Boundaries<'a> {
         loop {
             let deadline = self.record_start.saturating_add(self.max_record);
             if self.pos >= deadline {
+                if let Some(open) = self.open_quote {
+                    return self.stray(open);
+                }
                 return self.cut_at_limit(deadline);
             }
             let end = deadline.min(self.data.len());
             if let Some(open) = self.open_quote {
                 let Some(k) = memchr::memchr(q, &self.data[self.pos..end]) else {
-                    if end == self.data.len() {
+                    if end == self.data.len() && !self.eof {
                         self.pos = end;
                         return None;
                     }
-                    self.stray_quotes.push(open);
-                    return self.cut_at_limit(deadline);
+                    return self.stray(open);
                 };
                 let at = self.pos + k;
-                if self.data.get(at + 1) == Some(&q) {
-                    self.pos = at + 2; // `""`: an escaped quote, still inside.
-                } else {
-                    self.pos = at + 1;
-                    self.open_quote = None;
+                match self.data.get(at + 1) {
+                    Some(&b) if b == q => self.pos = at + 2, // `""`: an escaped quote.
+                    None if !self.eof => {
+                        self.pos = at;
+                        return None;
+                    }
+                    Some(&b) if !matches!(b, b'\n' | b'\r') && b != self.quoting.delimiter => {
+                        return self.stray(open);
+                    }
+                    _ => {
+                        self.pos = at + 1;
+                        self.open_quote = None;
+                    }
                 }
                 continue;
             }
@@ -208,6 +258,17 @@ impl<'a> Boundaries<'a> {
                 _ => {} // A literal quote inside an unquoted field.
             }
         }
+    }
+
+    /// The quote at `open` is stray: its record ends just after the first `\n` after it.
+    fn stray(&mut self, open: usize) -> Option<usize> {
+        self.open_quote = None;
+        self.stray_quotes.push(open);
+        let end = memchr::memchr(b'\n', &self.data[open..]).map(|k| open + k + 1);
+        self.stray_segments.push(self.record_start..end.unwrap_or(self.data.len()));
+        self.pos = end.unwrap_or(self.data.len());
+        self.record_start = self.pos;
+        end
     }
 
     /// Whether a quote at `at` (outside quotes) starts a quoted field.
@@ -276,13 +337,24 @@ mod tests {
     }
 
     #[test]
-    fn stray_quote_is_cut_after_the_record_bound_and_recorded() {
+    fn quote_closed_before_garbage_is_stray() {
+        let data = b"a,\"x\"y,b\nc,d\n";
+        let plan = chunks(data, 0, COMMA, 1);
+        assert_eq!(plan.stray_quotes, vec![2]);
+        assert_eq!(plan.chunks, vec![0..9, 9..13]);
+    }
+
+    #[test]
+    fn stray_quote_is_cut_after_its_line_and_recorded() {
         let mut data = b"x,\"open\n".to_vec();
         data.extend_from_slice(&b"aaaaaaaaa\n".repeat(10));
         let plan = plan(&data, 0, COMMA, 1, 32);
         assert_eq!(plan.stray_quotes, vec![2]);
-        assert_eq!(plan.chunks[0], 0..38, "cut at the first newline at or after 32");
-        assert!(plan.chunks.len() > 5, "the rest of the file is not swallowed");
+        assert_eq!(plan.chunks[0], 0..8, "cut at the first newline after the stray quote");
+        assert_eq!(plan.chunks.len(), 11, "the rest of the file is not swallowed");
+        let small = chunks(&data, 0, COMMA, 1);
+        assert_eq!(small.chunks.len(), 11, "also when the file ends before the record bound");
+        assert_eq!(stray_segments(&data, COMMA, MAX_RECORD), vec![0..8]);
     }
 
     #[test]

@@ -131,6 +131,14 @@ pub enum Why {
     Override,
     /// Its header matched this (normalised) synonym.
     HeaderSynonym(String),
+    /// The format fixes it (a combo list's first column is the e-mail).
+    Format(&'static str),
+    /// Headerless file: this share (per mille) of the column's sampled values are valid for
+    /// the field's kind (see [`super::content`]).
+    Content {
+        /// Valid values per 1000 sampled non-empty values.
+        share: u16,
+    },
 }
 
 impl std::fmt::Display for Why {
@@ -138,6 +146,10 @@ impl std::fmt::Display for Why {
         match self {
             Why::Override => f.write_str("--map"),
             Why::HeaderSynonym(s) => write!(f, "header synonym '{s}'"),
+            Why::Format(s) => write!(f, "format: {s}"),
+            Why::Content { share } => {
+                write!(f, "content: {}.{} % of sampled values valid", share / 10, share % 10)
+            }
         }
     }
 }
@@ -178,7 +190,8 @@ impl ColumnMapping {
         cols
     }
 
-    fn set(&mut self, field: Field, column: usize, headers: &[String], why: Why) {
+    /// Maps `field` to `column` for `why`.
+    pub fn set(&mut self, field: Field, column: usize, headers: &[String], why: Why) {
         self.fields.set(field, column);
         let header = headers.get(column).cloned();
         self.reasons.push(ColumnReason { field, column, header, why });
@@ -191,13 +204,23 @@ pub fn map_columns(
     headers: &[String],
     overrides: &[ColumnOverride],
 ) -> Result<ColumnMapping, DumpError> {
+    map_columns_by(headers, overrides, |h| h)
+}
+
+/// [`map_columns`], matching synonyms against `key(header)` (JSON lines: the last segment of
+/// a dotted path); overrides still name whole headers.
+pub fn map_columns_by(
+    headers: &[String],
+    overrides: &[ColumnOverride],
+    key: impl Fn(&str) -> &str,
+) -> Result<ColumnMapping, DumpError> {
     let mut mapping = ColumnMapping::default();
     for ov in overrides {
         let column = resolve(headers, &ov.column)?;
         mapping.set(ov.field, column, headers, Why::Override);
     }
     for (column, header) in headers.iter().enumerate() {
-        let Some((field, synonym)) = field_for_header(header) else {
+        let Some((field, synonym)) = field_for_header(key(header)) else {
             continue;
         };
         let taken = Field::ALL.iter().any(|&f| mapping.fields.get(f) == Some(column));

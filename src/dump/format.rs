@@ -14,11 +14,11 @@
 //! Columns are numbered the same way in every format: CSV columns by position, JSON keys by
 //! their dotted path's index in [`Layout::columns`], SQL columns as the statement names them.
 
-use std::ops::Range;
+use std::borrow::Cow;
 
 use super::{
-    map_columns, ChunkIter, ChunkParser, ChunkStats, ColumnMapping, ColumnOverride, Dialect,
-    DumpError, Position, RecordDecoder,
+    map_columns, Chunk, ChunkIter, ChunkParser, ChunkStats, ColumnMapping, ColumnOverride, Dialect,
+    DumpError, Encoding, LineEnding, Position, RecordDecoder,
 };
 use crate::tally::Malformed;
 
@@ -27,16 +27,25 @@ use crate::tally::Malformed;
 pub enum Format {
     /// CSV and its dialects: `,` `;` `\t` `|`, quoted fields, header or not.
     Delimited,
+    /// JSON lines: one object per line, fields by dotted path ([`super::jsonl`]).
+    JsonLines,
+    /// Combo lists `email:password`; the password is dropped unread ([`super::combo`]).
+    Combo,
+    /// MySQL / PostgreSQL dumps: `INSERT ... VALUES` and `COPY ... FROM stdin` ([`super::sql`]).
+    Sql,
 }
 
 impl Format {
-    /// Every format, in detection order.
-    pub const ALL: [Format; 1] = [Format::Delimited];
+    /// Every format.
+    pub const ALL: [Format; 4] = [Format::Delimited, Format::JsonLines, Format::Combo, Format::Sql];
 
     /// The name used by `--format` and in reports.
     pub fn name(self) -> &'static str {
         match self {
             Format::Delimited => "csv",
+            Format::JsonLines => "jsonl",
+            Format::Combo => "combo",
+            Format::Sql => "sql",
         }
     }
 
@@ -63,6 +72,19 @@ pub struct Layout {
     pub columns: Vec<String>,
     /// Which column feeds which field, and why.
     pub mapping: ColumnMapping,
+    /// SQL dumps only: string escapes and table columns from `CREATE TABLE`.
+    pub sql: Option<super::sql::SqlInfo>,
+}
+
+/// Where a stream's pending bytes can be cut ([`Layout::split`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Split {
+    /// Offset just after the last record boundary found (0: none).
+    pub end: usize,
+    /// Stray quotes (recovered syntax errors) before `end`.
+    pub strays: usize,
+    /// The context at `end` to put in front of the next chunk (SQL statement header).
+    pub context: Vec<u8>,
 }
 
 /// One record's mapped columns as text.
@@ -101,30 +123,84 @@ impl Layout {
         format: Option<Format>,
         overrides: &[ColumnOverride],
     ) -> Result<Layout, DumpError> {
-        match format.unwrap_or(Format::Delimited) {
+        match format.unwrap_or_else(|| super::detect::format(data)) {
             Format::Delimited => {
                 let dialect = super::sniff(data)?;
-                let mapping = map_columns(&dialect.headers, overrides)?;
+                let mut mapping = map_columns(&dialect.headers, overrides)?;
+                if !dialect.has_header && mapping.reasons.is_empty() {
+                    mapping = super::content::map_by_content(data, &dialect);
+                }
                 let columns = dialect.headers.clone();
-                Ok(Layout { format: Format::Delimited, dialect, columns, mapping })
+                Ok(Layout { format: Format::Delimited, dialect, columns, mapping, sql: None })
             }
+            Format::JsonLines => super::jsonl::layout(data, overrides),
+            Format::Combo => super::combo::layout(data, overrides),
+            Format::Sql => super::sql::layout(data, overrides),
         }
     }
 
-    /// Record-aligned chunks of about `target` bytes of the body, cut lazily; each with the
+    /// The dialect of a non-delimited text format: encoding and BOM only.
+    pub(crate) fn text_dialect(data: &[u8], delimiter: u8) -> Result<Dialect, DumpError> {
+        let encoding = Encoding::detect(data)?;
+        Ok(Dialect {
+            delimiter,
+            quote: b'"',
+            has_header: false,
+            encoding,
+            body_start: encoding.bom_len(),
+            body_lines: 0,
+            headers: Vec::new(),
+            line_ending: LineEnding::Lf,
+        })
+    }
+
+    /// Record-aligned chunks of about `target` bytes of the body, cut lazily, each with the
     /// number of stray quotes (or other recovered syntax errors) found in it.
     pub fn chunks<'a>(
-        &self,
+        &'a self,
         data: &'a [u8],
         target: usize,
-    ) -> Box<dyn Iterator<Item = (Range<usize>, usize)> + Send + 'a> {
+    ) -> Box<dyn Iterator<Item = Chunk<'a>> + Send + 'a> {
+        // Stray quotes are reported by the reader, with their positions: chunks carry none.
+        let borrowed = move |(range, _strays): (std::ops::Range<usize>, usize)| Chunk {
+            base: range.start as u64,
+            span: range.len(),
+            bytes: Cow::Borrowed(&data[range]),
+            strays: 0,
+        };
+        let start = self.dialect.body_start;
         match self.format {
-            Format::Delimited => Box::new(ChunkIter::new(
-                data,
-                self.dialect.body_start,
-                self.dialect.quoting(),
-                target,
-            )),
+            Format::Delimited => {
+                Box::new(ChunkIter::new(data, start, self.dialect.quoting(), target).map(borrowed))
+            }
+            Format::JsonLines | Format::Combo => {
+                Box::new(super::lines::LineChunks::new(data, start, target).map(borrowed))
+            }
+            Format::Sql => Box::new(super::sql::SqlChunks::new(self, data, start, target)),
+        }
+    }
+
+    /// Where `data` (a stream's pending bytes, starting at a record boundary whose context is
+    /// `context`) can be cut: after its last complete record. `eof` says no bytes follow.
+    pub fn split(&self, data: &[u8], context: &[u8], eof: bool) -> Split {
+        match self.format {
+            Format::Delimited => {
+                let (end, _strays) = super::chunk::last_boundary(data, self.dialect.quoting(), eof);
+                Split { end, strays: 0, context: Vec::new() }
+            }
+            Format::JsonLines | Format::Combo => {
+                let end = memchr::memrchr(b'\n', data).map_or(0, |i| i + 1);
+                Split { end, strays: 0, context: Vec::new() }
+            }
+            Format::Sql => super::sql::split(self, data, context, eof),
+        }
+    }
+
+    /// The context a stream's first chunk starts with (see [`Layout::split`]).
+    pub fn initial_context(&self) -> Vec<u8> {
+        match self.format {
+            Format::Sql => vec![0, 0],
+            _ => Vec::new(),
         }
     }
 
@@ -132,6 +208,9 @@ impl Layout {
     pub fn reader(&self) -> Box<dyn RecordReader> {
         match self.format {
             Format::Delimited => Box::new(DelimitedReader::new(self)),
+            Format::JsonLines => Box::new(super::jsonl::JsonReader::new(self)),
+            Format::Combo => Box::new(super::combo::ComboReader::new(self)),
+            Format::Sql => Box::new(super::sql::SqlReader::new(self)),
         }
     }
 }
@@ -171,8 +250,11 @@ impl RecordReader for DelimitedReader {
     ) -> Result<ChunkStats, DumpError> {
         let (decoder, columns) = (&mut self.decoder, &self.columns);
         let last = columns.last().copied();
-        self.parser.parse(chunk, 0..chunk.len(), &self.dialect, |rec, pos| {
+        self.parser.parse_with_strays(chunk, 0..chunk.len(), &self.dialect, |rec, pos| {
             let pos = Position { byte: pos.byte + base, ..pos };
+            let Some(rec) = rec else {
+                return on(Event::Skipped(Malformed::Syntax, pos));
+            };
             if last.is_some_and(|c| rec.len() <= c) {
                 on(Event::Flawed(Malformed::Ragged, pos));
             }

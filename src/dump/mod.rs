@@ -12,8 +12,11 @@
 //!    the mapped fields with a [`RecordDecoder`], and get each record's [`Position`]; per-chunk
 //!    [`ChunkStats`] turn chunk-relative positions into file positions by prefix sums.
 //!
-//! Other formats (JSON lines, combo lists, SQL dumps) and streaming/decompressed sources will
-//! sit beside `delimited` and `source` and reuse the same `Position` and error type.
+//! Other formats sit behind the same [`Layout`] / [`RecordReader`] interface ([`mod@format`]):
+//! [`jsonl`] (JSON lines), [`combo`] (combo lists, password dropped unread), [`sql`] (MySQL and
+//! PostgreSQL dumps); [`detect`] chooses among them by content and [`content`] maps the columns
+//! of headerless delimited files. Stdin, pipes, `--no-mmap` files, gzip/zstd and UTF-16 inputs
+//! are streamed with bounded memory ([`stream`]).
 //!
 //! ```
 //! use leakmatch::dump::{chunks, for_each_record, sniff, ChunkStats};
@@ -32,11 +35,20 @@
 
 pub mod chunk;
 pub mod columns;
+pub mod combo;
+pub mod content;
 pub mod decode;
 pub mod delimited;
+pub mod detect;
 pub mod format;
+pub mod jsonl;
+pub mod lines;
 pub mod sniff;
 pub mod source;
+pub mod sql;
+pub mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 
@@ -103,6 +115,24 @@ pub enum DumpError {
         column: usize,
         /// Columns in the header.
         count: usize,
+    },
+    /// The file is shorter than when it was opened: truncated while being read or mapped.
+    #[error("{} shrank while being read ({read} of {expected} bytes): the dump changed during the scan", path.display())]
+    Shrunk {
+        /// The input path.
+        path: PathBuf,
+        /// Bytes when opened (or mapped).
+        expected: u64,
+        /// Bytes read (or its length afterwards).
+        read: u64,
+    },
+    /// `--format` names a format that cannot read this input.
+    #[error("cannot read the input as {format}: {reason}")]
+    WrongFormat {
+        /// The format asked for.
+        format: &'static str,
+        /// What is wrong (no value from the input).
+        reason: &'static str,
     },
     /// The record parser failed at a position.
     #[error("cannot parse record {record} (line {line}, byte {byte} of the chunk's file)")]

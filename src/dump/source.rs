@@ -8,7 +8,21 @@
 //! **truncates the file while it is mapped**, touching the vanished pages raises `SIGBUS` and
 //! the process dies without an error message. Dumps are usually static evidence files, so the
 //! map is the default; `--no-mmap` (`mmap = false` here) reads the file into memory instead and
-//! is immune to truncation, at the cost of one copy and memory equal to the file size.
+//! streams the file instead (bounded memory) and is immune to the signal: a file that shrinks
+//! under a streamed read ends the scan with [`DumpError::Shrunk`] (exit code 2).
+//!
+//! What leakmatch does about truncation of a mapped file: nothing can catch the `SIGBUS` (the
+//! process dies, killed by signal 7, no report is written); if the scan survives (the vanished
+//! pages were already read), [`Source::finish`] compares the file's length with the mapped
+//! length and fails with [`DumpError::Shrunk`] instead of reporting counts of a file that
+//! changed under it.
+//!
+//! # Streams
+//!
+//! Stdin (`-`), pipes and FIFOs, files read with `--no-mmap`, gzip and zstd files (found by
+//! their magic bytes, whatever the name) and UTF-16 files (found by their BOM) are streamed:
+//! see [`super::stream`]. Their SHA-256 is computed over the raw bytes while they are read and
+//! is returned by [`Source::finish`] once the chunks are consumed.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -16,6 +30,9 @@ use std::path::{Path, PathBuf};
 
 use std::borrow::Cow;
 
+use std::sync::Mutex;
+
+use super::stream::{self, Packing, SharedDigest, StreamChunks, StreamError};
 use super::{DumpError, Layout};
 
 /// A record-aligned piece of an input, handed to one worker.
@@ -26,6 +43,8 @@ pub struct Chunk<'a> {
     pub bytes: Cow<'a, [u8]>,
     /// Stray quotes (or other recovered syntax errors) found while cutting it.
     pub strays: usize,
+    /// Bytes of the input the chunk covers (`bytes` may also hold a context in front).
+    pub span: usize,
 }
 
 /// The bytes of one input, held for the duration of a scan.
@@ -39,36 +58,55 @@ pub struct Source {
 enum Data {
     /// A read-only memory map of a regular file.
     Mapped(memmap2::Mmap),
-    /// Bytes read into memory (stdin, `--no-mmap`, empty and non-regular files).
+    /// Bytes in memory (tests, empty files).
     Owned(Vec<u8>),
+    /// A stream read block by block (see the module docs).
+    Stream(Streamed),
+}
+
+/// A streamed input: the detection sample and the rest, not yet read.
+struct Streamed {
+    /// The first [`stream::HEAD_LEN`] decoded bytes.
+    head: Vec<u8>,
+    /// The decoded reader after `head`; taken by [`Source::chunks`].
+    rest: Mutex<Option<Box<dyn Read + Send>>>,
+    digest: SharedDigest,
+    error: StreamError,
+    /// The length of a regular file when opened, to notice it shrinking.
+    expected: Option<u64>,
+    packing: Packing,
 }
 
 impl Source {
     /// Opens `path` for reading; `-` means stdin.
     ///
-    /// A directory is refused with [`DumpError::IsDirectory`]. A regular file is memory-mapped
-    /// when `mmap` is true (see the module docs for the truncation risk), else read. Empty files
-    /// give an empty slice (mapping zero bytes is an error on most systems). Other file types
-    /// (pipes, character devices) are read to the end.
-    ///
-    /// Stdin is read fully into memory for now; streaming stdin and pipes chunk by chunk
-    /// (DESIGN §5) comes with the streaming reader.
+    /// A directory is refused with [`DumpError::IsDirectory`]. A plain (not compressed, not
+    /// UTF-16) regular file is memory-mapped when `mmap` is true (see the module docs for the
+    /// truncation risk). Everything else is streamed: stdin, pipes, FIFOs, devices, `--no-mmap`
+    /// files, gzip/zstd and UTF-16 files. Empty files give an empty input.
     pub fn open(path: &Path, mmap: bool) -> Result<Source, DumpError> {
         let io_err = |source: io::Error| DumpError::Io { path: path.to_path_buf(), source };
         if path.as_os_str() == "-" {
-            let mut buf = Vec::new();
-            io::stdin().lock().read_to_end(&mut buf).map_err(io_err)?;
-            return Ok(Source::owned(path, buf));
+            return Source::stream(path, Box::new(io::stdin()), None);
         }
         let meta = std::fs::metadata(path).map_err(io_err)?;
         if meta.is_dir() {
             return Err(DumpError::IsDirectory { path: path.to_path_buf() });
         }
         let mut file = File::open(path).map_err(io_err)?;
-        if !meta.is_file() || meta.len() == 0 || !mmap {
-            let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-            file.read_to_end(&mut buf).map_err(io_err)?;
-            return Ok(Source::owned(path, buf));
+        if !meta.is_file() {
+            return Source::stream(path, Box::new(file), None);
+        }
+        if meta.len() == 0 {
+            return Ok(Source::owned(path, Vec::new()));
+        }
+        let mut magic = [0u8; 4];
+        let n = file.read(&mut magic).map_err(io_err)?;
+        let utf16 = magic[..n].starts_with(b"\xFF\xFE") || magic[..n].starts_with(b"\xFE\xFF");
+        let plain = Packing::detect(&magic[..n]) == Packing::Plain && !utf16;
+        if !mmap || !plain {
+            let file = File::open(path).map_err(io_err)?;
+            return Source::stream(path, Box::new(file), Some(meta.len()));
         }
         // SAFETY: the map is read-only and private to this process. Undefined behaviour
         // follows only if another process modifies or truncates the file while it is mapped;
@@ -82,6 +120,27 @@ impl Source {
         Ok(Source { path: path.to_path_buf(), data: Data::Mapped(map) })
     }
 
+    /// Streams `raw` (see [`super::stream`]); reads the detection sample now.
+    pub fn stream(
+        path: &Path,
+        raw: Box<dyn Read + Send>,
+        expected: Option<u64>,
+    ) -> Result<Source, DumpError> {
+        let io_err = |source: io::Error| DumpError::Io { path: path.to_path_buf(), source };
+        let digest = SharedDigest::default();
+        let (mut text, packing) = stream::decoded(raw, digest.clone()).map_err(io_err)?;
+        let head = stream::read_up_to(&mut text, stream::HEAD_LEN).map_err(io_err)?;
+        let data = Data::Stream(Streamed {
+            head,
+            rest: Mutex::new(Some(text)),
+            digest,
+            error: StreamError::default(),
+            expected,
+            packing,
+        });
+        Ok(Source { path: path.to_path_buf(), data })
+    }
+
     /// Wraps bytes already in memory (tests, decompressed input).
     pub fn from_bytes(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Source {
         Source { path: path.into(), data: Data::Owned(bytes) }
@@ -91,22 +150,82 @@ impl Source {
         Source::from_bytes(path, bytes)
     }
 
-    /// All bytes of the input.
+    /// All bytes of an input in memory; of a stream, only its head (the detection sample).
     pub fn bytes(&self) -> &[u8] {
         match &self.data {
             Data::Mapped(map) => map,
             Data::Owned(vec) => vec,
+            Data::Stream(s) => &s.head,
         }
     }
 
-    /// Length in bytes.
+    /// Length in bytes; of a stream, the raw bytes read so far (all of them after the scan).
     pub fn len(&self) -> usize {
-        self.bytes().len()
+        match &self.data {
+            Data::Stream(s) => s.digest.lock().map_or(0, |d| d.len as usize),
+            _ => self.bytes().len(),
+        }
     }
 
     /// True for an empty input.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.bytes().is_empty()
+    }
+
+    /// Scales a count over [`Source::head`] to the whole input: exact when the head is the
+    /// whole input, extrapolated by length for a plain file, `None` for a longer stream of
+    /// unknown length (stdin, pipes, compressed files).
+    pub fn scale_from_head(&self, count: u64) -> Option<u64> {
+        match &self.data {
+            Data::Stream(s) if s.head.len() < stream::HEAD_LEN => Some(count),
+            Data::Stream(s) => match (s.expected, s.packing) {
+                (Some(len), Packing::Plain) => {
+                    Some((count as u128 * len as u128).div_ceil(s.head.len() as u128) as u64)
+                }
+                _ => None,
+            },
+            _ => Some(count),
+        }
+    }
+
+    /// True when the input is streamed (see the module docs).
+    pub fn is_streamed(&self) -> bool {
+        matches!(self.data, Data::Stream(_))
+    }
+
+    /// The compression found by magic bytes (`Plain` for inputs in memory).
+    pub fn packing(&self) -> Packing {
+        match &self.data {
+            Data::Stream(s) => s.packing,
+            _ => Packing::Plain,
+        }
+    }
+
+    /// Call after the chunks are consumed. Fails if the stream broke off (I/O or
+    /// decompression error) or the file shrank while it was read or mapped; otherwise returns
+    /// the SHA-256 of a stream's raw bytes (`None` for inputs in memory: hash [`Source::bytes`]).
+    pub fn finish(&self) -> Result<Option<String>, DumpError> {
+        let path = self.path.clone();
+        match &self.data {
+            Data::Stream(s) => {
+                if let Some(source) = s.error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                    return Err(DumpError::Io { path, source });
+                }
+                let d = s.digest.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(expected) = s.expected.filter(|&e| d.len < e) {
+                    return Err(DumpError::Shrunk { path, expected, read: d.len });
+                }
+                Ok(Some(d.hex()))
+            }
+            Data::Mapped(map) => {
+                let now = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
+                if now < map.len() as u64 {
+                    return Err(DumpError::Shrunk { path, expected: map.len() as u64, read: now });
+                }
+                Ok(None)
+            }
+            Data::Owned(_) => Ok(None),
+        }
     }
 
     /// Tells the kernel that `range` has been read and will not be read again, so that its
@@ -137,32 +256,40 @@ impl Source {
         let _ = range;
     }
 
-    /// The bytes available for detecting the layout (the whole input when it is in memory).
+    /// The bytes available for detecting the layout (the whole input when it is in memory, the
+    /// first [`stream::HEAD_LEN`] decoded bytes of a stream).
     pub fn head(&self) -> &[u8] {
         self.bytes()
     }
 
     /// The input's record-aligned chunks of about `target` bytes, cut lazily as `layout`
-    /// says. Chunks of an input in memory borrow from it.
+    /// says. Chunks of an input in memory borrow from it (except SQL chunks that start inside
+    /// a statement); chunks of a stream are owned. A stream's chunks can be taken once.
     pub fn chunks<'a>(
         &'a self,
         layout: &'a Layout,
         target: usize,
     ) -> Box<dyn Iterator<Item = Chunk<'a>> + Send + 'a> {
-        Box::new(layout.chunks(self.bytes(), target).map(|(range, strays)| Chunk {
-            base: range.start as u64,
-            bytes: Cow::Borrowed(&self.bytes()[range]),
-            strays,
-        }))
+        match &self.data {
+            Data::Stream(s) => {
+                let Some(rest) = s.rest.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+                    return Box::new(std::iter::empty());
+                };
+                let start = layout.dialect.body_start.min(s.head.len());
+                let head = s.head[start..].to_vec();
+                let err = s.error.clone();
+                let chunks = StreamChunks::new(layout, head, start as u64, rest, target, err);
+                Box::new(chunks)
+            }
+            _ => layout.chunks(self.bytes(), target),
+        }
     }
 
     /// Tells the source that `chunk` has been read: its pages of a mapped file are released
     /// (see [`Source::release`]).
     pub fn done(&self, chunk: &Chunk<'_>) {
-        if let Cow::Borrowed(b) = &chunk.bytes {
-            let start = chunk.base as usize;
-            self.release(start..start + b.len());
-        }
+        let start = chunk.base as usize;
+        self.release(start..start + chunk.span);
     }
 
     /// True when the bytes are memory-mapped (and so exposed to the truncation risk).
@@ -223,6 +350,53 @@ mod tests {
         let err = Source::open(Path::new("/nonexistent/leak.csv"), true).unwrap_err();
         assert!(matches!(err, DumpError::Io { .. }));
         assert!(err.to_string().contains("/nonexistent/leak.csv"));
+    }
+
+    /// A file bigger than the stream head, truncated after open.
+    fn shrinking_file() -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        let line = b"email\na@b.de\n".repeat(1000);
+        for _ in 0..(3 * stream::HEAD_LEN / line.len()) {
+            file.write_all(&line).unwrap();
+        }
+        file
+    }
+
+    #[test]
+    fn streamed_file_truncated_while_read_fails_cleanly() {
+        let file = shrinking_file();
+        let src = Source::open(file.path(), false).unwrap();
+        assert!(src.is_streamed());
+        file.as_file().set_len(stream::HEAD_LEN as u64 + 10).unwrap();
+        let layout = Layout::detect(src.head(), None, &[]).unwrap();
+        let n: usize = src.chunks(&layout, 1 << 16).map(|c| c.bytes.len()).sum();
+        assert!(n < 2 * stream::HEAD_LEN);
+        let err = src.finish().unwrap_err();
+        assert!(matches!(err, DumpError::Shrunk { .. }), "{err}");
+        assert!(err.to_string().contains("shrank"), "{err}");
+    }
+
+    #[test]
+    fn mapped_file_that_shrank_fails_at_finish() {
+        let file = shrinking_file();
+        let src = Source::open(file.path(), true).unwrap();
+        assert!(src.is_mapped());
+        // Touching the vanished pages would raise SIGBUS (see the module docs): not done here.
+        file.as_file().set_len(10).unwrap();
+        assert!(matches!(src.finish(), Err(DumpError::Shrunk { .. })));
+    }
+
+    #[test]
+    fn streamed_digest_is_over_the_raw_bytes() {
+        let file = shrinking_file();
+        let raw = std::fs::read(file.path()).unwrap();
+        let src = Source::open(file.path(), false).unwrap();
+        let layout = Layout::detect(src.head(), None, &[]).unwrap();
+        let n: usize = src.chunks(&layout, 1 << 16).map(|c| c.bytes.len()).sum();
+        assert_eq!(n + layout.dialect.body_start, raw.len());
+        use sha2::Digest;
+        assert_eq!(src.finish().unwrap(), Some(hex::encode(sha2::Sha256::digest(&raw))));
+        assert_eq!(src.len(), raw.len());
     }
 
     #[test]

@@ -2,10 +2,13 @@
 
 mod workdir;
 
+mod bad_input;
 mod build_inspect;
 mod compare;
 mod forensics;
+mod formats;
 mod keygen;
+mod samples;
 mod scan;
 mod shards;
 mod spark;
