@@ -199,6 +199,9 @@ pub struct MergeArgs {
     /// Exit with code 3 when the lower bound of the estimated matched-row rate exceeds RATE.
     #[arg(long, value_name = "RATE")]
     pub alert_above: Option<f64>,
+    /// Also write the report as a self-contained HTML page (written atomically).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// No warnings on stderr.
     #[arg(long, short)]
     pub quiet: bool,

@@ -36,6 +36,8 @@ pub struct MergeConfig {
     pub claimed_size: Option<u64>,
     /// Alert threshold on the lower bound of the matched-row rate, in [0, 1].
     pub alert_above: Option<f64>,
+    /// `--html FILE`.
+    pub html: Option<PathBuf>,
     pub quiet: bool,
     pub partials: Vec<PathBuf>,
 }
@@ -255,6 +257,7 @@ impl Command {
                 json: a.json,
                 claimed_size: a.claimed_size,
                 alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
+                html: a.html,
                 quiet: a.quiet,
                 partials: a.partials,
             }),

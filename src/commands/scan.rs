@@ -274,7 +274,10 @@ fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
         path: input.source.path.display().to_string(),
         bytes: input.source.len() as u64,
         sha256,
-        format: input.layout.format.name().to_string(),
+        format: match input.source.packing() {
+            crate::dump::stream::Packing::Plain => input.layout.format.name().to_string(),
+            p => format!("{} ({})", input.layout.format.name(), p.name()),
+        },
         delimiter: match d.delimiter {
             b'\t' => "\\t".to_string(),
             c => (c as char).to_string(),

@@ -74,6 +74,15 @@ pub enum Packing {
 }
 
 impl Packing {
+    /// Name in reports (`plain`, `gzip`, `zstd`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Packing::Plain => "plain",
+            Packing::Gzip => "gzip",
+            Packing::Zstd => "zstd",
+        }
+    }
+
     /// Detects the packing from the magic bytes.
     pub fn detect(start: &[u8]) -> Packing {
         if start.starts_with(&[0x1F, 0x8B]) {

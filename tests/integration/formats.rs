@@ -64,12 +64,16 @@ fn same_every_way(wd: &Workdir, key: &str, name: &str) -> Value {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&bytes).unwrap();
     wd.write("packed.bin", gz.finish().unwrap());
-    assert_eq!(counts(&scan(wd, key, "packed.bin", &[])), counts(&mapped), "{name}: gzip");
+    let gzipped = scan(wd, key, "packed.bin", &[]);
+    assert_eq!(counts(&gzipped), counts(&mapped), "{name}: gzip");
+    let plain_format = mapped["inputs"][0]["format"].as_str().unwrap().to_string();
+    assert_eq!(gzipped["inputs"][0]["format"], format!("{plain_format} (gzip)"));
     let zst =
         ruzstd::encoding::compress_to_vec(&bytes[..], ruzstd::encoding::CompressionLevel::Fastest);
     wd.write("packed.bin", zst);
     let v = scan(wd, key, "packed.bin", &[]);
     assert_eq!(counts(&v), counts(&mapped), "{name}: zstd");
+    assert_eq!(v["inputs"][0]["format"], format!("{plain_format} (zstd)"));
     assert_eq!(v["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
     mapped
 }

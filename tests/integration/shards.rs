@@ -94,15 +94,26 @@ fn a_repeated_partial_is_counted_once_and_partials_hold_no_value() {
     let once = merge_json(&wd, &parts);
     let mut twice = parts.clone();
     twice.push(parts[0].clone());
-    assert_eq!(comparable(merge_json(&wd, &twice)), comparable(once));
+    assert_eq!(comparable(merge_json(&wd, &twice)), comparable(once.clone()));
     let leak = std::fs::read_to_string(wd.path("g/leak.csv")).unwrap();
     let row = leak.lines().nth(5).unwrap();
     let values: Vec<&str> = row.split([',', ';', '\t', '|']).filter(|v| v.len() >= 6).collect();
     assert!(!values.is_empty());
-    for p in &parts {
-        let bytes = std::fs::read(wd.path(p)).unwrap();
+    let mut args = vec!["merge", "-q", "--html", "merged.html"];
+    args.extend(parts.iter().map(String::as_str));
+    let text = wd.ok(&args);
+    let html = std::fs::read_to_string(wd.path("merged.html")).unwrap();
+    assert!(
+        html.starts_with("<!DOCTYPE html>")
+            && html.contains(&once["verdict"]["label"].as_str().unwrap().to_string())
+    );
+    let mut outputs: Vec<(String, Vec<u8>)> =
+        parts.iter().map(|p| (p.clone(), std::fs::read(wd.path(p)).unwrap())).collect();
+    outputs.push(("merged.html".into(), html.into_bytes()));
+    outputs.push(("merge stdout".into(), text.into_bytes()));
+    for (name, bytes) in &outputs {
         for v in &values {
-            assert!(!contains(&bytes, v.trim_matches('"')), "a value of the dump is in {p}");
+            assert!(!contains(bytes, v.trim_matches('"')), "a value of the dump is in {name}");
         }
     }
 }
