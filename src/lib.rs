@@ -4,21 +4,23 @@
 //! Data flows through these types:
 //!
 //! ```text
-//! customer CSV ──► dump::Source ─► dump::sniff/chunks ─► ident::Extractor ─► token::Tokenizer
-//!                                                                           │
-//!              filter::write_filter ◄── filter::AtomicBloom ◄── (build) ◄──┤
-//!                                                                           │
-//! leaked dump ──► (same reading path) ──────────────────────► (scan) scan::Prober ─► tally::Tally
-//!                                                                           │
-//!                                       estimate ─► report::Report ─► text / JSON
+//! input ─► dump::Source (mmap | stream: stdin, pipe, gzip, zstd, UTF-16)
+//!            └► dump::Layout::detect (csv | jsonl | combo | sql; columns → fields)
+//!                 └► record-aligned dump::Chunk ─► rayon workers: dump::RecordReader
+//!                      └► ident::Extractor (normalise) ─► token::Tokenizer (keyed PRF)
+//!                           └► scan::Batch ─► build: filter::AtomicBloom ─► filter::write_filter
+//!                                          └► scan:  scan::Prober (probe filters) ─► tally::Tally
+//! tally::Tally (mergeable; shards: partial::Partial ─► merge)
+//!   └► estimate + forensics ─► report::Report ─► text | JSON | HTML
 //! ```
 //!
 //! - [`ident`]: identifier kinds and their normalisers (pure, idempotent).
 //! - [`token`]: the secret [`token::Key`], purpose-separated subkeys, the keyed PRF.
-//! - [`filter`]: the cache-line-blocked Bloom filter and its file format.
-//! - [`dump`]: reading dumps: memory maps, dialect sniffing, record-aligned chunks, CSV.
+//! - [`filter`]: the cache-line-blocked Bloom filter, its file format, filter comparison.
+//! - [`dump`]: reading dumps: sources, format detection, record-aligned chunks, readers.
 //! - [`scan`]: the parallel pipeline shared by `build` and `scan`.
 //! - [`tally`], [`sketch`]: mergeable counters; [`estimate`]: the estimators with intervals.
+//! - [`forensics`]: signals and the verdict; [`partial`]: shard results and their merge.
 //! - [`report`]: the [`report::Report`] value and its renderings; [`synth`]: synthetic data.
 //!
 //! ```
