@@ -109,6 +109,9 @@ pub fn with_parts(kinds: &mut Vec<Kind>) {
     }
 }
 
+/// How many records ahead of the one being tested [`Prober::probe`] prefetches blocks.
+pub const PREFETCH_AHEAD: usize = 6;
+
 /// The filters' sections, ready to probe.
 pub struct Prober<'f> {
     /// Per filter: the section of each kind it has, indexed by [`Kind::index`].
@@ -139,15 +142,23 @@ impl<'f> Prober<'f> {
             }
         }
         let mut hits = Vec::new();
-        for (f, sections) in self.filters.iter().enumerate() {
-            for tokens in &batch.tokens {
-                for (section, token) in sections.iter().zip(tokens) {
-                    if let (Some(bloom), Some(t)) = (section, token) {
-                        bloom.prefetch(*t);
-                    }
+        let prefetch = |sections: &[Option<BloomRef<'_>>; KINDS], tokens: &Tokens| {
+            for (section, token) in sections.iter().zip(tokens) {
+                if let (Some(bloom), Some(t)) = (section, token) {
+                    bloom.prefetch(*t);
                 }
             }
-            for (tokens, pos) in batch.tokens.iter().zip(&batch.positions) {
+        };
+        for (f, sections) in self.filters.iter().enumerate() {
+            // Software pipeline: the blocks of record i + AHEAD are requested while record i
+            // is tested, so a bounded number of misses is in flight, each with time to land.
+            for tokens in batch.tokens.iter().take(PREFETCH_AHEAD) {
+                prefetch(sections, tokens);
+            }
+            for (i, (tokens, pos)) in batch.tokens.iter().zip(&batch.positions).enumerate() {
+                if let Some(ahead) = batch.tokens.get(i + PREFETCH_AHEAD) {
+                    prefetch(sections, ahead);
+                }
                 let kinds = probe_record(sections, &mut tally.filters[f], tokens);
                 if self.collect && kinds != 0 {
                     hits.push(crate::tally::MatchHit { pos: *pos, filter: f as u32, kinds });
