@@ -220,15 +220,11 @@ fn today() -> Ymd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ident::testkit;
     use proptest::prelude::*;
 
-    /// Cases per equivalence property (new code against the first version).
-    const EQUIVALENCE_CASES: u32 = 20_000;
-
     fn norm(s: &str) -> (Outcome, String) {
-        let mut out = Vec::new();
-        let o = normalize(s, &mut out);
-        (o, String::from_utf8(out).unwrap())
+        testkit::norm(normalize, s)
     }
 
     #[test]
@@ -320,13 +316,7 @@ mod tests {
     }
 
     fn assert_idempotent(s: &str) -> Result<(), TestCaseError> {
-        let mut a = Vec::new();
-        let oa = normalize(s, &mut a);
-        let mut b = Vec::new();
-        let ob = normalize(std::str::from_utf8(&a).unwrap(), &mut b);
-        prop_assert_eq!(&a, &b);
-        prop_assert_eq!(oa, ob);
-        Ok(())
+        testkit::assert_idempotent(normalize, s)
     }
 
     /// The normaliser as first written: [`parse`] for every value, the first `write_iso`.
@@ -376,7 +366,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(EQUIVALENCE_CASES))]
+        #![proptest_config(ProptestConfig::with_cases(testkit::EQUIVALENCE_CASES))]
 
         #[test]
         fn normalisation_equals_reference_on_any_string(s in any::<String>()) {

@@ -61,12 +61,11 @@ pub fn mod97(v: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ident::testkit;
     use proptest::prelude::*;
 
     fn norm(s: &str) -> (Outcome, String) {
-        let mut out = Vec::new();
-        let o = normalize(s, &mut out);
-        (o, String::from_utf8(out).unwrap())
+        testkit::norm(normalize, s)
     }
 
     #[test]

@@ -105,15 +105,11 @@ pub fn with_check_digit(letter: u8, digits: &[u8; 8]) -> [u8; 10] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ident::testkit;
     use proptest::prelude::*;
 
-    /// Cases per equivalence property (fast path against the reference).
-    const EQUIVALENCE_CASES: u32 = 20_000;
-
     fn norm(s: &str) -> (Outcome, String) {
-        let mut out = Vec::new();
-        let o = normalize(s, &mut out);
-        (o, String::from_utf8(out).unwrap())
+        testkit::norm(normalize, s)
     }
 
     #[test]
@@ -211,7 +207,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(EQUIVALENCE_CASES))]
+        #![proptest_config(ProptestConfig::with_cases(testkit::EQUIVALENCE_CASES))]
 
         #[test]
         fn check_digit_equals_reference(letter in 0u8..26, digits in proptest::array::uniform8(0u8..10)) {

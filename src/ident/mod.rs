@@ -14,6 +14,8 @@ pub mod kvnr;
 pub mod name;
 pub mod phone;
 pub mod phonetic;
+#[cfg(test)]
+mod testkit;
 
 pub use extract::{Extractor, FieldMap};
 

@@ -390,15 +390,11 @@ fn push_special(c: char, out: &mut Vec<u8>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ident::testkit;
     use proptest::prelude::*;
 
-    /// Cases per equivalence property (fast path against the reference).
-    const EQUIVALENCE_CASES: u32 = 20_000;
-
     fn norm(s: &str) -> (Outcome, String) {
-        let mut out = Vec::new();
-        let o = normalize(s, &mut out);
-        (o, String::from_utf8(out).unwrap())
+        testkit::norm(normalize, s)
     }
 
     #[test]
@@ -490,13 +486,7 @@ mod tests {
     }
 
     fn assert_idempotent(s: &str) -> Result<(), TestCaseError> {
-        let mut a = Vec::new();
-        let oa = normalize(s, &mut a);
-        let mut b = Vec::new();
-        let ob = normalize(std::str::from_utf8(&a).unwrap(), &mut b);
-        prop_assert_eq!(&a, &b);
-        prop_assert_eq!(oa, ob);
-        Ok(())
+        testkit::assert_idempotent(normalize, s)
     }
 
     /// The normaliser before the table path: full Unicode path for everything but pure ASCII,
@@ -700,7 +690,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(EQUIVALENCE_CASES))]
+        #![proptest_config(ProptestConfig::with_cases(testkit::EQUIVALENCE_CASES))]
 
         #[test]
         fn table_path_equals_reference_on_any_string(s in any::<String>()) {

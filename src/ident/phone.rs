@@ -183,15 +183,11 @@ fn is_e164(v: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ident::testkit;
     use proptest::prelude::*;
 
-    /// Cases per equivalence property (new code against the first version).
-    const EQUIVALENCE_CASES: u32 = 20_000;
-
     fn norm(s: &str) -> (Outcome, String) {
-        let mut out = Vec::new();
-        let o = normalize(s, &mut out);
-        (o, String::from_utf8(out).unwrap())
+        testkit::norm(normalize, s)
     }
 
     #[test]
@@ -251,13 +247,7 @@ mod tests {
     }
 
     fn assert_idempotent(s: &str) -> Result<(), TestCaseError> {
-        let mut a = Vec::new();
-        let oa = normalize(s, &mut a);
-        let mut b = Vec::new();
-        let ob = normalize(std::str::from_utf8(&a).unwrap(), &mut b);
-        prop_assert_eq!(&a, &b);
-        prop_assert_eq!(oa, ob);
-        Ok(())
+        testkit::assert_idempotent(normalize, s)
     }
 
     fn assert_same_as_reference(s: &str) -> Result<(), TestCaseError> {
@@ -268,7 +258,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(EQUIVALENCE_CASES))]
+        #![proptest_config(ProptestConfig::with_cases(testkit::EQUIVALENCE_CASES))]
 
         #[test]
         fn normalisation_equals_reference_on_any_string(s in any::<String>()) {
