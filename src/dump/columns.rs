@@ -6,7 +6,9 @@
 //! win over synonyms. Headerless files get no synonym mapping; content sniffing of columns is a
 //! later addition and will report itself with its own [`Why`].
 //!
-//! Header names appear in errors and reports: they describe columns, not people.
+//! Header names appear in reports only where they matched a synonym or `--map` named them, and
+//! in errors only when they are recognised synonyms: a data row mistaken for a header must not
+//! leak into a message.
 
 use std::str::FromStr;
 
@@ -231,6 +233,22 @@ pub fn map_columns_by(
     Ok(mapping)
 }
 
+/// Describes the columns for an error without printing a header cell that might be data
+/// (a data row taken for a header): only recognised synonyms are named.
+fn available_columns(headers: &[String]) -> String {
+    if headers.is_empty() {
+        return "none: the file has no header row, map by number".into();
+    }
+    let known: Vec<&str> =
+        headers.iter().filter(|h| field_for_header(h).is_some()).map(String::as_str).collect();
+    format!(
+        "{} columns, map by number 1..{}; recognised headers: {}",
+        headers.len(),
+        headers.len(),
+        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+    )
+}
+
 /// Finds the 0-based index of a column reference.
 fn resolve(headers: &[String], column: &ColumnRef) -> Result<usize, DumpError> {
     match column {
@@ -246,11 +264,7 @@ fn resolve(headers: &[String], column: &ColumnRef) -> Result<usize, DumpError> {
                 .or_else(|| headers.iter().position(|h| normalise_header(h) == norm))
                 .ok_or_else(|| DumpError::UnknownColumn {
                     name: name.clone(),
-                    available: if headers.is_empty() {
-                        "none: the file has no header row, map by number".into()
-                    } else {
-                        headers.join(", ")
-                    },
+                    available: available_columns(headers),
                 })
         }
     }
@@ -346,5 +360,19 @@ mod tests {
         for spec in ["kvnr", "colour=1", "kvnr=0", "kvnr= "] {
             assert!(spec.parse::<ColumnOverride>().is_err(), "{spec}");
         }
+    }
+}
+
+#[cfg(test)]
+mod unknown_column_tests {
+    use super::*;
+
+    #[test]
+    fn unknown_column_error_names_only_recognised_headers() {
+        let headers: Vec<String> =
+            ["Nachname", "Zzqanarywitz", "a@b.de"].iter().map(|s| s.to_string()).collect();
+        let err = map_columns(&headers, &["email=Mail".parse().unwrap()]).unwrap_err().to_string();
+        assert!(err.contains("Nachname") && err.contains("1..3"), "{err}");
+        assert!(!err.contains("Zzqanarywitz") && !err.contains("a@b.de"), "{err}");
     }
 }
