@@ -268,6 +268,14 @@ pub fn sha256_of(source: &crate::dump::Source, range: std::ops::Range<usize>) ->
     hex::encode(h.finalize())
 }
 
+/// The header of a mapped column, if it may be shown: JSON paths and SQL column names always;
+/// a CSV header cell only when it is a recognised synonym, since a data row mistaken for a
+/// header must not reach the report.
+fn shown_header(input: &Prepared, r: &crate::dump::ColumnReason) -> Option<String> {
+    let csv = input.layout.format == crate::dump::Format::Delimited;
+    r.header.clone().filter(|h| !csv || crate::dump::columns::field_for_header(h).is_some())
+}
+
 fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
     let d = &input.layout.dialect;
     InputReport {
@@ -293,7 +301,7 @@ fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
             .map(|r| ColumnUse {
                 field: r.field.name().to_string(),
                 column: r.column + 1,
-                header: r.header.clone(),
+                header: shown_header(input, r),
                 why: r.why.to_string(),
             })
             .collect(),

@@ -206,3 +206,22 @@ fn text_report_names_columns_and_estimates() {
         assert!(text.contains(needle), "missing {needle} in:\n{text}");
     }
 }
+
+#[test]
+fn a_data_row_taken_for_a_header_is_not_printed() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    wd.write("c.csv", customers_csv());
+    wd.ok(&["build", "--quiet", "--key-file", &key, "--out", "f.lmf", "c.csv"]);
+    wd.write("d.csv", "Qxzanarybaum;Ottilie\nA123456780;Anna\nZ987654321;Berta\n");
+    let args = ["scan", "--key-file", &key, "--filter", "f.lmf", "--map", "kvnr=1", "d.csv"];
+    let text = wd.run(&args);
+    let mut json_args = args.to_vec();
+    json_args.insert(1, "--json");
+    let json = wd.run(&json_args);
+    assert!(text.status.success() && json.status.success());
+    assert!(String::from_utf8_lossy(&text.stdout).contains("column 1"));
+    for o in [&text.stdout, &text.stderr, &json.stdout, &json.stderr] {
+        assert!(!contains(o, "Qxzanarybaum") && !contains(o, "Ottilie"), "a header cell leaked");
+    }
+}
