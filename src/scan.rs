@@ -18,7 +18,7 @@ use anyhow::Context;
 use crate::dump::{self, Chunk, ColumnOverride, DumpError, Event, Layout, RecordReader, Source};
 use crate::filter::{BloomRef, FilterFile};
 use crate::ident::{Extractor, Field, FieldMap, Kind, Outcome};
-use crate::tally::{ChunkCounts, FilterTally, Malformed, Pos, Tally, KINDS};
+use crate::tally::{ChunkCounts, FilterTally, Malformed, Pos, RowBound, Tally, KINDS};
 use crate::token::{self, Token, Tokenizer};
 
 /// Kinds whose hits count as independent evidence for a strong match.
@@ -112,19 +112,22 @@ pub fn with_parts(kinds: &mut Vec<Kind>) {
 /// How many records ahead of the one being tested [`Prober::probe`] prefetches blocks.
 pub const PREFETCH_AHEAD: usize = 6;
 
-/// The filters' sections, ready to probe.
+/// The filters' sections, ready to probe the records of one input (its chunks share the
+/// duplicate sample's admission bound, see [`crate::tally::RowSample::insert_bounded`]).
 pub struct Prober<'f> {
     /// Per filter: the section of each kind it has, indexed by [`Kind::index`].
     filters: Vec<[Option<BloomRef<'f>>; KINDS]>,
     /// Whether matching records' positions are collected (`--emit-matches`).
     collect: bool,
+    /// Admission bound of the input's duplicate sample.
+    row_bound: RowBound,
 }
 
 impl<'f> Prober<'f> {
     pub fn new(filters: &'f [FilterFile]) -> Prober<'f> {
         let filters =
             filters.iter().map(|f| std::array::from_fn(|i| f.section(Kind::ALL[i]))).collect();
-        Prober { filters, collect: false }
+        Prober { filters, collect: false, row_bound: RowBound::default() }
     }
 
     /// Also collect each matching record's position and hits into [`Tally::matches`].
@@ -138,7 +141,7 @@ impl<'f> Prober<'f> {
     pub fn probe(&self, tally: &mut Tally, batch: &Batch) {
         for tokens in &batch.tokens {
             if let Some(h) = row_hash(tokens) {
-                tally.row_sample.insert(h);
+                tally.row_sample.insert_bounded(h, &self.row_bound);
             }
         }
         let mut hits = Vec::new();

@@ -192,7 +192,7 @@ pub struct Tally {
     pub matches: Vec<MatchHit>,
 }
 
-pub use crate::forensics::rows::{MatchHit, RowSample};
+pub use crate::forensics::rows::{MatchHit, RowBound, RowSample};
 
 impl Tally {
     pub fn new(filters: usize) -> Tally {

@@ -192,7 +192,6 @@ fn scan_one(
 pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     let key = Key::load_from(cfg.key_file.as_deref())?;
     let filters = open_filters(&cfg.filters, &key, cfg.verify_checksum)?;
-    let prober = Prober::new(&filters).collect_matches(cfg.emit_matches.is_some());
     let labels: Vec<String> = filters
         .iter()
         .map(|f| match f.header.label.as_str() {
@@ -220,6 +219,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     for input in &inputs {
         let kinds = scan::probe_kinds(&filters, &input.layout.mapping.fields);
         let pipeline = Tokenize::new(key.tokenizer(), &kinds);
+        let prober = Prober::new(&filters).collect_matches(cfg.emit_matches.is_some());
         let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
         let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &sink, &progress)?;
         let matches = std::mem::take(&mut scanned.tally.matches);

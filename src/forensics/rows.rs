@@ -2,7 +2,9 @@
 //! combined token sets (duplicates inside the dump) and the positions of matching records
 //! (`--emit-matches`). Both merge exactly, associatively and commutatively.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +35,19 @@ impl RowSample {
     pub fn insert(&mut self, h: u64) {
         self.rows += 1;
         self.add(h, 1);
+    }
+
+    /// [`RowSample::insert`] for one of several samples of the same input (its chunks) that
+    /// share `bound`: a hash above the bound is counted but not kept. Merging the samples
+    /// gives exactly what [`RowSample::insert`] into one sample would (see [`RowBound`]).
+    #[inline]
+    pub fn insert_bounded(&mut self, h: u64, bound: &RowBound) {
+        self.rows += 1;
+        if h > bound.bound.load(Ordering::Relaxed) {
+            return;
+        }
+        self.add(h, 1);
+        bound.admit(h);
     }
 
     fn add(&mut self, h: u64, n: u64) {
@@ -72,6 +87,39 @@ impl RowSample {
     /// Whether [`RowSample::duplicates`] is exact.
     pub fn is_exact(&self) -> bool {
         self.sample.len() < ROW_SAMPLE
+    }
+}
+
+/// The admission bound shared by the chunk samples of one input: the [`ROW_SAMPLE`]-th
+/// smallest distinct row hash admitted so far, across all chunks (`u64::MAX` before).
+///
+/// A hash above the bound is not among the input's [`ROW_SAMPLE`] smallest, so no merged
+/// sample would keep it: chunks skip it with one comparison. Without the bound each chunk
+/// keeps its own bottom-k and most rows of a 100k-row chunk enter a map; with it about
+/// `k·(1 + ln(rows/k))` rows of the whole input do (bottom-k admission), each taking a lock.
+#[derive(Debug)]
+pub struct RowBound {
+    bound: AtomicU64,
+    smallest: Mutex<BTreeSet<u64>>,
+}
+
+impl Default for RowBound {
+    fn default() -> Self {
+        RowBound { bound: AtomicU64::new(u64::MAX), smallest: Mutex::default() }
+    }
+}
+
+impl RowBound {
+    fn admit(&self, h: u64) {
+        let mut s = self.smallest.lock().unwrap_or_else(|e| e.into_inner());
+        s.insert(h);
+        if s.len() > ROW_SAMPLE {
+            s.pop_last();
+        }
+        if s.len() == ROW_SAMPLE {
+            // Under the lock, and the largest of a full set only decreases: a monotone store.
+            self.bound.store(*s.last().expect("full"), Ordering::Relaxed);
+        }
     }
 }
 
@@ -232,7 +280,54 @@ mod tests {
         }
         let ns = t0.elapsed().as_nanos() as f64 / 1e6;
         eprintln!("row sample: {ns:.0} ns per row (1M rows in chunks of 10k, merged)");
-        assert_eq!(total.rows, 1_000_000);
+        let t0 = std::time::Instant::now();
+        let (mut bounded, bound) = (RowSample::default(), RowBound::default());
+        for chunk in 0..100u64 {
+            let mut s = RowSample::default();
+            (0..10_000).for_each(|i| s.insert_bounded(splitmix(chunk * 10_000 + i), &bound));
+            bounded.merge(&s);
+        }
+        let ns = t0.elapsed().as_nanos() as f64 / 1e6;
+        eprintln!("row sample: {ns:.0} ns per row with a shared bound");
+        assert_eq!(bounded, total);
+    }
+
+    /// Chunks of hashes from a small domain (many repeats), inserted chunk after chunk or
+    /// interleaved, with a shared bound: merged, exactly the sequential sample.
+    fn bounded_chunks(hs: &[u64], chunk: usize, interleave: bool) -> RowSample {
+        let bound = RowBound::default();
+        let chunks: Vec<&[u64]> = hs.chunks(chunk).collect();
+        let mut samples = vec![RowSample::default(); chunks.len()];
+        if interleave {
+            for i in 0..chunk {
+                for (c, s) in chunks.iter().zip(&mut samples) {
+                    if let Some(&h) = c.get(i) {
+                        s.insert_bounded(h, &bound);
+                    }
+                }
+            }
+        } else {
+            for (c, s) in chunks.iter().zip(&mut samples) {
+                c.iter().for_each(|&h| s.insert_bounded(h, &bound));
+            }
+        }
+        let mut total = RowSample::default();
+        samples.iter().for_each(|s| total.merge(s));
+        total
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        #[test]
+        fn bounded_chunk_samples_merge_to_the_sequential_sample(
+            seed in any::<u64>(), rows in 0usize..40_000, domain in 1u64..30_000,
+            chunk in 1usize..12_000, interleave in any::<bool>()) {
+            let hs: Vec<u64> =
+                (0..rows as u64).map(|i| splitmix(splitmix(seed ^ i) % domain)).collect();
+            let sequential = sample(&hs);
+            let bounded = bounded_chunks(&hs, chunk, interleave);
+            prop_assert_eq!(&bounded, &sequential);
+        }
     }
 
     proptest! {
