@@ -11,8 +11,9 @@
 //!   Positions are drawn with replacement, as the FPR formula in [`super::params`] assumes.
 //! - Bit `p` of a block is bit `p % 64` (LSB first) of word `p / 64`.
 //!
-//! A probe precomputes the eight word masks of a token; `contains` ANDs them with one
-//! cache line and compares, with no data-dependent branch.
+//! A probe precomputes the eight word masks of a token (for inserts); `contains` tests the
+//! positions in the one cache line directly, seven at a time, and stops at the first group
+//! with a clear bit.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -79,6 +80,18 @@ fn set_bits(masks: &mut [u64; 8], word: u64, count: u32) {
         let pos = (word >> (9 * i)) as usize & (BLOCK_BITS as usize - 1);
         masks[pos >> 6] |= 1u64 << (pos & 63);
     }
+}
+
+/// Whether the `count ≤ 7` bits whose positions are the low 9-bit groups of `word` are all
+/// set in `block` (the test [`set_bits`] prepares for).
+#[inline(always)]
+fn all_set(block: &Block, word: u64, count: u32) -> bool {
+    let mut missing = 0u64;
+    for i in 0..count {
+        let pos = (word >> (9 * i)) as usize & (BLOCK_BITS as usize - 1);
+        missing |= !block.0[pos >> 6] >> (pos & 63) & 1;
+    }
+    missing == 0
 }
 
 /// The block index of `token` in a filter of `blocks` blocks: multiply-shift reduction of the
@@ -254,11 +267,22 @@ impl<'a> BloomRef<'a> {
         self.blocks
     }
 
-    /// Whether the token may be in the set: one block read, no data-dependent branch.
+    /// Whether the token may be in the set: one block read, its bits tested straight from
+    /// the position words (the same positions as [`Probe::new`]), seven at a time. A token
+    /// that is not in the set fails the first seven with probability `1 − fill^7` (> 99 % at
+    /// the optimal fill of about half), so the early return is well predicted.
     #[inline]
     pub fn contains(&self, token: Token) -> bool {
-        let probe = Probe::new(self.params, token);
-        probe.hits(&self.blocks[probe.block])
+        let hi = (token >> 64) as u64;
+        let block = &self.blocks[block_index(token, self.params.blocks)];
+        let k = self.params.k;
+        if !all_set(block, hi, k.min(7)) {
+            return false;
+        }
+        if k > 7 && !all_set(block, mix64(hi.wrapping_add(GAMMA)), (k - 7).min(7)) {
+            return false;
+        }
+        k <= 14 || all_set(block, mix64(hi.wrapping_add(GAMMA.wrapping_mul(2))), k - 14)
     }
 
     /// Starts loading the block `token` selects into the cache (a hint: no effect on results).
@@ -412,6 +436,22 @@ mod tests {
             let b = build(Params::new(k, blocks).unwrap(), &toks);
             prop_assert!(toks.iter().all(|&t| b.contains(t)));
             prop_assert!(b.ones() <= toks.len() as u64 * u64::from(k));
+        }
+
+        /// `contains` (bits tested in groups, early return) answers exactly as the probe's
+        /// masks do, for members and non-members at every k.
+        #[test]
+        fn contains_agrees_with_the_probe_masks(
+            toks in proptest::collection::vec(any::<u128>(), 0..300),
+            others in proptest::collection::vec(any::<u128>(), 0..300),
+            k in 1u32..=16,
+            blocks in 1u64..8,
+        ) {
+            let b = build(Params::new(k, blocks).unwrap(), &toks);
+            for &t in toks.iter().chain(&others) {
+                let probe = Probe::new(b.params, t);
+                prop_assert_eq!(b.contains(t), b.as_ref().hits(&probe));
+            }
         }
     }
 
