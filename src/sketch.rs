@@ -7,8 +7,7 @@
 //! Tokens are already uniform PRF outputs, so they are used as the hash directly.
 //! A sketch holds tokens' bits, never values; it is not written to any report.
 
-use std::collections::HashSet;
-
+use nohash_hasher::IntSet;
 use serde::{Deserialize, Serialize};
 
 /// Entries kept exactly before switching to HyperLogLog.
@@ -19,7 +18,8 @@ const M: usize = 1 << P;
 /// A distinct-count sketch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Distinct {
-    Exact(HashSet<u64>),
+    /// Tokens' low bits are uniform PRF outputs: used as their own hash ([`IntSet`]).
+    Exact(IntSet<u64>),
     Hll(Vec<u8>),
 }
 
@@ -31,7 +31,7 @@ impl Default for Distinct {
 
 impl Distinct {
     pub fn new() -> Distinct {
-        Distinct::Exact(HashSet::new())
+        Distinct::Exact(IntSet::default())
     }
 
     /// Adds a token (any 64 uniformly distributed bits of it).

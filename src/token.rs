@@ -160,14 +160,16 @@ impl Key {
     /// A tokenizer holding the token subkey (the first 128 bits of the derived key).
     pub fn tokenizer(&self) -> Tokenizer {
         let sub = blake3::derive_key(CTX_TOKEN, &self.bytes);
-        Tokenizer { key: sub[..16].try_into().expect("16 of 32 bytes") }
+        let key: [u8; 16] = sub[..16].try_into().expect("16 of 32 bytes");
+        Tokenizer { keyed: SipHasher24::new_with_key(&key) }
     }
 }
 
 /// Turns normalised identifiers into tokens. Cheap to copy (one per worker).
 #[derive(Clone)]
 pub struct Tokenizer {
-    key: [u8; 16],
+    /// SipHash-2-4-128 keyed with the token subkey, before any input: copied per token.
+    keyed: SipHasher24,
 }
 
 impl fmt::Debug for Tokenizer {
@@ -181,7 +183,7 @@ impl Tokenizer {
     #[inline]
     pub fn token(&self, kind: Kind, normalized: &[u8]) -> Token {
         use std::hash::Hasher;
-        let mut h = SipHasher24::new_with_key(&self.key);
+        let mut h = self.keyed;
         h.write_u8(kind.tag());
         h.write(normalized);
         h.finish128().as_u128()
