@@ -291,7 +291,10 @@ fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
             c => (c as char).to_string(),
         },
         header: d.has_header,
-        encoding: d.encoding.name().to_string(),
+        encoding: match input.source.utf16() {
+            Some(e) => e.name().to_ascii_lowercase(),
+            None => d.encoding.name().to_string(),
+        },
         records: tally.records,
         columns: input
             .layout

@@ -32,7 +32,7 @@ use std::borrow::Cow;
 
 use std::sync::Mutex;
 
-use super::stream::{self, Packing, SharedDigest, StreamChunks, StreamError};
+use super::stream::{self, Decoding, Packing, SharedDigest, StreamChunks, StreamError};
 use super::{DumpError, Layout};
 
 /// A record-aligned piece of an input, handed to one worker.
@@ -74,7 +74,7 @@ struct Streamed {
     error: StreamError,
     /// The length of a regular file when opened, to notice it shrinking.
     expected: Option<u64>,
-    packing: Packing,
+    decoding: Decoding,
 }
 
 impl Source {
@@ -128,7 +128,7 @@ impl Source {
     ) -> Result<Source, DumpError> {
         let io_err = |source: io::Error| DumpError::Io { path: path.to_path_buf(), source };
         let digest = SharedDigest::default();
-        let (mut text, packing) = stream::decoded(raw, digest.clone()).map_err(io_err)?;
+        let (mut text, decoding) = stream::decoded(raw, digest.clone()).map_err(io_err)?;
         let head = stream::read_up_to(&mut text, stream::HEAD_LEN).map_err(io_err)?;
         let data = Data::Stream(Streamed {
             head,
@@ -136,7 +136,7 @@ impl Source {
             digest,
             error: StreamError::default(),
             expected,
-            packing,
+            decoding,
         });
         Ok(Source { path: path.to_path_buf(), data })
     }
@@ -178,8 +178,9 @@ impl Source {
     pub fn scale_from_head(&self, count: u64) -> Option<u64> {
         match &self.data {
             Data::Stream(s) if s.head.len() < stream::HEAD_LEN => Some(count),
-            Data::Stream(s) => match (s.expected, s.packing) {
-                (Some(len), Packing::Plain) => {
+            Data::Stream(s) => match (s.expected, s.decoding) {
+                // Raw and decoded bytes correspond one to one: plain, not UTF-16.
+                (Some(len), Decoding { packing: Packing::Plain, utf16: None }) => {
                     Some((count as u128 * len as u128).div_ceil(s.head.len() as u128) as u64)
                 }
                 _ => None,
@@ -196,8 +197,16 @@ impl Source {
     /// The compression found by magic bytes (`Plain` for inputs in memory).
     pub fn packing(&self) -> Packing {
         match &self.data {
-            Data::Stream(s) => s.packing,
+            Data::Stream(s) => s.decoding.packing,
             _ => Packing::Plain,
+        }
+    }
+
+    /// The encoding of a UTF-16 input (found by its BOM, read as UTF-8); `None` otherwise.
+    pub fn utf16(&self) -> Option<&'static encoding_rs::Encoding> {
+        match &self.data {
+            Data::Stream(s) => s.decoding.utf16,
+            _ => None,
         }
     }
 

@@ -102,12 +102,20 @@ pub fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// What a stream was decoded from: its packing and, for UTF-16 text, the encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decoding {
+    pub packing: Packing,
+    /// `Some` when the text was UTF-16 (by its BOM) and is read as UTF-8.
+    pub utf16: Option<&'static encoding_rs::Encoding>,
+}
+
 /// Wraps a raw reader: hashing, decompression by magic bytes, UTF-16 decoding by BOM.
-/// Returns the decoded text reader and the packing found.
+/// Returns the decoded text reader and what it was decoded from.
 pub fn decoded(
     raw: Box<dyn Read + Send>,
     digest: SharedDigest,
-) -> io::Result<(Box<dyn Read + Send>, Packing)> {
+) -> io::Result<(Box<dyn Read + Send>, Decoding)> {
     let mut hashing = Hashing { inner: raw, digest };
     let magic = read_up_to(&mut hashing, 4)?;
     let packing = Packing::detect(&magic);
@@ -126,6 +134,7 @@ pub fn decoded(
         [0xFE, 0xFF] => Some(encoding_rs::UTF_16BE),
         _ => None,
     };
+    let decoding = Decoding { packing, utf16 };
     Ok(match utf16 {
         Some(enc) => (
             Box::new(Utf16 {
@@ -136,9 +145,9 @@ pub fn decoded(
                 at: 0,
                 eof: false,
             }),
-            packing,
+            decoding,
         ),
-        None => (Box::new(io::Cursor::new(bom).chain(text)), packing),
+        None => (Box::new(io::Cursor::new(bom).chain(text)), decoding),
     })
 }
 
@@ -323,7 +332,8 @@ mod tests {
 
     fn decode_all(raw: Vec<u8>) -> (Vec<u8>, Packing, String, u64) {
         let digest = SharedDigest::default();
-        let (mut r, packing) = decoded(Box::new(io::Cursor::new(raw)), digest.clone()).unwrap();
+        let (mut r, decoding) = decoded(Box::new(io::Cursor::new(raw)), digest.clone()).unwrap();
+        let packing = decoding.packing;
         let mut out = Vec::new();
         r.read_to_end(&mut out).unwrap();
         let d = digest.lock().unwrap();

@@ -7,6 +7,8 @@
 //!   "key_id": "hex(16 bytes)",
 //!   "inputs": [{ "path", "bytes", "sha256", "format", "delimiter", "header", "encoding",
 //!                "records", "columns": [{ "field", "column" (1-based), "header", "why" }] }],
+//!   ("encoding": "utf-8", "utf-8-bom", "windows-1252", or "utf-16le"/"utf-16be" for text found
+//!   by its byte-order mark and read as UTF-8)
 //!   "records": { "total", "malformed", "matched_any", "matched_two_plus",
 //!                "malformed_by_reason": [{ "reason", "count",
 //!                                          "first": { "input", "record", "line", "byte" } }] },

@@ -157,16 +157,20 @@ fn headerless_csv_is_mapped_by_content_with_the_share_in_the_report() {
 }
 
 #[test]
-fn utf16_dump_is_decoded() {
+fn utf16_dump_is_decoded_and_reported_as_utf16() {
     let (wd, key) = setup();
-    let mut raw = vec![0xFF, 0xFE];
-    for u in customers_csv().encode_utf16() {
-        raw.extend_from_slice(&u.to_le_bytes());
+    for (name, bom, big) in [("le.csv", [0xFF, 0xFE], false), ("be.csv", [0xFE, 0xFF], true)] {
+        let mut raw = bom.to_vec();
+        for u in customers_csv().encode_utf16() {
+            raw.extend_from_slice(&if big { u.to_be_bytes() } else { u.to_le_bytes() });
+        }
+        wd.write(name, raw);
+        let v = scan(&wd, &key, name, &[]);
+        assert_eq!(v["records"]["total"], 3);
+        assert_eq!(hits(&v, "email"), 3);
+        let expected = if big { "utf-16be" } else { "utf-16le" };
+        assert_eq!(v["inputs"][0]["encoding"], expected, "{name}");
     }
-    wd.write("u16.csv", raw);
-    let v = scan(&wd, &key, "u16.csv", &[]);
-    assert_eq!(v["records"]["total"], 3);
-    assert_eq!(hits(&v, "email"), 3);
 }
 
 #[test]
