@@ -179,8 +179,9 @@ impl Source {
         match &self.data {
             Data::Stream(s) if s.head.len() < stream::HEAD_LEN => Some(count),
             Data::Stream(s) => match (s.expected, s.decoding) {
-                // Raw and decoded bytes correspond one to one: plain, not UTF-16.
-                (Some(len), Decoding { packing: Packing::Plain, utf16: None }) => {
+                // Uncompressed. For UTF-16 the raw length is up to twice the decoded one:
+                // the count is overestimated (a larger filter, never a fuller one).
+                (Some(len), Decoding { packing: Packing::Plain, .. }) => {
                     Some((count as u128 * len as u128).div_ceil(s.head.len() as u128) as u64)
                 }
                 _ => None,
