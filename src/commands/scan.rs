@@ -72,8 +72,10 @@ pub fn parse_only(cfg: &ScanConfig) -> anyhow::Result<Tally> {
     let progress = Progress::new(0, true, "parse");
     for path in &cfg.dumps {
         let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
-        bytes += input.source.len() as u64;
         let t = scan::run_input(&input, &pipeline, 0, &|_, _| {}, &|_| {})?;
+        input.source.finish()?;
+        // After the read: a stream's length is the raw bytes read so far.
+        bytes += input.source.len() as u64;
         total.merge(&t);
     }
     let secs = progress.elapsed();

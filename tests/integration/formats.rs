@@ -271,3 +271,28 @@ fn fifo_is_streamed() {
     assert_eq!(v["records"]["total"], 3);
     assert_eq!(hits(&v, "email"), 3);
 }
+
+/// `--parse-only` (the benchmark baseline) counts the same rows and bytes whether the dump
+/// is mapped or streamed: a stream's size is known only after it was read.
+#[test]
+fn parse_only_reports_rows_and_size_for_mapped_and_streamed_input() {
+    let wd = Workdir::new();
+    let csv = customers_csv();
+    let (header, body) = csv.split_once('\n').unwrap();
+    let text = format!("{header}\n{}", body.repeat(40_000));
+    let rows = 40_000 * body.lines().count();
+    wd.write("d.csv", &text);
+    let line = |out: std::process::Output| {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let expected = format!("parsed {:.1} MB, {rows} rows", text.len() as f64 / 1e6);
+    let mapped = line(wd.run(&["scan", "--parse-only", "d.csv"]));
+    let streamed = line(wd.run(&["scan", "--parse-only", "--no-mmap", "d.csv"]));
+    let stdin = line(
+        wd.cmd().args(["scan", "--parse-only", "-"]).write_stdin(text.clone()).output().unwrap(),
+    );
+    for (how, got) in [("mapped", mapped), ("--no-mmap", streamed), ("stdin", stdin)] {
+        assert!(got.contains(&expected), "{how}: {got} (expected {expected})");
+    }
+}
