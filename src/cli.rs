@@ -147,9 +147,6 @@ pub struct ScanArgs {
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
-    /// Skip verifying filter checksums on load (faster for huge filters; not recommended).
-    #[arg(long)]
-    pub no_verify: bool,
     /// No progress bar and no throughput line on stderr.
     #[arg(long, short)]
     pub quiet: bool,

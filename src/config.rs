@@ -122,7 +122,6 @@ pub struct ScanConfig {
     /// `--format`; `None` detects it from the content.
     pub format: Option<crate::dump::Format>,
     pub threads: Option<usize>,
-    pub verify_checksum: bool,
     pub quiet: bool,
     /// Benchmark baseline: parse only (no key, no filters needed).
     pub parse_only: bool,
@@ -243,7 +242,6 @@ impl Command {
                     mmap: !a.no_mmap,
                     format: crate::dump::Format::from_name(&a.format).map_err(usage)?,
                     threads: a.threads,
-                    verify_checksum: !a.no_verify,
                     quiet: a.quiet,
                     parse_only: a.parse_only,
                     html: a.html,

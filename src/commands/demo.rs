@@ -87,7 +87,6 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         mmap: true,
         format: None,
         threads: None,
-        verify_checksum: true,
         quiet,
         html: None,
         emit_matches: None,

@@ -45,19 +45,16 @@ pub fn write_stdout(s: &str) -> io::Result<()> {
     out.flush()
 }
 
-/// Opens every filter, checking each against the key's id and MAC.
-pub fn open_filters(
-    paths: &[PathBuf],
-    key: &Key,
-    verify_checksum: bool,
-) -> anyhow::Result<Vec<FilterFile>> {
-    let opts = OpenOptions { verify_checksum, ..OpenOptions::default() };
+/// Opens every filter, checking each against the key's id and MAC (and, when the MAC fails,
+/// for damage: see [`FilterFile::verify`]).
+pub fn open_filters(paths: &[PathBuf], key: &Key) -> anyhow::Result<Vec<FilterFile>> {
+    let opts = OpenOptions { verify_checksum: false, ..OpenOptions::default() };
     paths
         .iter()
         .map(|p| {
             let f = FilterFile::open(p, &opts)?;
             f.check_key(&key.id())?;
-            f.verify_mac(&key.mac_key())?;
+            f.verify(&key.mac_key())?;
             Ok(f)
         })
         .collect()
@@ -193,7 +190,7 @@ fn scan_one(
 /// Runs the scan described by `cfg`: per input, its descriptor and tally.
 pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     let key = Key::load_from(cfg.key_file.as_deref())?;
-    let filters = open_filters(&cfg.filters, &key, cfg.verify_checksum)?;
+    let filters = open_filters(&cfg.filters, &key)?;
     let labels: Vec<String> = filters
         .iter()
         .map(|f| match f.header.label.as_str() {

@@ -16,7 +16,7 @@ use crate::token::Key;
 
 pub fn run(key_file: Option<&Path>, out: &Path, filters: &[PathBuf]) -> anyhow::Result<u8> {
     let key = Key::load_from(key_file)?;
-    let files = open_filters(filters, &key, true)?;
+    let files = open_filters(filters, &key)?;
     let bytes = union(&files, &key, out)?;
     eprintln!(
         "leakmatch: wrote {} ({bytes} bytes), the union of {} filters",

@@ -143,3 +143,25 @@ fn map_assigns_columns_by_name_and_index() {
     assert_eq!(kinds, ["kvnr", "email"]);
     assert_eq!(v["sections"][0]["inserted"], 2);
 }
+
+/// `scan` checks a filter's MAC only, and on failure tells damage from another key.
+#[test]
+fn scan_tells_a_damaged_filter_from_another_key() {
+    let (wd, key) = built();
+    let mut flipped = std::fs::read(wd.path("f.lmf")).unwrap();
+    let mid = flipped.len() - 48 - 64;
+    flipped[mid] ^= 0x10;
+    wd.write("damaged.lmf", flipped);
+    let other = wd.keygen("other");
+    let scan = |key: &str, filter: &str| {
+        let out = wd.run(&["scan", "--quiet", "--key-file", key, "--filter", filter, "c.csv"]);
+        assert_eq!(out.status.code(), Some(2), "{filter}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let damaged = scan(&key, "damaged.lmf");
+    assert!(damaged.contains("damaged.lmf") && damaged.contains("checksum mismatch"), "{damaged}");
+    // Another key is caught by the key id before any hashing.
+    let wrong = scan(&other, "f.lmf");
+    assert!(wrong.contains("f.lmf") && !wrong.contains("checksum"), "{wrong}");
+    wd.ok(&["scan", "--quiet", "--key-file", &key, "--filter", "f.lmf", "c.csv"]);
+}

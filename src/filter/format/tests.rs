@@ -124,6 +124,28 @@ fn refuses_a_flipped_bit_by_checksum_and_mac() {
 }
 
 #[test]
+fn verify_checks_the_mac_and_tells_damage_from_another_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_sample(dir.path());
+    let unchecked = OpenOptions { verify_checksum: false, mmap: true };
+    let f = FilterFile::open(&path, &unchecked).unwrap();
+    f.verify(&MAC_KEY).unwrap();
+    assert!(matches!(f.verify(&[8; 32]), Err(FilterError::Mac { .. })));
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[HEADER_LEN + 1000] ^= 0x10;
+    std::fs::write(&path, &bytes).unwrap();
+    let f = FilterFile::open(&path, &unchecked).unwrap();
+    assert!(matches!(f.verify(&MAC_KEY), Err(FilterError::Checksum { .. })));
+    // A damaged MAC itself: the checksum holds, so it is reported as a MAC failure.
+    bytes[HEADER_LEN + 1000] ^= 0x10;
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let f = FilterFile::open(&path, &unchecked).unwrap();
+    assert!(matches!(f.verify(&MAC_KEY), Err(FilterError::Mac { .. })));
+}
+
+#[test]
 fn refuses_wrong_mac_key_and_other_key_id() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = write_sample(dir.path());
