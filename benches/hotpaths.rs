@@ -192,7 +192,7 @@ fn parse(c: &mut Criterion) {
     let truth = synth::write_leak(&cfg, &mut leak).expect("generate leak");
     let input = Prepared::from_source(Source::from_bytes("leak.csv", leak.clone()), &[]).unwrap();
     let key = Key::from_bytes([5; 32]);
-    let none = Tokenize::new(key.tokenizer(), &[]);
+    let none = Tokenize::parse_only();
     let all = Tokenize::new(key.tokenizer(), &Kind::DEFAULT);
     let count = |t: &Tokenize| {
         let discard = |_: &mut Tally, _: &Batch| {};

@@ -164,7 +164,8 @@ pub struct ScanArgs {
     /// --shard-id (positions belong to a whole scan).
     #[arg(long, value_name = "FILE")]
     pub emit_matches: Option<PathBuf>,
-    /// Benchmark baseline: read, chunk, parse and decode only; no tokens, no probes, no report.
+    /// Benchmark baseline: read, chunk, parse and decode only; no normalising, tokens, probes
+    /// or report.
     #[arg(long, hide = true)]
     pub parse_only: bool,
     /// Leaked dump files (`-` for stdin).

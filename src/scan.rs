@@ -19,7 +19,7 @@ use crate::dump::{self, Chunk, ColumnOverride, DumpError, Event, Layout, RecordR
 use crate::filter::{BloomRef, FilterFile};
 use crate::ident::{Extractor, Field, FieldMap, Kind, Outcome};
 use crate::tally::{ChunkCounts, FilterTally, Malformed, Pos, RowBound, Tally, KINDS};
-use crate::token::{self, Token, Tokenizer};
+use crate::token::{self, Key, Token, Tokenizer};
 
 /// Kinds whose hits count as independent evidence for a strong match.
 pub const INDEPENDENT: [Kind; 5] =
@@ -69,13 +69,21 @@ pub struct Tokenize {
     tokenizer: Tokenizer,
     /// Kinds to compute, in [`Kind::ALL`] order (base kinds before pairs).
     kinds: Vec<Kind>,
+    /// Parse only: count records, normalise nothing (the benchmark baseline).
+    parse_only: bool,
 }
 
 impl Tokenize {
     /// Computes `kinds` (sorted into [`Kind::ALL`] order; pair parts must be included).
     pub fn new(tokenizer: Tokenizer, kinds: &[Kind]) -> Tokenize {
         let kinds = Kind::ALL.iter().copied().filter(|k| kinds.contains(k)).collect();
-        Tokenize { tokenizer, kinds }
+        Tokenize { tokenizer, kinds, parse_only: false }
+    }
+
+    /// Reads records and counts them, normalising no field (not even the birth date that
+    /// forensics counts): the parse-only baseline of `scan --parse-only` and the benchmarks.
+    pub fn parse_only() -> Tokenize {
+        Tokenize { parse_only: true, ..Tokenize::new(Key::from_bytes([0; 32]).tokenizer(), &[]) }
     }
 
     /// The kinds computed.
@@ -252,6 +260,9 @@ impl<'p> Worker<'p> {
         field: impl Fn(Field) -> Option<&'r str>,
     ) -> &Tokens {
         tally.records += 1;
+        if self.pipeline.parse_only {
+            return &self.tokens;
+        }
         self.extractor.run(field);
         for &kind in &self.pipeline.kinds {
             let i = kind.index();
@@ -565,7 +576,6 @@ impl ChunkCtx<'_, '_> {
 mod tests {
     use super::*;
     use crate::dump::Source;
-    use crate::token::Key;
     use proptest::prelude::*;
 
     /// Runs the whole pipeline (without filters) over `bytes` with chunks of `target` bytes.

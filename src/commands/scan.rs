@@ -63,7 +63,7 @@ pub fn open_filters(paths: &[PathBuf], key: &Key) -> anyhow::Result<Vec<FilterFi
 /// The benchmark baseline: the same reading, chunking, parsing and decoding as a scan, with
 /// no normalising, tokens or probes. Prints records and MB/s on stderr.
 pub fn parse_only(cfg: &ScanConfig) -> anyhow::Result<Tally> {
-    let pipeline = Tokenize::new(Key::from_bytes([0; 32]).tokenizer(), &[]);
+    let pipeline = Tokenize::parse_only();
     let mut total = Tally::new(0);
     let mut bytes = 0;
     let progress = Progress::new(0, true, "parse");
