@@ -454,18 +454,31 @@ pub fn run_input_range(
     let len = input.source.len();
     let start = usize::try_from(range.start).unwrap_or(usize::MAX).min(len);
     let end = usize::try_from(range.end).unwrap_or(usize::MAX).min(len);
+    let bytes = input.source.bytes();
+    // Walk to the range in coarse steps (one quote-aware pass, no per-record units), then
+    // record by record from the last coarse boundary before it.
+    let mut released = 0;
+    let from = input.layout.record_start_before(bytes, start, target.max(1), |passed| {
+        if passed - released >= RELEASE_EVERY {
+            input.source.release(released..passed);
+            released = passed;
+        }
+    });
     let chunks = Box::new(RangeChunks {
-        units: input.layout.chunks(input.source.bytes(), 1),
+        units: input.layout.chunks_from(bytes, from, 1),
         source: &input.source,
         range: start..end.max(start),
         target: target.max(1),
-        released: 0,
+        released,
         pending: None,
         done: false,
     });
     let (tally, counts) = run_chunks(input, pipeline, filters, sink, progress, chunks, 0)?;
     Ok(RangeScan { tally, counts })
 }
+
+/// Bytes walked past before a range are released (made non-resident) in steps of this size.
+const RELEASE_EVERY: usize = 64 << 20;
 
 /// Chunks of the records starting inside a byte range: the chunker's finest units (one
 /// record boundary to the next) that start in the range, grouped to about `target` bytes.
@@ -486,7 +499,6 @@ impl<'a> Iterator for RangeChunks<'a> {
     type Item = Chunk<'a>;
 
     fn next(&mut self) -> Option<Chunk<'a>> {
-        const RELEASE_EVERY: usize = 64 << 20;
         if let Some(unit) = self.pending.take() {
             return Some(unit);
         }
@@ -580,8 +592,13 @@ mod tests {
 
     /// Runs the whole pipeline (without filters) over `bytes` with chunks of `target` bytes.
     fn tally(bytes: &[u8], target: usize) -> Tally {
-        let input =
-            Prepared::from_source(Source::from_bytes("t.csv", bytes.to_vec()), &[]).unwrap();
+        tally_as(bytes, target, None)
+    }
+
+    /// [`tally`] reading `bytes` as `format` (`None`: detected).
+    fn tally_as(bytes: &[u8], target: usize, format: Option<dump::Format>) -> Tally {
+        let source = Source::from_bytes("t", bytes.to_vec());
+        let input = Prepared::from_source_as(source, format, &[]).unwrap();
         let kinds = [Kind::Kvnr, Kind::Email, Kind::NameDob];
         let pipeline = Tokenize::new(Key::from_bytes([1; 32]).tokenizer(), &kinds);
         let seen = std::sync::Mutex::new(Vec::new());
@@ -642,8 +659,18 @@ mod tests {
     /// Scans `bytes` as ranges cut at `cuts` (sorted, deduplicated byte offsets) and merges
     /// the shards' tallies, shifting positions by the records and lines of earlier ranges.
     fn range_tally(bytes: &[u8], cuts: &[usize], target: usize) -> Tally {
-        let input =
-            Prepared::from_source(Source::from_bytes("t.csv", bytes.to_vec()), &[]).unwrap();
+        range_tally_as(bytes, cuts, target, None)
+    }
+
+    /// [`range_tally`] reading `bytes` as `format` (`None`: detected).
+    fn range_tally_as(
+        bytes: &[u8],
+        cuts: &[usize],
+        target: usize,
+        format: Option<dump::Format>,
+    ) -> Tally {
+        let source = Source::from_bytes("t", bytes.to_vec());
+        let input = Prepared::from_source_as(source, format, &[]).unwrap();
         let kinds = [Kind::Kvnr, Kind::Email, Kind::NameDob];
         let pipeline = Tokenize::new(Key::from_bytes([1; 32]).tokenizer(), &kinds);
         let seen = std::sync::Mutex::new(Vec::new());
@@ -684,6 +711,36 @@ mod tests {
             cuts.dedup();
             let whole = tally(&bytes, usize::MAX);
             prop_assert_eq!(range_tally(&bytes, &cuts, target), whole);
+        }
+    }
+
+    fn jsonl() -> impl Strategy<Value = Vec<u8>> {
+        let line = prop_oneof![
+            Just("{\"kvnr\":\"A123456780\",\"email\":\"a@b.de\"}\n".to_string()),
+            Just("{\"email\":\"c@d.de\",\"name\":\"Groß, Jörg\"}\r\n".to_string()),
+            Just("{\"kvnr\":\"z987654321\"}\n".to_string()),
+            Just("\n".to_string()),
+            Just("{broken\n".to_string()),
+        ];
+        proptest::collection::vec(line, 1..40)
+            .prop_map(|l| format!("{{\"kvnr\":\"A123456780\"}}\n{}", l.concat()).into_bytes())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(100))]
+        #[test]
+        fn jsonl_range_shards_read_every_record_exactly_once(
+            bytes in jsonl(),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+            target in 1usize..100,
+        ) {
+            let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            let json = Some(dump::Format::JsonLines);
+            let whole = tally_as(&bytes, usize::MAX, json);
+            prop_assert!(whole.records > 0);
+            prop_assert_eq!(range_tally_as(&bytes, &cuts, target, json), whole);
         }
     }
 

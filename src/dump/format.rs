@@ -161,6 +161,81 @@ impl Layout {
         data: &'a [u8],
         target: usize,
     ) -> Box<dyn Iterator<Item = Chunk<'a>> + Send + 'a> {
+        self.chunks_from(data, self.dialect.body_start, target)
+    }
+
+    /// A record start `s ≤ pos` (or the body start) such that [`Layout::chunks_from`]`(s)`
+    /// cuts exactly the record boundaries that [`Layout::chunks`] cuts from `s` on: the start
+    /// of the chunk of about `step` bytes that holds `pos`. Every chunk boundary is a record
+    /// start outside quotes, where the chunker's state is that of a fresh start (see
+    /// [`super::chunk`]), so a range shard need not walk record by record from the body
+    /// start. SQL dumps answer their body start (their units carry statement context).
+    /// `passed(end)` is called as the walk leaves `data[..end]` behind.
+    pub fn record_start_before(
+        &self,
+        data: &[u8],
+        pos: usize,
+        step: usize,
+        mut passed: impl FnMut(usize),
+    ) -> usize {
+        let body = self.dialect.body_start.min(data.len());
+        let pos = pos.min(data.len());
+        if self.format == Format::Sql || pos <= body {
+            return body;
+        }
+        if let Some(start) = self.quote_free_record_start(data, body, pos, &mut passed) {
+            return start;
+        }
+        let coarse: Box<dyn Iterator<Item = (std::ops::Range<usize>, usize)>> = match self.format {
+            Format::Delimited => Box::new(ChunkIter::new(data, body, self.dialect.quoting(), step)),
+            _ => Box::new(super::lines::LineChunks::new(data, body, step)),
+        };
+        let mut start = body;
+        for (range, _) in coarse {
+            if range.end > pos {
+                return range.start;
+            }
+            start = range.end;
+            passed(start);
+        }
+        start
+    }
+
+    /// For delimited text with no quote byte in `data[body..pos]`: the start of the line
+    /// holding `pos` (every `\n` there ends a record, as nothing can be quoted), found with
+    /// one `memchr` pass instead of the quote-aware walk. `None` when a quote occurs.
+    fn quote_free_record_start(
+        &self,
+        data: &[u8],
+        body: usize,
+        pos: usize,
+        passed: &mut impl FnMut(usize),
+    ) -> Option<usize> {
+        const WINDOW: usize = 16 << 20;
+        if self.format != Format::Delimited {
+            return None;
+        }
+        let quote = self.dialect.quoting().quote;
+        let mut at = body;
+        while at < pos {
+            let end = (at + WINDOW).min(pos);
+            if memchr::memchr(quote, &data[at..end]).is_some() {
+                return None;
+            }
+            at = end;
+            passed(at);
+        }
+        Some(memchr::memrchr(b'\n', &data[body..pos]).map_or(body, |i| body + i + 1))
+    }
+
+    /// [`Layout::chunks`] from `start`, a record start found by
+    /// [`Layout::record_start_before`] (or the body start).
+    pub fn chunks_from<'a>(
+        &'a self,
+        data: &'a [u8],
+        start: usize,
+        target: usize,
+    ) -> Box<dyn Iterator<Item = Chunk<'a>> + Send + 'a> {
         // Stray quotes are reported by the reader, with their positions: chunks carry none.
         let borrowed = move |(range, _strays): (std::ops::Range<usize>, usize)| Chunk {
             base: range.start as u64,
@@ -168,7 +243,6 @@ impl Layout {
             bytes: Cow::Borrowed(&data[range]),
             strays: 0,
         };
-        let start = self.dialect.body_start;
         match self.format {
             Format::Delimited => {
                 Box::new(ChunkIter::new(data, start, self.dialect.quoting(), target).map(borrowed))
