@@ -4,9 +4,8 @@
 //! detection sample, in first-seen order (arrays are not descended into). Keys are matched by
 //! the same synonyms as CSV headers, on the path's last segment; `--map email=contact.mail`
 //! names a path, also one the sample did not show. A line that is not a JSON object is
-//! skipped and counted as a syntax error.
-
-use std::fmt::Write;
+//! skipped and counted as a syntax error. Detection parses sample lines into
+//! [`serde_json::Value`]s; reading walks each line along the mapped paths only ([`walk`]).
 
 use serde_json::Value;
 
@@ -14,6 +13,9 @@ use super::format::{Event, Fields, Format, Layout, RecordReader};
 use super::lines::{for_each_line, Line};
 use super::{ChunkStats, ColumnOverride, ColumnRef, DumpError};
 use crate::tally::Malformed;
+use walk::{PathTree, Values};
+
+mod walk;
 
 /// Lines of the sample looked at for paths.
 const SAMPLE_LINES: usize = 1000;
@@ -74,17 +76,12 @@ pub fn layout(data: &[u8], overrides: &[ColumnOverride]) -> Result<Layout, DumpE
     Ok(Layout { format: Format::JsonLines, dialect, columns, mapping, sql: None })
 }
 
-/// [`RecordReader`] for JSON lines: parses each line, keeps the mapped paths' text.
+/// [`RecordReader`] for JSON lines: walks each line's object along the mapped paths
+/// ([`walk`]), keeps their text.
 pub struct JsonReader {
-    /// Mapped columns and their path segments.
-    paths: Vec<(usize, Vec<String>)>,
+    /// Mapped columns and their path segments, as a tree.
+    tree: PathTree,
     values: Values,
-}
-
-/// The mapped values of the current record, by column.
-struct Values {
-    text: Vec<String>,
-    set: Vec<bool>,
 }
 
 impl Fields for Values {
@@ -96,7 +93,7 @@ impl Fields for Values {
 impl JsonReader {
     /// A reader for `layout`'s mapped paths.
     pub fn new(layout: &Layout) -> JsonReader {
-        let paths = layout
+        let paths: Vec<(usize, Vec<String>)> = layout
             .mapping
             .columns()
             .into_iter()
@@ -105,26 +102,7 @@ impl JsonReader {
                 Some((c, path.split('.').map(str::to_owned).collect()))
             })
             .collect();
-        let n = layout.columns.len();
-        JsonReader { paths, values: Values { text: vec![String::new(); n], set: vec![false; n] } }
-    }
-
-    /// Fills the values from one parsed object.
-    fn fill(&mut self, object: &Value) {
-        self.values.set.iter_mut().for_each(|s| *s = false);
-        for (column, segments) in &self.paths {
-            let leaf = segments.iter().try_fold(object, |v, s| v.get(s.as_str()));
-            let text = &mut self.values.text[*column];
-            text.clear();
-            match leaf {
-                Some(Value::String(s)) => text.push_str(s),
-                Some(Value::Number(n)) => {
-                    let _ = write!(text, "{n}");
-                }
-                _ => continue,
-            }
-            self.values.set[*column] = true;
-        }
+        JsonReader { tree: PathTree::new(&paths), values: Values::new(layout.columns.len()) }
     }
 }
 
@@ -137,12 +115,9 @@ impl RecordReader for JsonReader {
     ) -> Result<ChunkStats, DumpError> {
         Ok(for_each_line(chunk, base, |line| match line {
             Line::Oversized(pos) => on(Event::Skipped(Malformed::Oversized, pos)),
-            Line::Text(text, pos) => match serde_json::from_slice::<Value>(text) {
-                Ok(v @ Value::Object(_)) => {
-                    self.fill(&v);
-                    on(Event::Record(&self.values, pos));
-                }
-                _ => on(Event::Skipped(Malformed::Syntax, pos)),
+            Line::Text(text, pos) => match walk::read_object(text, &self.tree, &mut self.values) {
+                Ok(()) => on(Event::Record(&self.values, pos)),
+                Err(_) => on(Event::Skipped(Malformed::Syntax, pos)),
             },
         }))
     }
@@ -152,6 +127,7 @@ impl RecordReader for JsonReader {
 mod tests {
     use super::*;
     use crate::ident::Field;
+    use proptest::prelude::*;
 
     fn read(data: &[u8], overrides: &[ColumnOverride]) -> (Layout, Vec<Vec<Option<String>>>, u64) {
         let layout = layout(data, overrides).unwrap();
@@ -184,6 +160,82 @@ not json
         assert_eq!(rows[1][col("contact.mail").unwrap()].as_deref(), Some("c@d.de"));
         assert_eq!(rows[1][col("contact.tel").unwrap()], None, "a missing key is absent");
         assert_eq!(bad, 1);
+    }
+
+    /// The reading the walker replaced: parse into a `Value`, look each path up.
+    fn reference(line: &[u8], paths: &[(usize, Vec<String>)], n: usize) -> Option<Values> {
+        let object @ Value::Object(_) = serde_json::from_slice::<Value>(line).ok()? else {
+            return None;
+        };
+        let mut values = Values::new(n);
+        for (column, segments) in paths {
+            let leaf = segments.iter().try_fold(&object, |v, s| v.get(s.as_str()));
+            let text = match leaf {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => continue,
+            };
+            values.text[*column] = text;
+            values.set[*column] = true;
+        }
+        Some(values)
+    }
+
+    /// JSON text (not `Value`s, so that keys can repeat) over a few keys, with escapes,
+    /// numbers of every form, literals, arrays and nesting.
+    fn json_text() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just(r#""a@b.de""#.to_string()),
+            Just(r#""esc \" \\ \n \u00fc \ud83d\ude00""#.to_string()),
+            Just(r#""""#.to_string()),
+            Just("4917112345".to_string()),
+            Just("-12".to_string()),
+            Just("1.5e3".to_string()),
+            Just("0.1".to_string()),
+            Just("123456789012345678901234567890".to_string()),
+            Just("-0".to_string()),
+            Just("true".to_string()),
+            Just("null".to_string()),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            let key = prop_oneof![Just("a"), Just("b"), Just("mail"), Just("x"), Just(r"k\u0061")];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                proptest::collection::vec((key, inner), 0..5).prop_map(|kv| {
+                    let kv: Vec<String> = kv.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+                    format!("{{{}}}", kv.join(", "))
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn walker_reads_what_a_value_lookup_reads(text in json_text(), cut in 0usize..200) {
+            let paths: Vec<(usize, Vec<String>)> = ["a", "a.b", "mail", "x.mail", "a.b.mail", "ka"]
+                .iter()
+                .enumerate()
+                .map(|(c, p)| (c, p.split('.').map(str::to_owned).collect()))
+                .collect();
+            let tree = PathTree::new(&paths);
+            // The whole text, and a cut one (mostly broken).
+            let bytes = text.as_bytes();
+            for line in [bytes, &bytes[..cut.min(bytes.len())]] {
+                let mut values = Values::new(paths.len());
+                let walked = walk::read_object(line, &tree, &mut values).ok().map(|()| values);
+                let expected = reference(line, &paths, paths.len());
+                prop_assert_eq!(walked.is_some(), expected.is_some(), "{}", text);
+                if let (Some(w), Some(e)) = (walked, expected) {
+                    for c in 0..paths.len() {
+                        prop_assert_eq!(w.set[c], e.set[c], "column {} of {}", c, text);
+                        if e.set[c] {
+                            prop_assert_eq!(&w.text[c], &e.text[c]);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
