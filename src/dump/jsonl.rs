@@ -5,7 +5,7 @@
 //! the same synonyms as CSV headers, on the path's last segment; `--map email=contact.mail`
 //! names a path, also one the sample did not show. A line that is not a JSON object is
 //! skipped and counted as a syntax error. Detection parses sample lines into
-//! [`serde_json::Value`]s; reading walks each line along the mapped paths only ([`walk`]).
+//! [`serde_json::Value`]s; reading walks each line along the mapped paths only (module `walk`).
 
 use serde_json::Value;
 
@@ -77,7 +77,7 @@ pub fn layout(data: &[u8], overrides: &[ColumnOverride]) -> Result<Layout, DumpE
 }
 
 /// [`RecordReader`] for JSON lines: walks each line's object along the mapped paths
-/// ([`walk`]), keeps their text.
+/// (module `walk`), keeps their text.
 pub struct JsonReader {
     /// Mapped columns and their path segments, as a tree.
     tree: PathTree,
