@@ -1,0 +1,360 @@
+//! The scan pipeline: chunks → records → normalised values → tokens → probes → tallies.
+//!
+//! [`Tokenize`] and [`run_input`] are shared with `build`, which inserts the tokens instead of
+//! probing them.
+//!
+//! [`run_input`] cuts one mapped (or read) input into record-aligned chunks, lets rayon
+//! workers parse them, each with its own reused record, decoder and normaliser buffers, and
+//! merges the workers' [`Tally`]s. The chunk's tallies carry chunk-relative positions that are
+//! made absolute in input order. [`Prober`] is the scan's sink.
+//! Workers never print: progress is reported through a callback taking byte counts.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use anyhow::Context;
+
+use crate::dump::{self, Chunk, ColumnOverride, DumpError, Event, Layout, RecordReader, Source};
+use crate::filter::FilterFile;
+use crate::ident::{Extractor, Field, FieldMap, Kind, Outcome};
+use crate::tally::{ChunkCounts, Malformed, Pos, Tally, KINDS};
+use crate::token::{self, Key, Token, Tokenizer};
+
+/// Kinds whose hits count as independent evidence for a strong match.
+pub const INDEPENDENT: [Kind; 5] =
+    [Kind::Kvnr, Kind::Email, Kind::Phone, Kind::NameDob, Kind::Iban];
+
+/// The tokens of one record, by [`Kind::index`]; `None` where the value was absent or invalid.
+pub type Tokens = [Option<Token>; KINDS];
+
+/// What happens to the tokens of a batch of records: probing (scan) or inserting (build).
+pub type Sink<'a> = dyn Fn(&mut Tally, &Batch) + Sync + 'a;
+
+/// Records handed to a [`Sink`] at once: their tokens and positions (chunk-relative record
+/// and line, made file-wide by [`Tally::absolute_positions`]; absolute byte).
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub tokens: Vec<Tokens>,
+    pub positions: Vec<Pos>,
+}
+
+impl Batch {
+    fn with_capacity(n: usize) -> Batch {
+        Batch { tokens: Vec::with_capacity(n), positions: Vec::with_capacity(n) }
+    }
+
+    fn clear(&mut self) {
+        self.tokens.clear();
+        self.positions.clear();
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+}
+
+/// Records whose tokens are handed to the sink at once, so that it can prefetch all their
+/// filter blocks before touching any: the cache misses overlap instead of queueing.
+pub const BATCH: usize = 32;
+
+/// Normalises and tokenises records: the part `build` and `scan` share.
+pub struct Tokenize {
+    tokenizer: Tokenizer,
+    /// Kinds to compute, in [`Kind::ALL`] order (base kinds before pairs).
+    kinds: Vec<Kind>,
+    /// Parse only: count records, normalise nothing (the benchmark baseline).
+    parse_only: bool,
+}
+
+impl Tokenize {
+    /// Computes `kinds` (sorted into [`Kind::ALL`] order; pair parts must be included).
+    pub fn new(tokenizer: Tokenizer, kinds: &[Kind]) -> Tokenize {
+        let kinds = Kind::ALL.iter().copied().filter(|k| kinds.contains(k)).collect();
+        Tokenize { tokenizer, kinds, parse_only: false }
+    }
+
+    /// Reads records and counts them, normalising no field (not even the birth date that
+    /// forensics counts): the parse-only baseline of `scan --parse-only` and the benchmarks.
+    pub fn parse_only() -> Tokenize {
+        Tokenize { parse_only: true, ..Tokenize::new(Key::from_bytes([0; 32]).tokenizer(), &[]) }
+    }
+
+    /// The kinds computed.
+    pub fn kinds(&self) -> &[Kind] {
+        &self.kinds
+    }
+}
+
+/// The kinds `provided` by an input that at least one filter holds, plus pair parts.
+pub fn probe_kinds(filters: &[FilterFile], provided: &FieldMap) -> Vec<Kind> {
+    let mut kinds: Vec<Kind> = Kind::ALL
+        .iter()
+        .copied()
+        .filter(|k| provided.provides(*k))
+        .filter(|k| filters.iter().any(|f| f.section(*k).is_some()))
+        .collect();
+    with_parts(&mut kinds);
+    kinds
+}
+
+/// Adds the parts of every pair kind in `kinds`.
+pub fn with_parts(kinds: &mut Vec<Kind>) {
+    for k in kinds.clone() {
+        if let Some((a, b)) = k.parts() {
+            for p in [a, b] {
+                if !kinds.contains(&p) {
+                    kinds.push(p);
+                }
+            }
+        }
+    }
+}
+
+mod probe;
+mod range;
+#[cfg(test)]
+mod tests;
+
+pub use probe::{Prober, PREFETCH_AHEAD};
+pub use range::{run_input_range, RangeScan};
+
+/// Per-worker state: reused buffers.
+struct Worker<'p> {
+    pipeline: &'p Tokenize,
+    extractor: Extractor,
+    tokens: Tokens,
+    /// Records not yet handed to the sink.
+    batch: Batch,
+}
+
+impl<'p> Worker<'p> {
+    fn new(pipeline: &'p Tokenize) -> Self {
+        Worker {
+            pipeline,
+            extractor: Extractor::new(&pipeline.kinds),
+            tokens: [None; KINDS],
+            batch: Batch::with_capacity(BATCH),
+        }
+    }
+
+    /// Normalises and tokenises one record whose fields `field` returns; counts validity.
+    fn record<'r>(
+        &mut self,
+        tally: &mut Tally,
+        field: impl Fn(Field) -> Option<&'r str>,
+    ) -> &Tokens {
+        tally.records += 1;
+        if self.pipeline.parse_only {
+            return &self.tokens;
+        }
+        self.extractor.run(field);
+        for &kind in &self.pipeline.kinds {
+            let i = kind.index();
+            self.tokens[i] = match kind.parts() {
+                Some((a, b)) => match (self.tokens[a.index()], self.tokens[b.index()]) {
+                    (Some(ta), Some(tb)) => {
+                        tally.kinds[i].add(Outcome::Valid);
+                        Some(token::pair(kind, ta, tb))
+                    }
+                    _ => None,
+                },
+                None => {
+                    let (outcome, value) =
+                        self.extractor.get(kind).unwrap_or((Outcome::Empty, &[]));
+                    tally.kinds[i].add(outcome);
+                    (outcome == Outcome::Valid).then(|| self.pipeline.tokenizer.token(kind, value))
+                }
+            };
+        }
+        if let Some(year) = self.extractor.birth_year() {
+            if let Some(slot) = tally.birth_years.get_mut(usize::from(year.saturating_sub(1900))) {
+                *slot += 1;
+            }
+        }
+        &self.tokens
+    }
+}
+
+/// One input, opened, its layout detected, ready to scan.
+pub struct Prepared {
+    pub source: Source,
+    pub layout: Layout,
+}
+
+impl Prepared {
+    /// Opens `path` (mapped when `mmap`) and detects its layout.
+    pub fn open(path: &Path, mmap: bool, overrides: &[ColumnOverride]) -> anyhow::Result<Prepared> {
+        Prepared::open_as(path, mmap, None, overrides)
+    }
+
+    /// Opens `path` and reads it as `format` (`None`: detected from the content).
+    pub fn open_as(
+        path: &Path,
+        mmap: bool,
+        format: Option<dump::Format>,
+        overrides: &[ColumnOverride],
+    ) -> anyhow::Result<Prepared> {
+        let source = Source::open(path, mmap)?;
+        Prepared::from_source_as(source, format, overrides)
+    }
+
+    /// Detects the layout of an opened source.
+    pub fn from_source(source: Source, overrides: &[ColumnOverride]) -> anyhow::Result<Prepared> {
+        Prepared::from_source_as(source, None, overrides)
+    }
+
+    /// Detects the layout of an opened source, as `format` when given.
+    pub fn from_source_as(
+        source: Source,
+        format: Option<dump::Format>,
+        overrides: &[ColumnOverride],
+    ) -> anyhow::Result<Prepared> {
+        let layout = Layout::detect(source.head(), format, overrides)
+            .with_context(|| source.path.display().to_string())?;
+        Ok(Prepared { source, layout })
+    }
+}
+
+/// Target chunk size for an input of `len` bytes: large enough to amortise per-chunk costs,
+/// small enough for a smooth progress bar and load balance on all cores.
+pub fn chunk_target(len: usize) -> usize {
+    (len / (rayon::current_num_threads().max(1) * 16)).clamp(1 << 20, 16 << 20)
+}
+
+/// Reads one prepared input in parallel chunks; `sink` gets each batch of records' tokens
+/// and `progress(bytes)` is called as chunks finish.
+pub fn run_input(
+    input: &Prepared,
+    pipeline: &Tokenize,
+    filters: usize,
+    sink: &Sink<'_>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<Tally> {
+    let target = chunk_target(input.source.len());
+    run_input_chunked(input, pipeline, filters, sink, progress, target)
+}
+
+/// Per-worker state kept across chunks.
+type WorkerState<'p> = (Box<dyn RecordReader>, Worker<'p>);
+
+/// [`run_input`] with an explicit chunk size (tests compare chunked and sequential reads).
+pub fn run_input_chunked(
+    input: &Prepared,
+    pipeline: &Tokenize,
+    filters: usize,
+    sink: &Sink<'_>,
+    progress: &(dyn Fn(u64) + Sync),
+    target: usize,
+) -> anyhow::Result<Tally> {
+    let chunks = input.source.chunks(&input.layout, target);
+    let body_lines = input.layout.dialect.body_lines;
+    Ok(run_chunks(input, pipeline, filters, sink, progress, chunks, body_lines)?.0)
+}
+
+/// Reads `chunks` of one prepared input in parallel; positions are made absolute with
+/// `lines_before` lines before the first chunk. Returns the tally and the chunks' total
+/// records and lines.
+fn run_chunks<'a>(
+    input: &'a Prepared,
+    pipeline: &Tokenize,
+    filters: usize,
+    sink: &Sink<'_>,
+    progress: &(dyn Fn(u64) + Sync),
+    chunks: Box<dyn Iterator<Item = Chunk<'a>> + Send + 'a>,
+    lines_before: u64,
+) -> anyhow::Result<(Tally, ChunkCounts)> {
+    let layout = &input.layout;
+    let init = || (layout.reader(), Worker::new(pipeline));
+    let read_chunk = |(reader, worker): &mut WorkerState<'_>,
+                      (index, chunk): (usize, Chunk<'_>)| {
+        let mut tally = Tally::new(filters);
+        let fields = &layout.mapping.fields;
+        let mut ctx = ChunkCtx { fields, sink, worker, chunk: index, tally: &mut tally };
+        let r = reader.read(&chunk.bytes, chunk.base, &mut |e| ctx.event(e));
+        ctx.flush();
+        input.source.done(&chunk);
+        progress(chunk.bytes.len() as u64);
+        let stats = r?;
+        let strays = chunk.strays as u64;
+        tally.malformed[Malformed::Oversized as usize] += stats.oversized.saturating_sub(strays);
+        tally.malformed[Malformed::Syntax as usize] += strays;
+        Ok::<_, DumpError>((index, stats, tally))
+    };
+    type Acc = (Tally, Vec<(usize, ChunkCounts)>);
+    let empty = || (Tally::new(filters), Vec::new());
+    let merge = |(mut a, mut sa): Acc, (b, sb): Acc| {
+        a.merge(&b);
+        sa.extend(sb);
+        (a, sa)
+    };
+    let (mut tally, mut counts) = chunks
+        .enumerate()
+        .par_bridge()
+        .map_init(init, read_chunk)
+        .try_fold(empty, |(mut acc, mut counts), r| {
+            let (index, stats, t) = r?;
+            acc.merge(&t);
+            counts.push((index, ChunkCounts { records: stats.records, lines: stats.lines }));
+            Ok::<_, DumpError>((acc, counts))
+        })
+        .try_reduce(empty, |a, b| Ok(merge(a, b)))
+        .with_context(|| input.source.path.display().to_string())?;
+    counts.sort_unstable_by_key(|c| c.0);
+    let counts: Vec<ChunkCounts> = counts.into_iter().map(|c| c.1).collect();
+    tally.absolute_positions(&counts, lines_before);
+    let total = counts.iter().fold(ChunkCounts::default(), |a, c| ChunkCounts {
+        records: a.records + c.records,
+        lines: a.lines + c.lines,
+    });
+    Ok((tally, total))
+}
+
+/// What a worker needs to handle the events of one chunk.
+struct ChunkCtx<'a, 'p> {
+    fields: &'a FieldMap,
+    sink: &'a Sink<'a>,
+    worker: &'a mut Worker<'p>,
+    /// Index of the chunk, for positions.
+    chunk: usize,
+    tally: &'a mut Tally,
+}
+
+impl ChunkCtx<'_, '_> {
+    fn event(&mut self, e: Event<'_>) {
+        let pos = |p: dump::Position| Pos {
+            record: p.record,
+            line: p.line,
+            byte: p.byte,
+            chunk: self.chunk,
+        };
+        match e {
+            Event::Record(record, p) => {
+                let fields = self.fields;
+                let tokens = *self.worker.record(self.tally, |f| record.get(fields.get(f)?));
+                self.worker.batch.tokens.push(tokens);
+                self.worker.batch.positions.push(pos(p));
+                if self.worker.batch.len() == BATCH {
+                    self.flush();
+                }
+            }
+            Event::Flawed(why, p) => self.tally.malformed_at(why, pos(p)),
+            Event::Skipped(why, p) => {
+                self.tally.records += 1;
+                self.tally.malformed_at(why, pos(p));
+            }
+        }
+    }
+
+    /// Hands the buffered tokens to the sink.
+    fn flush(&mut self) {
+        (self.sink)(self.tally, &self.worker.batch);
+        self.worker.batch.clear();
+    }
+}
