@@ -159,3 +159,47 @@ fn postgres_copy_rows_are_read_with_escapes_and_nulls() {
     assert_eq!(what, ["[Some(\"C3\"), Some(\"c\\\\@d.de\")]", "[None, None]"]);
     assert_eq!((rows[0].1, rows[1].1), (2, 3), "COPY rows on lines 3 and 4 (0-based 2, 3)");
 }
+
+/// UTF-8 rows (BOM, so detection keeps UTF-8) with invalid bytes in a mapped or an unmapped
+/// column, umlauts, quoted fields: chunks that are valid UTF-8 as a whole take the no-check
+/// path, the others validate field by field; all must read alike.
+fn utf8_rows_with_invalid_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let row = prop::sample::select(vec![
+        &b"A123456780;a@b.de;x"[..],
+        "Z987654321;jörg.groß@b.de;Grüße".as_bytes(),
+        b"A123456780;a@b.de;\xFF\xFEnote",
+        b"B123456781;\xC3(@b.de;x",
+        b"\"C12345678\xE2\";c@d.de;y",
+        "\"D123456780\";\"ü;\"\"q\"\"\";z".as_bytes(),
+        b"",
+    ]);
+    (prop::collection::vec(row, 0..25), any::<bool>()).prop_map(|(rows, crlf)| {
+        let mut data = b"\xEF\xBB\xBFKVNR;E-Mail;Notiz\n".to_vec();
+        for r in rows {
+            data.extend_from_slice(r);
+            data.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+        }
+        data
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    #[test]
+    fn utf8_with_invalid_bytes_whole_chunked_and_streamed_agree(
+        data in utf8_rows_with_invalid_bytes(), target in 1usize..80, block in 1usize..40) {
+        check(&data, Format::Delimited, target, block)?;
+    }
+}
+
+#[test]
+fn invalid_utf8_skips_a_record_only_when_a_mapped_field_holds_it() {
+    let data = b"\xEF\xBB\xBFKVNR;E-Mail;Notiz\nA123456780;a@b.de;\xFFnote\nB1;\xC3(@b.de;x\n";
+    let layout = Layout::detect(data, Some(Format::Delimited), &[]).unwrap();
+    assert_eq!(layout.dialect.encoding, super::decode::Encoding::Utf8Bom);
+    let rows = read(&layout, layout.chunks(data, usize::MAX));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].3.contains("a@b.de"), "{rows:?}");
+    assert_eq!(rows[1].3, "skipped Encoding");
+}
