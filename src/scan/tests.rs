@@ -111,6 +111,14 @@ fn range_tally_as(
     total
 }
 
+/// Sorted, distinct byte offsets in `0..=len` from proptest's indices.
+fn cut_points(indices: &[prop::sample::Index], len: usize) -> Vec<usize> {
+    let mut cuts: Vec<usize> = indices.iter().map(|i| i.index(len + 1)).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
     #[test]
@@ -119,9 +127,7 @@ proptest! {
         cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
         target in 1usize..100,
     ) {
-        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
-        cuts.sort_unstable();
-        cuts.dedup();
+        let cuts = cut_points(&cuts, bytes.len());
         let whole = tally(&bytes, usize::MAX);
         prop_assert_eq!(range_tally(&bytes, &cuts, target), whole);
     }
@@ -147,9 +153,7 @@ proptest! {
         cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
         target in 1usize..100,
     ) {
-        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
-        cuts.sort_unstable();
-        cuts.dedup();
+        let cuts = cut_points(&cuts, bytes.len());
         let json = Some(dump::Format::JsonLines);
         let whole = tally_as(&bytes, usize::MAX, json);
         prop_assert!(whole.records > 0);
