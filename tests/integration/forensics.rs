@@ -284,3 +284,52 @@ fn iban_phonetic_and_pair_kinds_work_end_to_end_and_health_columns_flag_art9() {
         assert!(!text.contains(raw) && !v.to_string().contains(raw), "raw value in a report");
     }
 }
+
+#[test]
+fn recombined_dump_is_recombined_with_default_kinds_and_inconclusive_without_pairs() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    let gen = ["generate", "--out-dir", "g", "--customers", "20000", "--leak", "4000"];
+    wd.ok(&[&gen[..], &["--seed", "4", "--overlap", "0.3", "--recombined", "0.3"]].concat());
+    build(&wd, &key, "default.lmf", "g/customers.csv", &[]);
+    let inspect = wd.ok(&["inspect", "--json", "default.lmf"]);
+    let inspect: Value = serde_json::from_str(&inspect).unwrap();
+    let kinds: Vec<&str> = inspect["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"kvnr+name_dob") && kinds.contains(&"email+name_dob"), "{kinds:?}");
+    let v = scan(&wd, &key, &["--filter", "default.lmf", "g/leak.csv"]);
+    assert_eq!(v["verdict"]["label"], "recombined", "{:#}", v["verdict"]);
+
+    build(&wd, &key, "nopairs.lmf", "g/customers.csv", &["--kinds", "kvnr,email,phone,name_dob"]);
+    let v = scan(&wd, &key, &["--filter", "nopairs.lmf", "g/leak.csv"]);
+    assert_eq!(v["verdict"]["label"], "inconclusive", "{:#}", v["verdict"]);
+    let reasons = v["verdict"]["reasons"].as_array().unwrap();
+    let r = reasons.iter().find(|r| r["signal"] == "pair_kinds").expect("missing-evidence reason");
+    let text = r["text"].as_str().unwrap();
+    assert!(text.contains("no pair kind in filter 'nopairs.lmf'"), "{text}");
+    assert!(text.contains("cannot be told apart"), "{text}");
+    assert!(r["remedy"].as_str().unwrap().contains("leakmatch build --kinds"), "{r}");
+}
+
+#[test]
+fn build_summary_states_what_the_pair_kinds_cost() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    wd.write("c.csv", crate::workdir::customers_csv());
+    let out = wd.run(&["build", "--key-file", &key, "--out", "f.lmf", "c.csv"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let line = err.lines().find(|l| l.contains("pair kinds")).expect("pair cost line");
+    assert!(
+        line.contains("kvnr+name_dob, email+name_dob") && line.contains("bytes extra"),
+        "{line}"
+    );
+    let text = wd.ok(&["inspect", "f.lmf"]);
+    assert!(text.contains("build's default kinds: kvnr,email,phone,name_dob,kvnr+name_dob"));
+    let out = wd.run(&["build", "--key-file", &key, "--out", "g.lmf", "--kinds", "kvnr", "c.csv"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no pair kind"));
+}
