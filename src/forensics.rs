@@ -192,12 +192,24 @@ pub struct KindRate {
 }
 
 /// Distinct affected people.
+///
+/// For the kind with the most: its distinct matching tokens `D` (exact up to
+/// `scan --exact-distinct`, else a sketch with its interval) less the false positives among
+/// them, by [`crate::estimate::true_matches`] with `D` as the hits (a false positive is a
+/// distinct non-member value that hits: at most `Binomial(n − T, p)` of them). The interval
+/// combines the sketch's interval (if any) and the false positives' law.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct People {
     /// Max over independent kinds of distinct matching tokens minus expected false positives.
     pub estimate: f64,
+    #[serde(default)]
+    pub ci_low: f64,
+    #[serde(default)]
+    pub ci_high: f64,
     /// The kind that gave the maximum.
     pub kind: String,
+    /// The count is exact: counted without a sketch, and its 95 % interval is one number
+    /// (no false positive is expected to matter). Otherwise approximate, with its interval.
     pub exact: bool,
     pub definition: String,
 }

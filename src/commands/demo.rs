@@ -93,6 +93,7 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         dumps: vec![dir.join("leak.csv")],
         shard: None,
         range: None,
+        exact_distinct: crate::sketch::DEFAULT_EXACT_LIMIT,
     })?;
     let comparison = compare(&report, &truth);
     Ok((report, truth, comparison))

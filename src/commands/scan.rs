@@ -218,7 +218,9 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     for input in &inputs {
         let kinds = scan::probe_kinds(&filters, &input.layout.mapping.fields);
         let pipeline = Tokenize::new(key.tokenizer(), &kinds);
-        let prober = Prober::new(&filters).collect_matches(cfg.emit_matches.is_some());
+        let prober = Prober::new(&filters)
+            .collect_matches(cfg.emit_matches.is_some())
+            .exact_distinct(cfg.exact_distinct);
         let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
         let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &sink, &progress)?;
         let matches = std::mem::take(&mut scanned.tally.matches);

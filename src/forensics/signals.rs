@@ -4,7 +4,7 @@ use super::*;
 use crate::estimate::{self, wilson, Z95};
 use crate::filter::BirthYears;
 use crate::ident::{Flaw, Kind};
-use crate::report::{FilterDesc, FilterReport};
+use crate::report::{FilterDesc, FilterReport, KindReport};
 use crate::scan::INDEPENDENT;
 use crate::tally::{FilterTally, Tally};
 
@@ -22,7 +22,7 @@ pub struct Input<'a> {
 fn share(part: u64, whole: u64) -> Share {
     let (lo, hi) = wilson(part, whole, Z95);
     let p = if whole == 0 { 0.0 } else { part as f64 / whole as f64 };
-    Share { part, whole, share: Estimate { estimate: p, ci_low: lo, ci_high: hi } }
+    Share { part, whole, share: Estimate { estimate: p, ci_low: lo, ci_high: hi }.rounded_rate() }
 }
 
 /// Computes signals, verdict, snapshot fit, canary hits and the GDPR summary.
@@ -43,7 +43,7 @@ pub fn analyse(inp: Input<'_>) -> Forensics {
     });
     if let (Some(i), Some(claimed)) = (main, inp.claimed_size) {
         let base = inp.filters[i].kinds.iter().map(|k| k.filter_count).max().unwrap_or(0);
-        let implied_low = signals.matched_rate.ci_low * claimed as f64;
+        let implied_low = (signals.matched_rate.ci_low * claimed as f64).floor();
         let exaggerated = implied_low > base as f64;
         signals.claimed = Some(ClaimedFit { claimed, implied_low, base, exaggerated });
     }
@@ -79,12 +79,7 @@ fn empty_signals() -> Signals {
         match_rate_by_kind: Vec::new(),
         strong_matches: 0,
         strong_share: zero,
-        people: People {
-            estimate: 0.0,
-            kind: String::new(),
-            exact: true,
-            definition: PEOPLE.into(),
-        },
+        people: no_people(),
         kvnr_validity: None,
         kvnr_valid_unknown: None,
         recombined: Vec::new(),
@@ -92,6 +87,27 @@ fn empty_signals() -> Signals {
         birth_years: None,
         claimed: None,
     }
+}
+
+fn no_people() -> People {
+    People {
+        estimate: 0.0,
+        ci_low: 0.0,
+        ci_high: 0.0,
+        kind: String::new(),
+        exact: true,
+        definition: PEOPLE.into(),
+    }
+}
+
+/// Distinct people of one kind (see [`People`]): the distinct count and each end of its
+/// interval taken as hits of [`estimate::true_matches`].
+fn people_of(k: &KindReport) -> Estimate {
+    let d = |x: f64| (x.max(0.0) as u64).min(k.hits).min(k.valid);
+    let point = estimate::true_matches(k.valid, d(k.distinct_hits.round()), k.fpr).estimate;
+    let ci_low = estimate::true_matches(k.valid, d(k.distinct_ci_low.floor()), k.fpr).ci_low;
+    let ci_high = estimate::true_matches(k.valid, d(k.distinct_ci_high.ceil()), k.fpr).ci_high;
+    Estimate { estimate: point, ci_low, ci_high }.rounded_count()
 }
 
 const PEOPLE: &str = "largest number of distinct matching tokens of one independent kind \
@@ -105,30 +121,30 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
             kind: k.kind.clone(),
             valid: k.valid,
             hits: k.hits,
-            rate: estimate::true_rate(k.valid, k.hits, k.fpr),
+            rate: estimate::true_rate(k.valid, k.hits, k.fpr).rounded_rate(),
         })
         .collect();
     let people = f
         .kinds
         .iter()
         .filter(|k| Kind::from_name(&k.kind).is_some_and(|k| INDEPENDENT.contains(&k)))
-        .map(|k| (k, (k.distinct_hits - k.expected_false_positives).max(0.0)))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or(
-            People { estimate: 0.0, kind: String::new(), exact: true, definition: PEOPLE.into() },
-            |(k, n)| People {
-                estimate: n,
-                kind: k.kind.clone(),
-                exact: k.distinct_exact,
-                definition: PEOPLE.into(),
-            },
-        );
+        .map(|k| (k, people_of(k)))
+        .max_by(|a, b| a.1.estimate.total_cmp(&b.1.estimate))
+        .map_or_else(no_people, |(k, e)| People {
+            estimate: e.estimate,
+            ci_low: e.ci_low,
+            ci_high: e.ci_high,
+            kind: k.kind.clone(),
+            exact: k.distinct_exact && e.ci_low == e.ci_high,
+            definition: PEOPLE.into(),
+        });
     let kc = &total.kinds[Kind::Kvnr.index()];
     let shaped = kc.valid + kc.invalid[Flaw::CheckDigit.index()];
     let kvnr = f.kinds.iter().find(|k| k.kind == Kind::Kvnr.name());
     let kvnr_valid_unknown = kvnr.map(|k| {
         let v = k.valid as f64;
         Estimate { estimate: v - k.estimate, ci_low: v - k.ci_high, ci_high: v - k.ci_low }
+            .rounded_count()
     });
     let recombined = [Kind::KvnrNameDob, Kind::EmailNameDob]
         .iter()

@@ -115,7 +115,8 @@ pub struct FilterReport {
     pub rows_probed: u64,
     pub matched_any: u64,
     pub matched_two_plus: u64,
-    /// False-positive-corrected share of probed rows that are true matches.
+    /// False-positive-corrected share of probed rows that are true matches (rounded as every
+    /// rate in the report: [`Estimate::rounded_rate`]; counts: [`Estimate::rounded_count`]).
     pub matched_rate: Estimate,
 }
 
@@ -133,9 +134,16 @@ pub struct KindReport {
     pub estimate: f64,
     pub ci_low: f64,
     pub ci_high: f64,
-    /// Distinct matching tokens (≈ distinct affected people for this kind).
+    /// Distinct matching tokens (≈ distinct affected people for this kind): exact up to
+    /// `scan --exact-distinct`, a HyperLogLog estimate past it; never more than `hits`.
     pub distinct_hits: f64,
     pub distinct_exact: bool,
+    /// 95 % interval of `distinct_hits` (one point when exact; ±1.6 % for a sketch, clamped
+    /// to what is certain).
+    #[serde(default)]
+    pub distinct_ci_low: f64,
+    #[serde(default)]
+    pub distinct_ci_high: f64,
     /// The filter's customers of this kind (inserted count).
     pub filter_count: u64,
 }
@@ -239,7 +247,8 @@ impl Report {
             filters.iter().filter(|f| f.role == "customers").collect();
         let main = customers.first().copied().or(filters.first());
         let claimed = ctx.claimed_size.zip(main).map(|(size, f)| {
-            let e = estimate::extrapolate(f.rows_probed, f.matched_any, row_fpr(f), size);
+            let e = estimate::extrapolate(f.rows_probed, f.matched_any, row_fpr(f), size)
+                .rounded_count();
             Claimed {
                 size,
                 filter: f.label.clone(),
@@ -301,7 +310,11 @@ fn filter_report(f: &FilterDesc, t: &crate::tally::FilterTally) -> FilterReport 
         .map(|(s, kind)| {
             let i = kind.index();
             let (n, h, p) = (t.probed[i], t.hits[i], s.achieved_fpr);
-            let e = estimate::true_matches(n, h, p);
+            let e = estimate::true_matches(n, h, p).rounded_count();
+            let d = &t.distinct[i];
+            let (lo, hi) = d.interval();
+            let distinct =
+                Estimate { estimate: d.count(), ci_low: lo, ci_high: hi }.rounded_count();
             KindReport {
                 kind: s.kind.clone(),
                 valid: n,
@@ -311,8 +324,10 @@ fn filter_report(f: &FilterDesc, t: &crate::tally::FilterTally) -> FilterReport 
                 estimate: e.estimate,
                 ci_low: e.ci_low,
                 ci_high: e.ci_high,
-                distinct_hits: t.distinct[i].count(),
-                distinct_exact: t.distinct[i].is_exact(),
+                distinct_hits: distinct.estimate,
+                distinct_exact: d.is_exact(),
+                distinct_ci_low: distinct.ci_low,
+                distinct_ci_high: distinct.ci_high,
                 filter_count: s.inserted,
             }
         })
@@ -329,7 +344,7 @@ fn filter_report(f: &FilterDesc, t: &crate::tally::FilterTally) -> FilterReport 
         matched_two_plus: t.matched_two_plus,
         matched_rate: Estimate { estimate: 0.0, ci_low: 0.0, ci_high: 0.0 },
     };
-    r.matched_rate = estimate::true_rate(t.rows_probed, t.matched_any, row_fpr(&r));
+    r.matched_rate = estimate::true_rate(t.rows_probed, t.matched_any, row_fpr(&r)).rounded_rate();
     r
 }
 

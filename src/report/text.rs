@@ -161,14 +161,29 @@ fn filter(o: &mut String, f: &super::FilterReport) {
         thousands(f.matched_two_plus),
         pct(f.matched_two_plus as f64, f.rows_probed as f64),
     );
-    let m = &f.matched_rate;
-    let _ = writeln!(
-        o,
-        "  true matched-row rate: {:.2} % (95 % CI {:.2} – {:.2} %)",
-        100.0 * m.estimate,
-        100.0 * m.ci_low,
-        100.0 * m.ci_high
-    );
+    for k in f.kinds.iter().filter(|k| !k.distinct_exact) {
+        let _ = writeln!(
+            o,
+            "  ≈ distinct {}: more matching values than the exact bound (--exact-distinct); \
+             HyperLogLog estimate, 95 % CI {} – {} (±{:.1} %)",
+            k.kind,
+            thousands(k.distinct_ci_low as u64),
+            thousands(k.distinct_ci_high as u64),
+            100.0 * crate::sketch::HLL_ERROR_95
+        );
+    }
+    let _ = writeln!(o, "  true matched-row rate: {}", ci(&f.matched_rate));
+}
+
+/// A count with its interval: `2,400 (exact)` when the interval is one number, else
+/// `≈2,400 (95 % CI 2,390 – 2,410)`.
+pub fn count_ci(estimate: f64, low: f64, high: f64, exact: bool) -> String {
+    let n = |x: f64| thousands(x.max(0.0) as u64);
+    if exact && low == high {
+        format!("{} (exact)", n(estimate))
+    } else {
+        format!("≈{} (95 % CI {} – {})", n(estimate), n(low), n(high))
+    }
 }
 
 fn ci(e: &crate::estimate::Estimate) -> String {
@@ -197,10 +212,9 @@ fn forensics(o: &mut String, r: &Report) {
     let p = &s.people;
     let _ = writeln!(
         o,
-        "  distinct affected people: {}{} (distinct matching {} values, FP-corrected; the most of \
+        "  distinct affected people: {} (distinct matching {} values, FP-corrected; the most of \
          any independent kind)",
-        if p.exact { "" } else { "≈" },
-        thousands(p.estimate.round() as u64),
+        count_ci(p.estimate, p.ci_low, p.ci_high, p.exact),
         p.kind
     );
     if let Some(v) = &s.kvnr_validity {
