@@ -210,7 +210,9 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             continue;
         }
         seen.push(canonical);
-        inputs.push(Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?);
+        let mut input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
+        input.layout.mapping.categories = crate::forensics::gdpr::category_columns(&input.layout);
+        inputs.push(input);
     }
     let total: u64 = inputs.iter().map(|i| clip(i, cfg.range)).map(|r| r.end - r.start).sum();
     let progress = Progress::new(total, cfg.quiet, "scan");

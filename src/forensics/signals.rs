@@ -13,8 +13,6 @@ pub struct Input<'a> {
     pub total: &'a Tally,
     pub filters: &'a [FilterReport],
     pub descs: &'a [FilterDesc],
-    /// Per input: the GDPR categories its columns hold, and its tally.
-    pub inputs: Vec<(&'a [String], &'a Tally)>,
     /// `--claimed-size`.
     pub claimed_size: Option<u64>,
 }
@@ -66,7 +64,9 @@ pub fn analyse(inp: Input<'_>) -> Forensics {
         .map(|s| s.label.clone());
     let canary = canary(inp.filters);
     let verdict = verdict(&signals, &canary, &snapshots);
-    let gdpr = gdpr::summary(&signals, main, &inp.inputs);
+    let main_counts = main.map(|i| (&inp.filters[i], &inp.total.filters[i]));
+    let gdpr =
+        gdpr::summary(&signals, main_counts, &format!("{} ({})", verdict.label, verdict.meaning));
     Forensics { signals, verdict, best_snapshot, snapshots, canary, gdpr }
 }
 

@@ -16,7 +16,7 @@ use crate::ident::{Flaw, Kind};
 use crate::tally::{Malformed, Pos, Tally};
 
 /// Version of the JSON schema (see [`json`]). Bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything the scan found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -267,7 +267,6 @@ impl Report {
             total: &total,
             filters: &filters,
             descs: ctx.filters,
-            inputs: ctx.inputs.iter().map(|(i, t)| (i.categories.as_slice(), t)).collect(),
             claimed_size: ctx.claimed_size,
         });
         Report {

@@ -297,26 +297,48 @@ fn forensics(o: &mut String, r: &Report) {
     let g = &f.gdpr;
     let _ = writeln!(
         o,
-        "\nGDPR summary: ≈{} data subjects, ≈{} records{}",
-        thousands(g.subjects.round() as u64),
-        thousands(g.records.round() as u64),
+        "\nGDPR summary: data subjects {}, records {}{}",
+        g.subjects.cell(),
+        g.records.cell(),
         if g.art9 { "; Art. 9 HEALTH DATA PRESENT" } else { "" }
     );
+    let _ = writeln!(o, "  per category, counted from values present in matched rows:");
     for c in &g.categories {
         let _ = writeln!(
             o,
-            "  {:<18} ≈{} records, ≈{} subjects{}",
+            "  {:<18} records {}, subjects {}{}",
             c.category,
-            thousands(c.records.round() as u64),
-            thousands(c.subjects.round() as u64),
+            c.records.cell(),
+            c.subjects.cell(),
             if c.art9 { " (Art. 9)" } else { "" }
         );
+    }
+    let _ = writeln!(o, "\n  For the notification (paste):");
+    for line in wrap(&g.summary, 96) {
+        let _ = writeln!(o, "  {line}");
     }
     let v = &f.verdict;
     let _ = writeln!(o, "\nVerdict: {} — {}", v.label, v.meaning);
     for reason in &v.reasons {
         let _ = writeln!(o, "  - {}", reason.text);
     }
+}
+
+/// Greedy word wrap at `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = lines.last_mut().expect("one line");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
 }
 
 #[cfg(test)]

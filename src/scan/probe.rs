@@ -74,6 +74,9 @@ impl<'f> Prober<'f> {
                 }
                 let ft = &mut tally.filters[f];
                 let kinds = probe_record(sections, ft, tokens, self.exact_distinct);
+                if kinds != 0 {
+                    ft.count_categories(batch.categories.get(i).copied().unwrap_or(0));
+                }
                 if self.collect && kinds != 0 {
                     hits.push(crate::tally::MatchHit { pos: *pos, filter: f as u32, kinds });
                 }
