@@ -1,12 +1,13 @@
 //! Distinct counting of matching tokens, mergeable across chunks and shards.
 //!
-//! **Exact** up to a bound (`scan --exact-distinct N`, default [`DEFAULT_EXACT_LIMIT`]): a hash
-//! set of the tokens' low 64 bits. Tokens are uniform PRF outputs, so 64 of their bits are
-//! their own hash ([`IntSet`]) and two distinct values share them with probability 2⁻⁶⁴: among
-//! 50 M tokens the expected number of such collisions is n²/2⁶⁵ ≈ 7·10⁻⁵. Memory: hashbrown
-//! keeps 9 bytes per bucket at a load of at most 7/8 with a power-of-two bucket count, so 10.3
-//! to 20.6 bytes per token (50 M tokens: 0.5 to 1 GB for one filter and kind; sets only hold
-//! the matching tokens, so they stay small unless that many values match).
+//! **Exact** up to a bound (`scan --exact-distinct N`, default [`DEFAULT_EXACT_LIMIT`]): the
+//! set of the tokens' low 64 bits, kept as a sorted vector plus a tail of recent inserts that
+//! is sorted in when it grows as long (inserts amortised O(log n), merges one linear pass).
+//! Tokens are uniform PRF outputs, so two distinct values share 64 bits with probability
+//! 2⁻⁶⁴: among 50 M tokens the expected number of such collisions is n²/2⁶⁵ ≈ 7·10⁻⁵.
+//! Memory: 8 bytes per token, up to 16 while the tail is sorted in and a merge builds its
+//! union (50 M tokens: 0.4 to 0.8 GB for one filter and kind; sets only hold the matching
+//! tokens, so they stay small unless that many values match).
 //!
 //! **Past the bound**, a HyperLogLog with 2¹⁴ registers (Flajolet et al. 2007; relative
 //! standard error 1.04/√m ≈ 0.81 %, so ±[`HLL_ERROR_95`] at 95 %), with linear counting for
@@ -20,7 +21,6 @@
 //! 64 bits in ascending order (the same set, the same bytes). A sketch holds tokens' bits,
 //! never values; it is not written to any report, only to partial results.
 
-use nohash_hasher::IntSet;
 use serde::{Deserialize, Serialize};
 
 /// Tokens counted exactly per filter and kind before switching to HyperLogLog.
@@ -31,7 +31,12 @@ const M: usize = 1 << P;
 pub const HLL_ERROR_95: f64 = 1.96 * 1.04 / 128.0;
 
 /// A distinct-count sketch: exact below its bound, HyperLogLog above.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Its observable state (count, interval, exactness, serialised form, equality) depends only
+/// on the set of tokens inserted, their number and the bound, not on how inserts and merges
+/// were ordered.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(into = "Wire", from = "Wire")]
 pub struct Distinct {
     /// The bound of the exact set; `u64::MAX` until the first insert or merge sets one.
     limit: u64,
@@ -40,26 +45,149 @@ pub struct Distinct {
     repr: Repr,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 enum Repr {
-    #[serde(with = "sorted")]
-    Exact(IntSet<u64>),
+    Exact(Tokens),
     Hll(Vec<u8>),
 }
 
-/// An exact set as its elements in ascending order.
-mod sorted {
-    use nohash_hasher::IntSet;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+/// An exact set of tokens: `sorted` ascending without repeats, plus `pending` tokens appended
+/// since (sorted and merged in once they are as many as the sorted ones, so an insert costs
+/// amortised O(log n) and a merge of two sets is one linear pass: much cheaper than hashing
+/// into a table larger than the caches).
+#[derive(Clone, Debug, Default)]
+struct Tokens {
+    sorted: Vec<u64>,
+    pending: Vec<u64>,
+}
 
-    pub fn serialize<S: Serializer>(set: &IntSet<u64>, s: S) -> Result<S::Ok, S::Error> {
-        let mut v: Vec<u64> = set.iter().copied().collect();
-        v.sort_unstable();
-        v.serialize(s)
+/// Pending tokens below which a set is not re-sorted.
+const FLUSH_MIN: usize = 4096;
+
+impl Tokens {
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.pending.sort_unstable();
+        self.pending.dedup();
+        self.sorted = if self.sorted.is_empty() {
+            std::mem::take(&mut self.pending)
+        } else {
+            union(&self.sorted, &self.pending)
+        };
+        self.pending.clear();
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<IntSet<u64>, D::Error> {
-        Ok(Vec::<u64>::deserialize(d)?.into_iter().collect())
+    fn push(&mut self, h: u64) {
+        self.pending.push(h);
+        if self.pending.len() >= FLUSH_MIN.max(self.sorted.len()) {
+            self.flush();
+        }
+    }
+
+    /// Adds every token of `o`: a small set into the tail (amortised, as inserts), a large
+    /// one by a linear union.
+    fn extend(&mut self, o: &Tokens) {
+        self.pending.extend_from_slice(&o.pending);
+        if o.sorted.len() < self.sorted.len() / 4 {
+            self.pending.extend_from_slice(&o.sorted);
+            if self.pending.len() >= FLUSH_MIN.max(self.sorted.len()) {
+                self.flush();
+            }
+        } else {
+            self.sorted = union(&self.sorted, &o.sorted);
+            self.flush();
+        }
+    }
+
+    /// The set, flushed.
+    fn flushed(&self) -> std::borrow::Cow<'_, [u64]> {
+        if self.pending.is_empty() {
+            std::borrow::Cow::Borrowed(&self.sorted)
+        } else {
+            let mut t = self.clone();
+            t.flush();
+            std::borrow::Cow::Owned(t.sorted)
+        }
+    }
+}
+
+/// The union of two ascending, repeat-free slices.
+fn union(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// The serialised form: an exact set as its tokens in ascending order.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    limit: u64,
+    inserted: u64,
+    repr: WireRepr,
+}
+
+#[derive(Serialize, Deserialize)]
+enum WireRepr {
+    Exact(Vec<u64>),
+    Hll(Vec<u8>),
+}
+
+impl From<Distinct> for Wire {
+    fn from(d: Distinct) -> Wire {
+        let repr = match d.resolved() {
+            Resolved::Exact(set) => WireRepr::Exact(set.into_owned()),
+            Resolved::Hll(regs) => WireRepr::Hll(regs.into_owned()),
+        };
+        Wire { limit: d.limit, inserted: d.inserted, repr }
+    }
+}
+
+impl From<Wire> for Distinct {
+    /// Re-establishes the invariants of whatever was read: a set sorted without repeats,
+    /// exactly [`M`] registers of at most 65 − P.
+    fn from(w: Wire) -> Distinct {
+        let repr = match w.repr {
+            WireRepr::Exact(v) => Repr::Exact(Tokens { sorted: Vec::new(), pending: v }),
+            WireRepr::Hll(mut regs) => {
+                regs.resize(M, 0);
+                regs.iter_mut().for_each(|r| *r = (*r).min(65 - P as u8));
+                Repr::Hll(regs)
+            }
+        };
+        let mut d = Distinct { limit: w.limit, inserted: w.inserted, repr };
+        if let Repr::Exact(t) = &mut d.repr {
+            t.flush();
+            d.inserted = d.inserted.max(t.sorted.len() as u64);
+        }
+        d.check_limit();
+        d
+    }
+}
+
+/// A set or registers as observed: flushed, and a set past the bound as registers.
+enum Resolved<'a> {
+    Exact(std::borrow::Cow<'a, [u64]>),
+    Hll(std::borrow::Cow<'a, [u8]>),
+}
+
+impl PartialEq for Distinct {
+    fn eq(&self, o: &Distinct) -> bool {
+        let same = match (self.resolved(), o.resolved()) {
+            (Resolved::Exact(a), Resolved::Exact(b)) => a == b,
+            (Resolved::Hll(a), Resolved::Hll(b)) => a == b,
+            _ => false,
+        };
+        same && self.limit == o.limit && self.inserted == o.inserted
     }
 }
 
@@ -72,7 +200,7 @@ impl Default for Distinct {
 impl Distinct {
     /// An empty sketch whose bound is set by the first [`Distinct::insert`] or merge.
     pub fn new() -> Distinct {
-        Distinct { limit: u64::MAX, inserted: 0, repr: Repr::Exact(IntSet::default()) }
+        Distinct { limit: u64::MAX, inserted: 0, repr: Repr::Exact(Tokens::default()) }
     }
 
     /// Adds a token (any 64 uniformly distributed bits of it), counting exactly up to `limit`
@@ -82,23 +210,36 @@ impl Distinct {
         self.limit = self.limit.min(limit);
         self.inserted += 1;
         match &mut self.repr {
-            Repr::Exact(set) => {
-                set.insert(h);
-                if set.len() as u64 > self.limit {
-                    self.promote();
+            Repr::Exact(t) => {
+                t.push(h);
+                if t.pending.is_empty() {
+                    self.check_limit();
                 }
             }
             Repr::Hll(regs) => hll_add(regs, h),
         }
     }
 
-    fn promote(&mut self) {
-        if let Repr::Exact(set) = &self.repr {
-            let mut regs = vec![0u8; M];
-            for &h in set.iter() {
-                hll_add(&mut regs, h);
+    /// Turns a flushed set past the bound into registers.
+    fn check_limit(&mut self) {
+        if let Repr::Exact(t) = &self.repr {
+            if t.sorted.len() as u64 > self.limit {
+                self.repr = Repr::Hll(registers(&t.sorted));
             }
-            self.repr = Repr::Hll(regs);
+        }
+    }
+
+    fn resolved(&self) -> Resolved<'_> {
+        match &self.repr {
+            Repr::Hll(regs) => Resolved::Hll(std::borrow::Cow::Borrowed(regs)),
+            Repr::Exact(t) => {
+                let set = t.flushed();
+                if set.len() as u64 > self.limit {
+                    Resolved::Hll(std::borrow::Cow::Owned(registers(&set)))
+                } else {
+                    Resolved::Exact(set)
+                }
+            }
         }
     }
 
@@ -106,35 +247,29 @@ impl Distinct {
     pub fn merge(&mut self, other: &Distinct) {
         self.limit = self.limit.min(other.limit);
         self.inserted += other.inserted;
-        match &other.repr {
-            Repr::Exact(set) => match &mut self.repr {
-                Repr::Exact(mine) => {
-                    mine.extend(set.iter().copied());
-                    if mine.len() as u64 > self.limit {
-                        self.promote();
-                    }
-                }
-                Repr::Hll(regs) => set.iter().for_each(|&h| hll_add(regs, h)),
-            },
-            Repr::Hll(o) => {
-                self.promote();
-                if let Repr::Hll(regs) = &mut self.repr {
-                    for (a, b) in regs.iter_mut().zip(o) {
-                        *a = (*a).max(*b);
-                    }
-                }
+        match (&mut self.repr, &other.repr) {
+            (Repr::Exact(mine), Repr::Exact(theirs)) => mine.extend(theirs),
+            (Repr::Hll(regs), Repr::Exact(theirs)) => {
+                theirs.sorted.iter().chain(&theirs.pending).for_each(|&h| hll_add(regs, h));
             }
+            (Repr::Exact(mine), Repr::Hll(theirs)) => {
+                let mut regs = registers(&mine.flushed());
+                max_registers(&mut regs, theirs);
+                self.repr = Repr::Hll(regs);
+            }
+            (Repr::Hll(regs), Repr::Hll(theirs)) => max_registers(regs, theirs),
         }
+        self.check_limit();
     }
 
     /// The number of distinct tokens: exact, or the HyperLogLog estimate clamped into
     /// [`Distinct::interval`] (never above the tokens inserted).
     pub fn count(&self) -> f64 {
-        match &self.repr {
-            Repr::Exact(set) => set.len() as f64,
-            Repr::Hll(regs) => {
+        match self.resolved() {
+            Resolved::Exact(set) => set.len() as f64,
+            Resolved::Hll(regs) => {
                 let (lo, hi) = self.interval();
-                hll_estimate(regs).clamp(lo, hi)
+                hll_estimate(&regs).clamp(lo, hi)
             }
         }
     }
@@ -142,10 +277,10 @@ impl Distinct {
     /// The 95 % interval of the count: one point when exact; for a sketch ±[`HLL_ERROR_95`]
     /// around its estimate, clamped to (bound, tokens inserted].
     pub fn interval(&self) -> (f64, f64) {
-        match &self.repr {
-            Repr::Exact(set) => (set.len() as f64, set.len() as f64),
-            Repr::Hll(regs) => {
-                let e = hll_estimate(regs);
+        match self.resolved() {
+            Resolved::Exact(set) => (set.len() as f64, set.len() as f64),
+            Resolved::Hll(regs) => {
+                let e = hll_estimate(&regs);
                 let most = self.inserted as f64;
                 let least = (self.limit.saturating_add(1) as f64).min(most);
                 let lo = (e * (1.0 - HLL_ERROR_95)).floor().clamp(least, most);
@@ -157,12 +292,33 @@ impl Distinct {
 
     /// Whether [`Distinct::count`] is exact.
     pub fn is_exact(&self) -> bool {
-        matches!(self.repr, Repr::Exact(_))
+        matches!(self.resolved(), Resolved::Exact(_))
+    }
+
+    /// Sorts pending tokens in (and turns a set past the bound into registers), so that the
+    /// reads that follow need no copy. Changes nothing observable.
+    pub fn settle(&mut self) {
+        if let Repr::Exact(t) = &mut self.repr {
+            t.flush();
+        }
+        self.check_limit();
     }
 
     /// Tokens inserted, with repeats.
     pub fn inserted(&self) -> u64 {
         self.inserted
+    }
+}
+
+fn registers(set: &[u64]) -> Vec<u8> {
+    let mut regs = vec![0u8; M];
+    set.iter().for_each(|&h| hll_add(&mut regs, h));
+    regs
+}
+
+fn max_registers(regs: &mut [u8], o: &[u8]) {
+    for (a, b) in regs.iter_mut().zip(o) {
+        *a = (*a).max(*b);
     }
 }
 
@@ -283,6 +439,19 @@ mod tests {
         assert_eq!(serde_json::from_str::<Distinct>(&json).unwrap(), d);
     }
 
+    #[test]
+    fn a_read_set_is_sorted_and_deduplicated_whatever_the_file_said() {
+        let wire = r#"{"limit":3,"inserted":1,"repr":{"Exact":[9,1,9,5]}}"#;
+        let d: Distinct = serde_json::from_str(wire).unwrap();
+        assert!(d.is_exact());
+        assert_eq!((d.count(), d.inserted()), (3.0, 3));
+        let over = r#"{"limit":2,"inserted":4,"repr":{"Exact":[9,1,9,5]}}"#;
+        assert!(!serde_json::from_str::<Distinct>(over).unwrap().is_exact(), "past its bound");
+        let short = r#"{"limit":2,"inserted":4,"repr":{"Hll":[200]}}"#;
+        let d: Distinct = serde_json::from_str(short).unwrap();
+        assert!(d.count() <= 4.0);
+    }
+
     proptest! {
         /// Any split of the inserts into parts, each counted on its own and merged in any
         /// order, gives the exact count of one sketch below the bound, and the same HLL above;
@@ -310,6 +479,9 @@ mod tests {
                 merged.merge(&part);
             }
             let truth = xs.iter().collect::<std::collections::HashSet<_>>().len() as f64;
+            prop_assert_eq!(&merged, &one);
+            let wire: Distinct = serde_json::from_str(&serde_json::to_string(&merged).unwrap()).unwrap();
+            prop_assert_eq!(&wire, &one);
             prop_assert_eq!(merged.is_exact(), one.is_exact());
             prop_assert_eq!(merged.count(), one.count());
             if truth <= limit as f64 {

@@ -241,6 +241,9 @@ impl Report {
         for (_, t) in &ctx.inputs {
             total.merge(t);
         }
+        for d in total.filters.iter_mut().flat_map(|f| &mut f.distinct) {
+            d.settle();
+        }
         let filters: Vec<FilterReport> =
             ctx.filters.iter().zip(&total.filters).map(|(f, t)| filter_report(f, t)).collect();
         let customers: Vec<&FilterReport> =
