@@ -4,6 +4,7 @@ use super::*;
 use crate::estimate::{self, wilson, Z95};
 use crate::filter::BirthYears;
 use crate::ident::{Flaw, Kind};
+use crate::report::text::thousands;
 use crate::report::{FilterDesc, FilterReport, KindReport};
 use crate::scan::INDEPENDENT;
 use crate::tally::{FilterTally, Tally};
@@ -317,8 +318,9 @@ fn decide(s: &Signals, canary: &Canary, reasons: &mut Vec<Reason>) -> &'static s
     if canary.proof_of_origin {
         let rows: u64 = canary.filters.iter().map(|c| c.rows_hit).sum();
         let text = format!(
-            "{rows} rows hit planted canary records (threshold: more than their expected false \
-             positives + 3σ): proof of origin"
+            "{} rows hit planted canary records (threshold: more than their expected false \
+             positives + 3σ): proof of origin",
+            thousands(rows)
         );
         reasons.push(reason("canary_rows", rows as f64, 0.0, text));
     } else if m.ci_high < OTHER_POPULATION_RATE {
@@ -438,7 +440,7 @@ fn validity_reason(v: &Share) -> Reason {
         pct(e.estimate),
         pct(e.ci_low),
         pct(e.ci_high),
-        v.whole,
+        thousands(v.whole),
         pct(FABRICATED_VALIDITY)
     );
     reason("kvnr_validity", e.estimate, FABRICATED_VALIDITY, text)
@@ -450,8 +452,8 @@ fn pair_reason(p: &PairSignal) -> Reason {
         "{}: the pair misses in {} of {} rows where both parts hit ({}, 95 % CI {} – {}; \
          threshold: lower bound > {} with at least {MIN_PAIR_ROWS} such rows for recombined)",
         p.pair,
-        p.pair_missed,
-        p.both_parts,
+        thousands(p.pair_missed),
+        thousands(p.both_parts),
         pct(e.estimate),
         pct(e.ci_low),
         pct(e.ci_high),
@@ -465,10 +467,12 @@ fn supporting_reasons(s: &Signals) -> Vec<Reason> {
     let mut out = Vec::new();
     if let Some(c) = s.claimed.as_ref().filter(|c| c.exaggerated) {
         let text = format!(
-            "the claimed {} rows imply at least {:.0} customer rows, more than the {} customers \
+            "the claimed {} rows imply at least {} customer rows, more than the {} customers \
              in the base (threshold): the claim is exaggerated or the set is not one extract of \
              this base",
-            c.claimed, c.implied_low, c.base
+            thousands(c.claimed),
+            thousands(c.implied_low as u64),
+            thousands(c.base)
         );
         out.push(reason("claimed_implied_low", c.implied_low, c.base as f64, text));
     }
