@@ -203,6 +203,12 @@ pub struct MergeArgs {
     /// No warnings on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Merge even when the range shards leave bytes of an input unread (a lost shard).
+    ///
+    /// Without it, a shard set with gaps is refused (exit code 2), since its counts would be
+    /// of part of the dump only. With it, the report states which bytes its counts cover.
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Partial results written by `scan --shard-id ID --partial FILE`.
     #[arg(required = true, value_name = "PARTIAL")]
     pub partials: Vec<PathBuf>,

@@ -39,6 +39,8 @@ pub struct MergeConfig {
     /// `--html FILE`.
     pub html: Option<PathBuf>,
     pub quiet: bool,
+    /// `--allow-partial`: merge a shard set that leaves bytes unread.
+    pub allow_partial: bool,
     pub partials: Vec<PathBuf>,
 }
 
@@ -257,6 +259,7 @@ impl Command {
                 alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
                 html: a.html,
                 quiet: a.quiet,
+                allow_partial: a.allow_partial,
                 partials: a.partials,
             }),
             CliCommand::Plan(a) => {

@@ -86,7 +86,7 @@ fn empty_signals() -> Signals {
         kvnr_validity: None,
         kvnr_valid_unknown: None,
         recombined: Vec::new(),
-        duplicates: Duplicates { rows: 0, duplicates: 0.0, share: 0.0, exact: true },
+        duplicates: Duplicates { rows: 0, duplicates: 0, share: 0.0, exact: true },
         birth_years: None,
         claimed: None,
     }
@@ -156,7 +156,7 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
         recombined,
         duplicates: Duplicates {
             rows: rs.rows,
-            duplicates: dups,
+            duplicates: dups.round().max(0.0) as u64,
             share: if rs.rows == 0 { 0.0 } else { dups / rs.rows as f64 },
             exact: rs.is_exact(),
         },

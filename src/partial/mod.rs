@@ -168,7 +168,8 @@ pub struct Merged {
     /// Distinct shards merged, and repeated shard ids skipped.
     pub shards: usize,
     pub duplicates: usize,
-    /// Gaps between the ranges of an input (positions after a gap are not file-wide).
+    /// Gaps between the ranges of an input (positions after a gap are not file-wide): the
+    /// shard set is incomplete; `merge` refuses it unless `--allow-partial`.
     pub warnings: Vec<String>,
 }
 
@@ -347,6 +348,9 @@ fn merge_input(
     }
     if covered < len {
         warnings.push(format!("input {}: bytes {covered}..{len} are in no shard", desc.path));
+    }
+    if shards.iter().any(|(_, i)| i.range.is_some()) {
+        desc.coverage = Some(crate::report::Coverage::of(shards.iter().map(|(_, i)| span(i)), len));
     }
     desc.records = total.records;
     Ok((desc, total))
