@@ -33,6 +33,12 @@ pub struct Built {
 
 /// Builds the filter described by `cfg`.
 pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
+    if !cfg.force && std::fs::symlink_metadata(&cfg.out).is_ok() {
+        bail!(UsageError(format!(
+            "{} already exists; pass --force to replace it",
+            cfg.out.display()
+        )));
+    }
     let key = Key::load_from(cfg.key_file.as_deref())?;
     let inputs = cfg
         .inputs

@@ -102,9 +102,10 @@ fn text(v: &Inspection<'_>) -> String {
     let _ = writeln!(o, "  key id         {}", v.key_id);
     let _ = writeln!(o, "  MAC            {}", v.mac);
     let _ = writeln!(o, "  rows           {}", thousands(v.metadata.rows));
-    let mut rows = vec![["kind", "inserted", "est. distinct", "k", "bytes", "fill", "target", "FPR"]
-        .map(String::from)
-        .to_vec()];
+    let mut rows =
+        vec![["kind", "inserted", "est. distinct", "k", "bytes", "fill", "target", "FPR"]
+            .map(String::from)
+            .to_vec()];
     for s in &v.sections {
         rows.push(vec![
             s.kind.to_string(),

@@ -151,7 +151,8 @@ fn inputs(o: &mut String, r: &Report) {
 fn filters(o: &mut String, r: &Report) {
     section(o, "filters");
     for f in &r.filters {
-        let date = f.snapshot_date.as_deref().map(|d| format!(", snapshot {d}")).unwrap_or_default();
+        let date =
+            f.snapshot_date.as_deref().map(|d| format!(", snapshot {d}")).unwrap_or_default();
         let _ = write!(
             o,
             "<h3>'{}' (role {}{})</h3><p><code>{}</code>, created {}</p><div class=\"wide\"><table>\
@@ -289,11 +290,8 @@ fn pct(x: f64) -> String {
 
 /// The x axis of the rate chart: ticks at 0, 25, 50, 75, 100 % and its title.
 fn rate_axis(o: &mut String, x0: f64, w: f64, y: f64) {
-    let _ = write!(
-        o,
-        "<line x1=\"{x0}\" x2=\"{:.1}\" y1=\"{y}\" y2=\"{y}\" stroke=\"#444\"/>",
-        x0 + w
-    );
+    let _ =
+        write!(o, "<line x1=\"{x0}\" x2=\"{:.1}\" y1=\"{y}\" y2=\"{y}\" stroke=\"#444\"/>", x0 + w);
     for i in 0..=4 {
         let x = x0 + w * f64::from(i) / 4.0;
         let _ = write!(

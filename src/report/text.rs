@@ -124,11 +124,8 @@ fn inputs(o: &mut String, r: &Report) {
 
 /// One line saying which bytes of an input range shards read.
 pub fn coverage(c: &super::Coverage) -> String {
-    let ranges: Vec<String> = c
-        .ranges
-        .iter()
-        .map(|r| format!("{}..{}", thousands(r.start), thousands(r.end)))
-        .collect();
+    let ranges: Vec<String> =
+        c.ranges.iter().map(|r| format!("{}..{}", thousands(r.start), thousands(r.end))).collect();
     let ranges = if ranges.is_empty() { "none".to_string() } else { ranges.join(", ") };
     let share = pct_of(c.bytes_covered as f64, c.bytes as f64);
     if c.complete {
