@@ -119,7 +119,7 @@ fn text(v: &Inspection<'_>) -> String {
         ]);
     }
     o.push('\n');
-    crate::report::text::table(&mut o, "  ", &rows);
+    crate::report::text::table(&mut o, "  ", &rows, &[]);
     for (kind, st) in &v.metadata.kinds {
         let inv: Vec<String> =
             st.invalid.iter().map(|(w, n)| format!("{w} {}", thousands(*n))).collect();

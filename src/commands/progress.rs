@@ -76,11 +76,11 @@ impl Progress {
         let secs = self.elapsed();
         if !self.quiet {
             eprintln!(
-                "leakmatch: {verb} {:.1} MB, {} rows in {secs:.2} s ({:.1} MB/s, {:.0} rows/s)",
+                "leakmatch: {verb} {:.1} MB, {} rows in {secs:.2} s ({:.1} MB/s, {} rows/s)",
                 bytes as f64 / 1e6,
-                crate::report::text::thousands(rows),
+                crate::report::num::thousands(rows),
                 bytes as f64 / 1e6 / secs.max(1e-9),
-                rows as f64 / secs.max(1e-9)
+                crate::report::num::count(rows as f64 / secs.max(1e-9))
             );
         }
         secs

@@ -1,7 +1,13 @@
 //! The `--html` report: one self-contained page (inline CSS and SVG, no scripts, no network)
-//! rendered from the same [`Report`] as [`super::text`] and [`super::json`]: the verdict and
-//! its reasons, match rates per kind with interval bars, the birth-year comparison, the GDPR
-//! summary. Every string is HTML-escaped; no field holds a value of any input.
+//! rendered from the same [`Report`] as [`super::text`] and [`super::json`], with numbers
+//! formatted by [`super::num`]. Its sections ([`SECTIONS`]): the verdict and its reasons; the
+//! inputs (size, SHA-256, format, coverage, column mapping) and the scan time; per filter
+//! (canary and snapshot filters included) the per-kind table; the claimed-size extrapolation
+//! (flagged first when the claim exceeds the base); match rates per kind with interval bars on
+//! a labelled 0–100 % axis; the snapshots with the best fit marked; the birth-year comparison
+//! with labelled axes and scale; the GDPR summary; a legend of the terms. A viewport meta and
+//! scalable SVGs keep it readable at 800 px. Every string is HTML-escaped; no field holds a
+//! value of any input.
 
 use std::fmt::Write as _;
 
@@ -36,7 +42,7 @@ border-radius:.3em;display:inline-block;color:#fff}.genuine-extract{background:#
 .recombined{background:#8a4b00}.likely-fabricated{background:#555}.other-population\
 {background:#2e6b2e}.inconclusive{background:#666}.art9{color:#b3261e;font-weight:bold}\
 .warn{color:#b3261e;font-weight:bold}.best{font-weight:bold}dt{font-weight:bold}\
-dd{margin:0 0 .4em 1.5em}";
+dd{margin:0 0 .4em 1.5em}.nowrap td{white-space:nowrap}";
 
 /// The sections of the page, in order: `id` and heading. The browser test checks that each
 /// one is rendered.
@@ -159,7 +165,7 @@ fn filters(o: &mut String, r: &Report) {
              <tr><th>Kind</th><th class=\"n\">Valid</th><th class=\"n\">Hits</th>\
              <th class=\"n\">FPR</th><th class=\"n\">Est. true</th><th class=\"n\">95 % CI</th>\
              <th class=\"n\">Distinct</th></tr>",
-            escape(&f.label),
+            escape(&f.name()),
             escape(&f.role),
             escape(&date),
             escape(&f.path),
@@ -244,7 +250,7 @@ fn snapshots(o: &mut String, r: &Report) {
     section(o, "snapshots");
     o.push_str(
         "<p>Matched-row rate per dated filter: the snapshot the dump fits best tells when the \
-         data was taken.</p><table><tr><th>Snapshot</th><th>Filter</th>\
+         data was taken.</p><div class=\"wide\"><table class=\"nowrap\"><tr><th>Snapshot</th><th>Filter</th>\
          <th class=\"n\">Matched-row rate</th><th class=\"n\">95 % CI</th><th></th></tr>",
     );
     for sn in &f.snapshots {
@@ -263,7 +269,7 @@ fn snapshots(o: &mut String, r: &Report) {
             if best { "← best fit" } else { "" }
         );
     }
-    o.push_str("</table></section>");
+    o.push_str("</table></div></section>");
 }
 
 fn legend(o: &mut String) {

@@ -282,7 +282,7 @@ impl Report {
             let e = estimate::extrapolate(f.rows_probed, f.matched_any, row_fpr(f), size);
             Claimed {
                 size,
-                filter: f.label.clone(),
+                filter: f.name(),
                 estimate: e.estimate,
                 ci_low: e.ci_low,
                 ci_high: e.ci_high,
@@ -330,6 +330,17 @@ impl Report {
     /// Whether `--alert-above` was crossed.
     pub fn alert_exceeded(&self) -> bool {
         self.alert.as_ref().is_some_and(|a| a.exceeded)
+    }
+}
+
+impl FilterReport {
+    /// How reports name the filter: its label, or its file name when it has none.
+    pub fn name(&self) -> String {
+        if !self.label.is_empty() {
+            return self.label.clone();
+        }
+        let path = std::path::Path::new(&self.path);
+        path.file_name().map_or(self.path.clone(), |n| n.to_string_lossy().into_owned())
     }
 }
 

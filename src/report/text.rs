@@ -74,9 +74,10 @@ fn claimed(o: &mut String, c: &super::Claimed) {
     }
 }
 
-/// Rows of cells laid out in columns as wide as their widest cell, two spaces apart; the
-/// first column is left-aligned, the others right-aligned (counts never run together).
-pub fn table(o: &mut String, indent: &str, rows: &[Vec<String>]) {
+/// Rows of cells laid out in columns as wide as their widest cell, two spaces apart, so that
+/// counts never run together; the first column and the columns in `left` are left-aligned,
+/// the others right-aligned.
+pub fn table(o: &mut String, indent: &str, rows: &[Vec<String>], left: &[usize]) {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let width = |c: usize| {
         rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)
@@ -87,6 +88,10 @@ pub fn table(o: &mut String, indent: &str, rows: &[Vec<String>]) {
         for (c, cell) in row.iter().enumerate() {
             let pad = widths[c].saturating_sub(cell.chars().count());
             if c == 0 {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else if left.contains(&c) {
+                line.push_str("  ");
                 line.push_str(cell);
                 line.push_str(&" ".repeat(pad));
             } else {
@@ -175,12 +180,12 @@ fn records(o: &mut String, r: &Report) {
         ]);
     }
     o.push('\n');
-    table(o, "", &rows);
+    table(o, "", &rows, &[3]);
 }
 
 fn filter(o: &mut String, f: &super::FilterReport, total_rows: u64) {
     let date = f.snapshot_date.as_deref().map(|d| format!(", snapshot {d}")).unwrap_or_default();
-    let _ = writeln!(o, "\nFilter '{}' ({}, role {}{date})", f.label, f.path, f.role);
+    let _ = writeln!(o, "\nFilter '{}' ({}, role {}{date})", f.name(), f.path, f.role);
     let mut rows = vec![["kind", "valid", "hits", "FPR", "est. true", "95 % CI", "distinct"]
         .map(String::from)
         .to_vec()];
@@ -201,7 +206,7 @@ fn filter(o: &mut String, f: &super::FilterReport, total_rows: u64) {
             distinct,
         ]);
     }
-    table(o, "  ", &rows);
+    table(o, "  ", &rows, &[]);
     let _ = writeln!(
         o,
         "  rows matched by any kind: {} of {} rows probed ({}), by two or more independent kinds: \
@@ -347,5 +352,76 @@ fn forensics(o: &mut String, r: &Report) {
     let _ = writeln!(o, "\nVerdict: {} — {}", v.label, v.meaning);
     for reason in &v.reasons {
         let _ = writeln!(o, "  - {}", reason.text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::Estimate;
+
+    fn kind(name: &str, n: u64) -> super::super::KindReport {
+        super::super::KindReport {
+            kind: name.into(),
+            valid: n,
+            hits: n - 1,
+            fpr: 1.234e-6,
+            expected_false_positives: 12.0,
+            estimate: (n - 13) as f64,
+            ci_low: (n - 20) as f64,
+            ci_high: (n - 5) as f64,
+            distinct_hits: (n - 2) as f64,
+            distinct_exact: false,
+            filter_count: 25_000_000,
+        }
+    }
+
+    #[test]
+    fn filter_table_columns_stay_apart_at_ten_million_and_beyond() {
+        let f = super::super::FilterReport {
+            path: "f.lmf".into(),
+            label: String::new(),
+            role: "customers".into(),
+            snapshot_date: None,
+            created_unix: 0,
+            kinds: vec![kind("kvnr+name_dob", 12_345_678_901), kind("email", 10_000_000)],
+            rows_probed: 12_345_678_901,
+            matched_any: 10_000_000,
+            matched_two_plus: 9_999_999,
+            matched_rate: Estimate { estimate: 0.5, ci_low: 0.4, ci_high: 0.6 },
+        };
+        let mut o = String::new();
+        filter(&mut o, &f, 12_345_678_901);
+        let lines: Vec<&str> = o.trim_start().lines().collect();
+        assert!(lines[0].contains("Filter 'f.lmf'"), "named by its file: {o}");
+        for line in &lines[1..4] {
+            let cells: Vec<&str> = line.split("  ").filter(|c| !c.trim().is_empty()).collect();
+            assert_eq!(cells.len(), 7, "seven columns two spaces apart: {line:?}");
+        }
+        assert!(lines[2].contains("12,345,678,901") && lines[2].contains("≈12,345,678,899"));
+        // Right-aligned: every line of the table ends in the same column.
+        let width = |l: &str| l.chars().count();
+        assert_eq!(width(lines[1]), width(lines[2]));
+        assert_eq!(width(lines[2]), width(lines[3]));
+    }
+
+    #[test]
+    fn incomplete_coverage_says_which_bytes() {
+        use crate::partial::ByteRange;
+        let c = super::super::Coverage::of(
+            [
+                ByteRange { start: 0, end: 10 },
+                ByteRange { start: 10, end: 20 },
+                ByteRange { start: 30, end: 4000 },
+            ],
+            4000,
+        );
+        assert_eq!(c.ranges.len(), 2, "adjacent ranges joined");
+        assert_eq!(c.bytes_covered, 3990);
+        assert!(!c.complete);
+        assert_eq!(
+            coverage(&c),
+            "INCOMPLETE: counts cover bytes 0..20, 30..4,000 only (3,990 of 4,000 bytes, 99.75 %)"
+        );
     }
 }
