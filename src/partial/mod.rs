@@ -349,9 +349,9 @@ fn merge_input(
     if covered < len {
         warnings.push(format!("input {}: bytes {covered}..{len} are in no shard", desc.path));
     }
-    if shards.iter().any(|(_, i)| i.range.is_some()) {
-        desc.coverage = Some(crate::report::Coverage::of(shards.iter().map(|(_, i)| span(i)), len));
-    }
+    // Shards that cover the whole input give the report of one scan (no coverage note).
+    let coverage = crate::report::Coverage::of(shards.iter().map(|(_, i)| span(i)), len);
+    desc.coverage = (!coverage.complete).then_some(coverage);
     desc.records = total.records;
     Ok((desc, total))
 }

@@ -14,8 +14,8 @@
 //!                "records", "columns": [{ "field", "column" (1-based), "header", "why" }],
 //!                "coverage": null | { "ranges": [{ "start", "end" }], "bytes_covered", "bytes",
 //!                                     "complete" } }],
-//!   ("coverage": the bytes range shards read, for `scan --range` and `merge` of range shards;
-//!   `complete: false` after `merge --allow-partial` of a set with gaps)
+//!   ("coverage": null when every byte was read, by one scan or by shards covering the input;
+//!   else the bytes read, after `scan --range` or `merge --allow-partial` of a set with gaps)
 //!   ("encoding": "utf-8", "utf-8-bom", "windows-1252", or "utf-16le"/"utf-16be" for text found
 //!   by its byte-order mark and read as UTF-8)
 //!   "records": { "total", "malformed", "matched_any", "matched_two_plus",

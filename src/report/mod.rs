@@ -57,8 +57,9 @@ pub struct InputReport {
     /// GDPR data categories its columns hold ([`crate::forensics::gdpr::categories`]).
     #[serde(default)]
     pub categories: Vec<String>,
-    /// Which bytes the counts cover when the input was scanned in byte ranges (`scan --range`,
-    /// a `merge` of range shards); `None`: the whole input was read.
+    /// Which bytes the counts cover when byte ranges left part of the input unread (`scan
+    /// --range`, `merge --allow-partial` of a shard set with gaps); `None`: every byte was read
+    /// (in one scan or by shards that cover the input).
     #[serde(default)]
     pub coverage: Option<Coverage>,
 }
