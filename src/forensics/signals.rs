@@ -4,7 +4,7 @@ use super::*;
 use crate::estimate::{self, wilson, Z95};
 use crate::filter::BirthYears;
 use crate::ident::{Flaw, Kind};
-use crate::report::text::thousands;
+use crate::report::num::{count, thousands};
 use crate::report::{FilterDesc, FilterReport, KindReport};
 use crate::scan::INDEPENDENT;
 use crate::tally::{FilterTally, Tally};
@@ -84,7 +84,7 @@ fn empty_signals() -> Signals {
         kvnr_validity: None,
         kvnr_valid_unknown: None,
         recombined: Vec::new(),
-        duplicates: Duplicates { rows: 0, duplicates: 0.0, share: 0.0, exact: true },
+        duplicates: Duplicates { rows: 0, duplicates: 0, share: 0.0, exact: true },
         birth_years: None,
         claimed: None,
     }
@@ -175,7 +175,7 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
         recombined,
         duplicates: Duplicates {
             rows: rs.rows,
-            duplicates: dups,
+            duplicates: dups.round().max(0.0) as u64,
             share: if rs.rows == 0 { 0.0 } else { dups / rs.rows as f64 },
             exact: rs.is_exact(),
         },
@@ -270,7 +270,7 @@ fn decide(s: &Signals, canary: &Canary, reasons: &mut Vec<Reason>) -> &'static s
     if s.rows_probed < MIN_ROWS {
         let text = format!(
             "only {} rows could be probed (threshold: at least {MIN_ROWS}): no label can be given",
-            s.rows_probed
+            thousands(s.rows_probed)
         );
         let remedy = "scan a larger part of the dump, or map its identifier columns with \
                       --map FIELD=COLUMN"
@@ -471,7 +471,7 @@ fn supporting_reasons(s: &Signals) -> Vec<Reason> {
              in the base (threshold): the claim is exaggerated or the set is not one extract of \
              this base",
             thousands(c.claimed),
-            thousands(c.implied_low as u64),
+            count(c.implied_low.floor()),
             thousands(c.base)
         );
         out.push(reason("claimed_implied_low", c.implied_low, c.base as f64, text));
