@@ -450,12 +450,8 @@ fn intervals_hold_their_points_and_print_alike_in_text_json_and_html() {
     let html = std::fs::read_to_string(wd.path("r.html")).unwrap();
     let m = &v["signals"]["matched_rate"];
     let pct = |x: &Value| format!("{:.2} %", 100.0 * x.as_f64().unwrap());
-    let printed = format!(
-        "{} (95 % CI {} – {})",
-        pct(&m["estimate"]),
-        pct(&m["ci_low"]).trim_end_matches(" %"),
-        pct(&m["ci_high"])
-    );
+    let printed =
+        format!("{} (95 % CI {} – {})", pct(&m["estimate"]), pct(&m["ci_low"]), pct(&m["ci_high"]));
     assert!(text.contains(&printed), "text has {printed}");
     for e in [&m["estimate"], &m["ci_low"], &m["ci_high"]] {
         assert!(html.contains(&pct(e)), "html has {}", pct(e));
