@@ -232,23 +232,23 @@ fn is_valid_label(label: &str) -> bool {
 }
 
 /// Per-byte classes of the ASCII check ([`lowercase_checked`]): bit [`LOCAL`] for bytes of an
-/// unquoted local part (`.` included), bit [`HOST`] for lowercase domain-label bytes.
+/// unquoted local part (`.` included), bit [`HOST`] for bytes of a lowercase domain (`a-z 0-9
+/// - .`). Non-ASCII bytes have neither.
 const CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
-        let alnum = c.is_ascii_alphanumeric();
         let mut special = false;
         let mut k = 0;
         while k < ATEXT_SPECIALS.len() {
             special |= ATEXT_SPECIALS[k] == c;
             k += 1;
         }
-        if alnum || special || c == b'.' {
+        if c.is_ascii_alphanumeric() || special || c == b'.' {
             table[b] |= LOCAL;
         }
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.' {
             table[b] |= HOST;
         }
         b += 1;
@@ -258,51 +258,47 @@ const CLASS: [u8; 256] = {
 const LOCAL: u8 = 1;
 const HOST: u8 = 2;
 
+/// The class bits ([`CLASS`]) that every byte of `v` has.
+fn common_class(v: &[u8]) -> u8 {
+    v.iter().fold(u8::MAX, |acc, &b| acc & CLASS[usize::from(b)])
+}
+
 /// Appends ASCII `v` lowercased and tells whether it is valid as [`is_valid`] defines it.
 fn lowercase_checked(v: &[u8], out: &mut Vec<u8>) -> bool {
     out.extend_from_slice(v);
     let scan = lowercase_scan(out);
-    if scan.unclean || scan.ats != 1 || out.len() > 254 {
+    if scan.unclean || scan.ats != 1 || scan.double_dot || out.len() > 254 {
         return false;
     }
     let (local, domain) = (&out[..scan.at], &out[scan.at + 1..]);
-    is_valid_local_ascii(local) && is_valid_domain_ascii(domain)
-}
-
-/// [`is_valid_local`] for ASCII.
-fn is_valid_local_ascii(local: &[u8]) -> bool {
-    // A dot before the first byte: a leading dot fails as a double dot.
-    let mut prev = b'.';
-    for &b in local {
-        if CLASS[usize::from(b)] & LOCAL == 0 || (b == b'.' && prev == b'.') {
-            return false;
-        }
-        prev = b;
-    }
-    !local.is_empty() && prev != b'.'
+    // No `..` anywhere: a local part is valid when it neither starts nor ends with a dot.
+    matches!(local, [first, .., last] | [first @ last] if *first != b'.' && *last != b'.')
+        && common_class(local) & LOCAL != 0
+        && is_valid_domain_ascii(domain)
 }
 
 /// [`is_valid_domain`] for lowercase ASCII.
 fn is_valid_domain_ascii(domain: &[u8]) -> bool {
-    if domain.len() > 253 {
+    if domain.len() > 253 || common_class(domain) & HOST == 0 {
         return false;
     }
     let mut label = 0;
-    for (i, &b) in domain.iter().enumerate() {
-        if b == b'.' {
-            if !is_valid_label_ascii(&domain[label..i]) {
-                return false;
-            }
-            label = i + 1;
-        } else if CLASS[usize::from(b)] & HOST == 0 {
+    for dot in memchr::memchr_iter(b'.', domain) {
+        if !is_valid_label_ascii(&domain[label..dot]) {
             return false;
         }
+        label = dot + 1;
     }
     let tld = &domain[label..];
     label > 0
         && is_valid_label_ascii(tld)
         && tld[tld.len() - 1].is_ascii_lowercase()
-        && !SPECIAL_USE.iter().any(|s| s.as_bytes() == tld)
+        && !is_special_use(tld)
+}
+
+/// Whether an ASCII top-level label is one of [`SPECIAL_USE`] (length first: most are not).
+fn is_special_use(tld: &[u8]) -> bool {
+    (4..=9).contains(&tld.len()) && SPECIAL_USE.iter().any(|s| s.as_bytes() == tld)
 }
 
 /// [`is_valid_label`] for a label of lowercase ASCII `a-z 0-9 -`.
@@ -321,6 +317,8 @@ struct Scan {
     ats: u32,
     /// Position of the last `@`.
     at: usize,
+    /// Two dots follow each other somewhere.
+    double_dot: bool,
 }
 
 /// `0x01` in every byte lane of a word.
@@ -343,9 +341,15 @@ const fn lanes_equal(x: u64, n: u8) -> u64 {
 
 /// Lowercases ASCII `v` in place, 8 bytes at a time, and reports what [`Scan`] holds.
 fn lowercase_scan(v: &mut [u8]) -> Scan {
-    let mut scan = Scan { unclean: false, ats: 0, at: 0 };
+    let mut scan = Scan { unclean: false, ats: 0, at: 0, double_dot: false };
+    // The high bit of the last lane of the previous word, when that lane was a dot.
+    let mut dot_before = 0u64;
     let mut word = |base: usize, bytes: [u8; 8]| {
         let x = u64::from_le_bytes(bytes);
+        // A dot lane followed by a dot lane, within the word or across its start.
+        let dots = lanes_equal(x, b'.');
+        scan.double_dot |= dots & (dots >> 8) != 0 || dots & (dot_before >> 56) != 0;
+        dot_before = dots & (0x80 << 56);
         let upper = lanes_at_least(x, b'A') & !lanes_at_least(x, b'Z' + 1);
         // Space and below, or DEL (the only ASCII byte >= 0x7f).
         scan.unclean |= (!lanes_at_least(x, b' ' + 1) | lanes_at_least(x, 0x7f)) & HIGH != 0;
@@ -576,6 +580,13 @@ mod tests {
         #[test]
         fn normalisation_equals_reference_on_ascii_addresses(
             s in "[\x00-\x7f]{0,1}[!-\x7f]{1,12}@[!-\x7f]{1,9}\\.[!-\x7f]{1,9}[\x00-\x7f]{0,1}"
+        ) {
+            assert_same_as_reference(&s)?;
+        }
+
+        #[test]
+        fn normalisation_equals_reference_on_dots_and_hyphens(
+            s in "[a-z.]{0,17}@[a-z.-]{0,17}(de|xn--a|local)?"
         ) {
             assert_same_as_reference(&s)?;
         }
