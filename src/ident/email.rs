@@ -128,13 +128,21 @@ fn strip(v: &[u8], trim: impl Fn(&[u8], usize, usize) -> (usize, usize)) -> (usi
         let s = &v[start..end];
         if s.len() >= MAILTO.len() && s[..MAILTO.len()].eq_ignore_ascii_case(MAILTO) {
             start += MAILTO.len();
-        } else if let (Some(b'>'), Some(open)) = (s.last(), s.iter().rposition(|&b| b == b'<')) {
+        } else if let Some(open) = enclosed_from(s) {
             start += open + 1;
             end -= 1;
         } else {
             return (start, end);
         }
         (start, end) = trim(v, start, end);
+    }
+}
+
+/// For a value ending in `>`, the position of its last `<`.
+fn enclosed_from(s: &[u8]) -> Option<usize> {
+    match s.last() {
+        Some(b'>') => s.iter().rposition(|&b| b == b'<'),
+        _ => None,
     }
 }
 
@@ -283,7 +291,7 @@ fn is_valid_domain_ascii(domain: &[u8]) -> bool {
         return false;
     }
     let mut label = 0;
-    for dot in memchr::memchr_iter(b'.', domain) {
+    for (dot, _) in domain.iter().enumerate().filter(|&(_, &b)| b == b'.') {
         if !is_valid_label_ascii(&domain[label..dot]) {
             return false;
         }

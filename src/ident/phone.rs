@@ -12,8 +12,9 @@
 //!    (U+2010–U+2015, U+2212) count as `-`, and full-width digits, `＋` and brackets are read
 //!    as their ASCII forms (NFKC; see `compat.rs`);
 //! 3. `(0)` directly after a country code is the national trunk prefix and is dropped
-//!    (`+49 (0)171 …`), except after the codes of [`LEADING_ZERO_CC`] (Italy, San Marino, …),
-//!    whose numbers keep their 0: `+39 (0)2 …` → `+3902…`, as `+39 02 …`;
+//!    (`+49 (0)171 …`), except after the codes whose numbers keep their 0 (Italy 39, San
+//!    Marino 378, 225, 226, 229, 241, 242, 992; `keeps_leading_zero`): `+39 (0)2 …` →
+//!    `+3902…`, as `+39 02 …`;
 //! 4. a leading `00` becomes `+`; a leading single `0` (national trunk prefix) becomes `+49`;
 //!    `+CC…` is kept as is; zeros right after `+49` are dropped (`+49 0171 …` is a common slip:
 //!    no German number starts with 0 after the country code);
@@ -177,28 +178,37 @@ fn collect_digits_reference(input: &str, out: &mut Vec<u8>) -> bool {
 }
 
 /// Whether a `(0)` after the collected `v` is a trunk prefix to drop: true once `+` or `00`
-/// and a country code have been collected, unless it is one of [`LEADING_ZERO_CC`].
+/// and a country code have been collected, unless its numbers keep a leading 0 ([`keeps_leading_zero`]).
 fn is_trunk_zero(v: &[u8]) -> bool {
     let cc = match v {
         [b'+', cc @ ..] => cc,
         [b'0', b'0', cc @ ..] => cc,
         _ => return false,
     };
-    !cc.is_empty() && !LEADING_ZERO_CC.contains(&cc)
+    !cc.is_empty() && !keeps_leading_zero(cc)
 }
 
 /// Country codes whose national numbers may start with 0, so that the 0 stays after the
 /// country code (`+39 02 …`, Milan): a `(0)` written after them is a digit. From
 /// libphonenumber's metadata (9.0.43: fixed-line or mobile patterns that admit a leading 0, or
 /// example numbers flagged `italian_leading_zero`, in regions without a national prefix):
-/// Italy and the Vatican, San Marino, Côte d'Ivoire, Burkina Faso, Benin, Gabon, Congo,
-/// Tajikistan. Everywhere else a `(0)` is the national trunk prefix written in parentheses.
-const LEADING_ZERO_CC: [&[u8]; 8] = [b"39", b"225", b"226", b"229", b"241", b"242", b"378", b"992"];
+/// Italy and the Vatican (39), San Marino (378), Côte d'Ivoire (225), Burkina Faso (226), Benin
+/// (229), Gabon (241), Congo (242), Tajikistan (992). Everywhere else a `(0)` is the national
+/// trunk prefix written in parentheses.
+fn keeps_leading_zero(cc: &[u8]) -> bool {
+    matches!(cc, b"39" | b"225" | b"226" | b"229" | b"241" | b"242" | b"378" | b"992")
+}
 
 /// Leading RFC 3966 `tel:` schemes (any case, after white space) removed, until none is left
 /// (so that the result is a fixed point): `tel:+49-30-123456`. Parameters (`;ext=`,
 /// `;phone-context=`) are not read: they leave the value malformed.
 fn strip_tel(input: &str) -> &str {
+    // Most values start with `+`, `0` or `(`: no scheme, no white space to look past.
+    if let Some(&b) = input.as_bytes().first() {
+        if b.is_ascii() && !matches!(b, b't' | b'T') && !b.is_ascii_whitespace() {
+            return input;
+        }
+    }
     let mut s = input;
     loop {
         let t = s.trim_start();
