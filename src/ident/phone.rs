@@ -95,7 +95,9 @@ fn collect_digits(input: &str, buf: &mut [u8; HEADROOM + FAST_LEN]) -> Option<us
     while i < bytes.len() {
         let mut b = bytes[i];
         if !b.is_ascii() {
-            b = non_ascii_byte(input, &mut i)?;
+            let c = input[i..].chars().next().expect("i is a char boundary");
+            i += c.len_utf8() - 1;
+            b = compat::ascii_byte(c)?;
         }
         match b {
             b'0'..=b'9' => {
@@ -113,16 +115,6 @@ fn collect_digits(input: &str, buf: &mut [u8; HEADROOM + FAST_LEN]) -> Option<us
         i += 1;
     }
     Some(n)
-}
-
-/// The ASCII byte ([`compat::ascii_byte`]) of the non-ASCII character at `input[*i..]`, with
-/// `*i` moved to its last byte. Out of line: the ASCII loop of [`collect_digits`] stays small.
-#[cold]
-#[inline(never)]
-fn non_ascii_byte(input: &str, i: &mut usize) -> Option<u8> {
-    let c = input[*i..].chars().next().expect("i is a char boundary");
-    *i += c.len_utf8() - 1;
-    compat::ascii_byte(c)
 }
 
 /// The definition of the normalised form, as first written (per-byte pushes, `remove`,
