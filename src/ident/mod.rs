@@ -6,6 +6,7 @@
 //!
 //! Normalisers never log, panic on or return the value they were given.
 
+mod compat;
 pub mod date;
 pub mod email;
 pub mod extract;

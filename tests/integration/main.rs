@@ -8,6 +8,7 @@ mod compare;
 mod forensics;
 mod formats;
 mod keygen;
+mod normalise;
 mod samples;
 mod scan;
 mod shards;
