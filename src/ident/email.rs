@@ -272,15 +272,42 @@ fn common_class(v: &[u8]) -> u8 {
 }
 
 /// Appends ASCII `v` lowercased and tells whether it is valid as [`is_valid`] defines it.
+///
+/// The common address (no two of `.` `-` `@` next to each other, a domain of at most 63
+/// bytes) is decided by the class folds and its top-level label alone: every label rule that
+/// needs more than that involves such a pair. Other addresses take [`is_valid_ascii_exact`].
 fn lowercase_checked(v: &[u8], out: &mut Vec<u8>) -> bool {
     out.extend_from_slice(v);
     let scan = lowercase_scan(out);
-    if scan.unclean || scan.ats != 1 || scan.double_dot || out.len() > 254 {
+    if scan.ats != 1 || out.len() > 254 {
         return false;
     }
     let (local, domain) = (&out[..scan.at], &out[scan.at + 1..]);
+    if scan.punct_pair || domain.len() > 63 {
+        return is_valid_ascii_exact(local, domain);
+    }
+    // No `..`, `.@`, `@.`, `@-`, `.-`, `-.` or `--`: no empty label, no label starting or
+    // ending with `-` but the last one (which ends in a letter here), no `ab--` label, no dot
+    // last in the local part; a domain of at most 63 bytes has no label longer than that.
+    let Some(dot) = domain.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let tld = &domain[dot + 1..];
+    matches!(local.first(), Some(&first) if first != b'.')
+        && tld.last().is_some_and(u8::is_ascii_lowercase)
+        && common_class(local) & LOCAL != 0
+        && common_class(domain) & HOST != 0
+        && !is_special_use(tld)
+}
+
+/// [`lowercase_checked`]'s decision for any lowercase ASCII local part and domain, rule by
+/// rule.
+#[cold]
+#[inline(never)]
+fn is_valid_ascii_exact(local: &[u8], domain: &[u8]) -> bool {
     // No `..` anywhere: a local part is valid when it neither starts nor ends with a dot.
-    matches!(local, [first, .., last] | [first @ last] if *first != b'.' && *last != b'.')
+    !local.windows(2).any(|w| w == b"..")
+        && matches!(local, [first, .., last] | [first @ last] if *first != b'.' && *last != b'.')
         && common_class(local) & LOCAL != 0
         && is_valid_domain_ascii(domain)
 }
@@ -319,14 +346,12 @@ fn is_valid_label_ascii(label: &[u8]) -> bool {
 
 /// What [`lowercase_scan`] found.
 struct Scan {
-    /// Some byte is white space, a control character or DEL.
-    unclean: bool,
     /// Number of `@`, counted up to 2.
     ats: u32,
     /// Position of the last `@`.
     at: usize,
-    /// Two dots follow each other somewhere.
-    double_dot: bool,
+    /// Two of `.` `-` `@` follow each other somewhere.
+    punct_pair: bool,
 }
 
 /// `0x01` in every byte lane of a word.
@@ -349,19 +374,18 @@ const fn lanes_equal(x: u64, n: u8) -> u64 {
 
 /// Lowercases ASCII `v` in place, 8 bytes at a time, and reports what [`Scan`] holds.
 fn lowercase_scan(v: &mut [u8]) -> Scan {
-    let mut scan = Scan { unclean: false, ats: 0, at: 0, double_dot: false };
-    // The high bit of the last lane of the previous word, when that lane was a dot.
-    let mut dot_before = 0u64;
+    let mut scan = Scan { ats: 0, at: 0, punct_pair: false };
+    // The `.` `-` `@` lanes of the previous word (only its last lane is read).
+    let mut punct_before = 0u64;
     let mut word = |base: usize, bytes: [u8; 8]| {
         let x = u64::from_le_bytes(bytes);
-        // A dot lane followed by a dot lane, within the word or across its start.
-        let dots = lanes_equal(x, b'.');
-        scan.double_dot |= dots & (dots >> 8) != 0 || dots & (dot_before >> 56) != 0;
-        dot_before = dots & (0x80 << 56);
-        let upper = lanes_at_least(x, b'A') & !lanes_at_least(x, b'Z' + 1);
-        // Space and below, or DEL (the only ASCII byte >= 0x7f).
-        scan.unclean |= (!lanes_at_least(x, b' ' + 1) | lanes_at_least(x, 0x7f)) & HIGH != 0;
         let at = lanes_equal(x, b'@');
+        // `-` and `.` are 0x2d and 0x2e.
+        let punct = (lanes_at_least(x, b'-') & !lanes_at_least(x, b'.' + 1)) | at;
+        // A punctuation lane followed by one, within the word or across its start.
+        scan.punct_pair |= punct & ((punct >> 8) | (punct_before >> 56)) != 0;
+        punct_before = punct;
+        let upper = lanes_at_least(x, b'A') & !lanes_at_least(x, b'Z' + 1);
         if at != 0 {
             scan.ats += 1 + u32::from(at & (at - 1) != 0);
             scan.at = base + (63 - at.leading_zeros() as usize) / 8;

@@ -51,17 +51,19 @@ pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
             return validate(out);
         }
     }
-    if !input.is_ascii() {
-        return normalize_unicode(input, out);
-    }
     // Size `out` to the input, then write the kept bytes (separators dropped, ASCII letters
-    // uppercased) to its front and cut it.
+    // uppercased) to its front and cut it; the same pass notes any non-ASCII byte.
     out.extend_from_slice(src);
     let dst = &mut out[..];
-    let mut kept = 0;
+    let (mut kept, mut any) = (0, 0);
     for &b in src {
         dst[kept] = if b.is_ascii_lowercase() { b - 32 } else { b };
         kept += usize::from(!is_separator(b));
+        any |= b;
+    }
+    if !any.is_ascii() {
+        out.clear();
+        return normalize_unicode(input, out);
     }
     out.truncate(kept);
     validate(out)
@@ -69,6 +71,8 @@ pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
 
 /// [`normalize`] for input with non-ASCII characters: those with an ASCII form
 /// ([`compat::ascii_byte`]) are read as it, others are kept (and make the value Malformed).
+#[cold]
+#[inline(never)]
 fn normalize_unicode(input: &str, out: &mut Vec<u8>) -> Outcome {
     let mut buf = [0u8; 4];
     for c in input.chars() {

@@ -48,7 +48,12 @@ pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
     let input = strip_tel(input);
     out.clear();
     let mut buf = [0u8; HEADROOM + FAST_LEN];
-    let Some(end) = collect_digits(input, &mut buf) else {
+    let collected = if input.is_ascii() {
+        collect_digits_ascii(input.as_bytes(), &mut buf)
+    } else {
+        collect_digits(input, &mut buf)
+    };
+    let Some(end) = collected else {
         out.extend_from_slice(input.trim().as_bytes());
         return Outcome::Invalid(Flaw::Malformed);
     };
@@ -86,9 +91,34 @@ fn write_prefix(buf: &mut [u8; HEADROOM + FAST_LEN], end: usize) -> Option<usize
     Some(start)
 }
 
+/// [`collect_digits`] for ASCII `bytes` (the common case): the same steps without decoding.
+fn collect_digits_ascii(bytes: &[u8], buf: &mut [u8; HEADROOM + FAST_LEN]) -> Option<usize> {
+    let (mut n, mut i) = (HEADROOM, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'0'..=b'9' => {
+                buf[n] = b;
+                n += 1;
+            }
+            b'+' if n == HEADROOM => {
+                buf[n] = b;
+                n += 1;
+            }
+            b'(' if bytes[i..].starts_with(b"(0)") && is_trunk_zero(&buf[HEADROOM..n]) => i += 2,
+            b' ' | b'\t' | b'/' | b'-' | b'.' | b'(' | b')' => {}
+            _ => return None,
+        }
+        i += 1;
+    }
+    Some(n)
+}
+
 /// Writes the digits of `input` (and a leading `+`) to `buf[HEADROOM..]`, skipping separators
 /// and a `(0)` that follows a country code. Returns the end of what was written; None when
 /// another character occurs.
+#[cold]
+#[inline(never)]
 fn collect_digits(input: &str, buf: &mut [u8; HEADROOM + FAST_LEN]) -> Option<usize> {
     let bytes = input.as_bytes();
     let (mut n, mut i) = (HEADROOM, 0);
