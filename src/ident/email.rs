@@ -123,6 +123,26 @@ fn lowercase_into(input: &str, out: &mut Vec<u8>) {
 /// case) and reducing a value that ends in `>` to what its last `<` encloses, until nothing
 /// changes.
 fn strip(v: &[u8], trim: impl Fn(&[u8], usize, usize) -> (usize, usize)) -> (usize, usize) {
+    // The usual value: nothing to trim, no `mailto:`, not ending in `>` (any byte >= 0x80
+    // takes the general path too).
+    if let (Some(&first), Some(&last)) = (v.first(), v.last()) {
+        if first > b' '
+            && first < 0x80
+            && !matches!(first, b'm' | b'M')
+            && last > b' '
+            && last < 0x80
+            && last != b'>'
+        {
+            return (0, v.len());
+        }
+    }
+    strip_general(v, trim)
+}
+
+/// [`strip`] for a value with something to strip (or possibly so).
+#[cold]
+#[inline(never)]
+fn strip_general(v: &[u8], trim: impl Fn(&[u8], usize, usize) -> (usize, usize)) -> (usize, usize) {
     let (mut start, mut end) = trim(v, 0, v.len());
     loop {
         let s = &v[start..end];

@@ -87,7 +87,9 @@ fn normalize_unicode(input: &str, out: &mut Vec<u8>) -> Outcome {
 
 /// ASCII white space, `-` and `.`: separators written between the groups of a KVNR.
 fn is_separator(b: u8) -> bool {
-    matches!(b, b' ' | b'\t'..=b'\r' | b'-' | b'.')
+    /// Bit `b` set for each separator byte `b` (all below 64).
+    const SEPARATORS: u64 = 1 << b' ' | 0x1f << b'\t' | 1 << b'-' | 1 << b'.';
+    b < 64 && SEPARATORS >> b & 1 != 0
 }
 
 /// The outcome for a KVNR with separators removed and letters uppercased.

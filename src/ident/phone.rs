@@ -232,6 +232,7 @@ fn keeps_leading_zero(cc: &[u8]) -> bool {
 /// Leading RFC 3966 `tel:` schemes (any case, after white space) removed, until none is left
 /// (so that the result is a fixed point): `tel:+49-30-123456`. Parameters (`;ext=`,
 /// `;phone-context=`) are not read: they leave the value malformed.
+#[inline]
 fn strip_tel(input: &str) -> &str {
     // Most values start with `+`, `0` or `(`: no scheme, no white space to look past.
     if let Some(&b) = input.as_bytes().first() {
@@ -239,6 +240,13 @@ fn strip_tel(input: &str) -> &str {
             return input;
         }
     }
+    strip_tel_general(input)
+}
+
+/// [`strip_tel`] for a value that may start with white space or a scheme.
+#[cold]
+#[inline(never)]
+fn strip_tel_general(input: &str) -> &str {
     let mut s = input;
     loop {
         let t = s.trim_start();
