@@ -48,12 +48,7 @@ pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
     let input = strip_tel(input);
     out.clear();
     let mut buf = [0u8; HEADROOM + FAST_LEN];
-    let collected = if input.is_ascii() {
-        collect_digits_ascii(input.as_bytes(), &mut buf)
-    } else {
-        collect_digits(input, &mut buf)
-    };
-    let Some(end) = collected else {
+    let Some(end) = collect_digits_ascii(input, &mut buf) else {
         out.extend_from_slice(input.trim().as_bytes());
         return Outcome::Invalid(Flaw::Malformed);
     };
@@ -91,8 +86,10 @@ fn write_prefix(buf: &mut [u8; HEADROOM + FAST_LEN], end: usize) -> Option<usize
     Some(start)
 }
 
-/// [`collect_digits`] for ASCII `bytes` (the common case): the same steps without decoding.
-fn collect_digits_ascii(bytes: &[u8], buf: &mut [u8; HEADROOM + FAST_LEN]) -> Option<usize> {
+/// [`collect_digits`], with the ASCII bytes (the common case) read without decoding: at the
+/// first non-ASCII byte it hands the whole value to [`collect_digits`].
+fn collect_digits_ascii(input: &str, buf: &mut [u8; HEADROOM + FAST_LEN]) -> Option<usize> {
+    let bytes = input.as_bytes();
     let (mut n, mut i) = (HEADROOM, 0);
     while i < bytes.len() {
         let b = bytes[i];
@@ -107,6 +104,7 @@ fn collect_digits_ascii(bytes: &[u8], buf: &mut [u8; HEADROOM + FAST_LEN]) -> Op
             }
             b'(' if bytes[i..].starts_with(b"(0)") && is_trunk_zero(&buf[HEADROOM..n]) => i += 2,
             b' ' | b'\t' | b'/' | b'-' | b'.' | b'(' | b')' => {}
+            0x80.. => return collect_digits(input, buf),
             _ => return None,
         }
         i += 1;
