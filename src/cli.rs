@@ -72,7 +72,8 @@ pub struct BuildArgs {
     /// positives of a 330,000-row scan under one per kind.
     #[arg(long, value_name = "P", default_value_t = 1e-6)]
     pub fpr: f64,
-    /// Expected number of customers (sizes the filter); default: rows counted in a first pass.
+    /// Expected number of customers (sizes the filter); default: the file length divided by
+    /// the mean line length of a sample (lines counted for inputs under 64 MiB and streams).
     #[arg(long, value_name = "N")]
     pub expected: Option<u64>,
     /// A label stored in the header (e.g. the insurer's name). Not secret: do not put personal data here.
