@@ -305,4 +305,8 @@ pub struct BenchArgs {
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also run the same jobs in DuckDB (Python package `duckdb`, installed with pip into a
+    /// venv in DIR when missing) and the floor of a KVNR scan, and print the ratios.
+    #[arg(long)]
+    pub against_duckdb: bool,
 }

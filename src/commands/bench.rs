@@ -22,6 +22,8 @@ use crate::report::{text::thousands, Report};
 use crate::synth::{self, SynthConfig};
 use crate::token::Key;
 
+mod against;
+
 /// One measured step.
 #[derive(Debug, Serialize)]
 pub struct Step {
@@ -34,6 +36,17 @@ pub struct Step {
     pub ratio_to_parse: Option<f64>,
     /// For scans: the largest |estimate − truth| / truth over the kinds (accuracy).
     pub max_relative_error: Option<f64>,
+    /// With `--against-duckdb`: seconds of the same job in DuckDB, and leakmatch / DuckDB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duckdb_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duckdb_peak_rss_bytes: Option<u64>,
+    /// DuckDB's matches per kind (its own normalisation: close to leakmatch's, not equal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duckdb_matches: Option<serde_json::Value>,
+    /// For the KVNR-only scan: seconds of the floor (see [`against::floor`]) and scan / floor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_seconds: Option<f64>,
 }
 
 pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
@@ -60,6 +73,25 @@ pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
     let mut build = child(&exe, &["build", "--quiet", "--key-file"], &[&key]);
     build.args(["--out"]).arg(&filter).arg(&customers);
     steps.push(measure("build", &customers, cfg.customers, build)?.0);
+    let duck = cfg.against_duckdb.then(|| against::Duck::prepare(&cfg.dir)).transpose()?;
+    let db = cfg.dir.join(format!("customers-{}.duckdb", cfg.customers));
+    let kvnr_filter = cfg.dir.join(format!("customers-{}-kvnr.lmf", cfg.customers));
+    if let Some(duck) = &duck {
+        let _ = std::fs::remove_file(&kvnr_filter);
+        let mut build =
+            child(&exe, &["build", "--quiet", "--kinds", "kvnr", "--key-file"], &[&key]);
+        build.args(["--out"]).arg(&kvnr_filter).arg(&customers);
+        let mut b = measure("build kvnr", &customers, cfg.customers, build)?.0;
+        let _ = std::fs::remove_file(&db);
+        let store = duck.run("store", &db, &customers)?;
+        b.duckdb_seconds = Some(store.seconds);
+        b.duckdb_peak_rss_bytes = Some(store.peak_rss_bytes);
+        steps.push(b);
+        // DuckDB's counterpart of the 4-kind build is the same store: one stored table.
+        let four = steps.iter_mut().find(|s| s.name == "build").expect("the build step");
+        four.duckdb_seconds = Some(store.seconds);
+        four.duckdb_peak_rss_bytes = Some(store.peak_rss_bytes);
+    }
     for &leak in &cfg.leaks {
         let path = cfg.dir.join(format!("leak-{}-{leak}.csv", cfg.customers));
         let mut truth = None;
@@ -87,8 +119,26 @@ pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
                 })
                 .fold(0.0, f64::max)
         });
+        let mut extra = Vec::new();
+        if let Some(duck) = &duck {
+            let four = duck.run("four", &db, &path)?;
+            s.duckdb_seconds = Some(four.seconds);
+            s.duckdb_peak_rss_bytes = Some(four.peak_rss_bytes);
+            s.duckdb_matches = Some(four.matches);
+            let mut scan = child(&exe, &["scan", "--quiet", "--json", "--key-file"], &[&key]);
+            scan.arg("--filter").arg(&kvnr_filter).arg(&path);
+            let (mut k, _) = measure(&format!("scan kvnr {leak}"), &path, leak, scan)?;
+            let one = duck.run("kvnr", &db, &path)?;
+            k.duckdb_seconds = Some(one.seconds);
+            k.duckdb_peak_rss_bytes = Some(one.peak_rss_bytes);
+            k.duckdb_matches = Some(one.matches);
+            let loaded = Key::load(&key)?;
+            k.floor_seconds = Some(against::floor(&path, &kvnr_filter, &loaded, 0)?.0);
+            extra.push(k);
+        }
         steps.push(p);
         steps.push(s);
+        steps.extend(extra);
     }
     let out = if cfg.json { serde_json::to_string_pretty(&steps)? + "\n" } else { render(&steps) };
     crate::commands::scan::write_stdout(&out)?;
@@ -150,6 +200,10 @@ fn measure(
         peak_rss_bytes: rss,
         ratio_to_parse: None,
         max_relative_error: None,
+        duckdb_seconds: None,
+        duckdb_peak_rss_bytes: None,
+        duckdb_matches: None,
+        floor_seconds: None,
     };
     Ok((step, stdout))
 }
@@ -191,6 +245,35 @@ fn render(steps: &[Step]) -> String {
             s.ratio_to_parse.map_or("-".into(), |r| format!("{:.0} %", 100.0 * r)),
             s.max_relative_error.map_or("-".into(), |e| format!("{:.2} %", 100.0 * e)),
         );
+    }
+    if steps.iter().any(|s| s.duckdb_seconds.is_some()) {
+        let _ = writeln!(
+            o,
+            "\n{:<22}{:>12}{:>13}{:>12}{:>13}{:>10}{:>10}{:>10}",
+            "job",
+            "leakmatch s",
+            "peak RSS",
+            "DuckDB s",
+            "peak RSS",
+            "ratio",
+            "floor s",
+            "vs floor"
+        );
+        for s in steps.iter().filter(|s| s.duckdb_seconds.is_some()) {
+            let duck = s.duckdb_seconds.unwrap_or(f64::NAN);
+            let _ = writeln!(
+                o,
+                "{:<22}{:>12.2}{:>9} MiB{:>12.2}{:>9} MiB{:>10.2}{:>10}{:>10}",
+                s.name,
+                s.seconds,
+                s.peak_rss_bytes >> 20,
+                duck,
+                s.duckdb_peak_rss_bytes.unwrap_or(0) >> 20,
+                s.seconds / duck,
+                s.floor_seconds.map_or("-".into(), |f| format!("{f:.2}")),
+                s.floor_seconds.map_or("-".into(), |f| format!("{:.2}x", s.seconds / f)),
+            );
+        }
     }
     o
 }
