@@ -390,9 +390,12 @@ impl RecordReader for DelimitedReader {
         let last = columns.last().copied();
         let utf8 = matches!(self.dialect.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
             && columns.len() <= crate::ident::Field::ALL.len();
-        let valid_chunk = utf8 && std::str::from_utf8(chunk).is_ok();
+        let valid = |chunk: &[u8]| utf8 && std::str::from_utf8(chunk).is_ok();
         if utf8 && self.quote_free_split && memchr::memchr(self.dialect.quote, chunk).is_none() {
-            // No quote byte: the memchr split, which skips the unmapped columns.
+            // No quote byte: the memchr split, which skips the unmapped columns. When at most
+            // a third of the columns are mapped, validating just their bytes beats one pass
+            // over the whole chunk.
+            let valid_chunk = 3 * columns.len() > self.dialect.headers.len() && valid(chunk);
             let delimiter = self.dialect.delimiter;
             let stats = self.parser.parse_quote_free(chunk, delimiter, columns, |rec, pos| {
                 let pos = Position { byte: pos.byte + base, ..pos };
@@ -406,6 +409,7 @@ impl RecordReader for DelimitedReader {
             });
             return Ok(stats);
         }
+        let valid_chunk = valid(chunk);
         self.parser.parse_with_strays(chunk, 0..chunk.len(), &self.dialect, |rec, pos| {
             let pos = Position { byte: pos.byte + base, ..pos };
             let Some(rec) = rec else {
