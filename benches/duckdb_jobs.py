@@ -5,8 +5,8 @@
     duckdb_jobs.py kvnr  DB LEAK.csv             leak rows whose KVNR is a stored customer's
     duckdb_jobs.py four  DB LEAK.csv             the same per kind: kvnr, email, phone, name+dob
 
-Prints one JSON object: the job's seconds (the SQL only, without interpreter start and
-import), the matches per kind, and this process's peak RSS in bytes. The normalisation is
+Prints one JSON object: the job's wall and CPU seconds (the SQL only, without interpreter
+start and import), the matches per kind, and this process's peak RSS in bytes. The normalisation is
 the one a DuckDB user would write (trim, case, digits of the phone with 0 -> 49, both date
 forms); it is close to leakmatch's but not identical, so the counts are shown, not compared.
 Uses `duckdb` from PyPI (`leakmatch bench --against-duckdb` installs it into a venv).
@@ -84,6 +84,7 @@ def main():
     job, db, path = sys.argv[1:4]
     con = duckdb.connect(db)
     t = time.perf_counter()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     if job == "store":
         result = store(con, path)
     elif job == "kvnr":
@@ -93,9 +94,12 @@ def main():
     else:
         sys.exit(f"unknown job {job}")
     seconds = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
     con.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"seconds": seconds, "matches": result, "peak_rss_bytes": peak}))
+    out = {"seconds": seconds, "cpu_seconds": cpu, "matches": result, "peak_rss_bytes": peak}
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ const SCRIPT: &str = include_str!("../../../benches/duckdb_jobs.py");
 #[derive(Debug, serde::Deserialize)]
 pub struct DuckRun {
     pub seconds: f64,
+    pub cpu_seconds: f64,
     pub peak_rss_bytes: u64,
     pub matches: serde_json::Value,
 }
