@@ -12,3 +12,4 @@ mod samples;
 mod scan;
 mod shards;
 mod spark;
+mod ui;
