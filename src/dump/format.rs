@@ -337,11 +337,15 @@ impl Fields for RecordDecoder {
     }
 }
 
+/// Most columns a [`Borrowed`] record holds: the fields and a few GDPR category columns
+/// (more take the decoding path).
+const BORROWED_COLUMNS: usize = 16;
+
 /// The mapped columns of a UTF-8 record, validated and borrowed from the record in place (no
 /// copy: the fast path of UTF-8 input). `values[i]` is the text of `columns[i]`.
 struct Borrowed<'r> {
     columns: &'r [usize],
-    values: [Option<&'r str>; crate::ident::Field::ALL.len()],
+    values: [Option<&'r str>; BORROWED_COLUMNS],
 }
 
 impl<'r> Borrowed<'r> {
@@ -362,7 +366,7 @@ impl<'r> Borrowed<'r> {
         raw: impl Iterator<Item = Option<&'r [u8]>>,
         valid_chunk: bool,
     ) -> Option<Borrowed<'r>> {
-        let mut values = [None; crate::ident::Field::ALL.len()];
+        let mut values = [None; BORROWED_COLUMNS];
         for (slot, bytes) in values.iter_mut().zip(raw) {
             if let Some(bytes) = bytes {
                 *slot = Some(if valid_chunk {
@@ -398,7 +402,7 @@ impl RecordReader for DelimitedReader {
         let (decoder, columns) = (&mut self.decoder, &self.columns);
         let last = columns.last().copied();
         let utf8 = matches!(self.dialect.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
-            && columns.len() <= crate::ident::Field::ALL.len();
+            && columns.len() <= BORROWED_COLUMNS;
         let valid = |chunk: &[u8]| utf8 && std::str::from_utf8(chunk).is_ok();
         if utf8 && self.quote_free_split && memchr::memchr(self.dialect.quote, chunk).is_none() {
             // No quote byte: the memchr split, which skips the unmapped columns. When at most
