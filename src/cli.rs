@@ -94,7 +94,8 @@ pub struct BuildArgs {
     /// positives of a 330,000-row scan under one per kind.
     #[arg(long, value_name = "P", default_value_t = 1e-6)]
     pub fpr: f64,
-    /// Expected number of customers (sizes the filter); default: rows counted in a first pass.
+    /// Expected number of customers (sizes the filter); default: the file length divided by
+    /// the mean line length of a sample (lines counted for inputs under 64 MiB and streams).
     #[arg(long, value_name = "N")]
     pub expected: Option<u64>,
     /// A label stored in the header (e.g. the insurer's name). Not secret: do not put personal data here.
@@ -338,6 +339,10 @@ pub struct BenchArgs {
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also run the same jobs in DuckDB (Python package `duckdb`, installed with pip into a
+    /// venv in DIR when missing) and the floor of a KVNR scan, and print the ratios.
+    #[arg(long)]
+    pub against_duckdb: bool,
 }
 
 /// Writes the completion script for `shell` (a name accepted by `completions`).

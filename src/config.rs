@@ -184,6 +184,8 @@ pub struct BenchConfig {
     pub customers: u64,
     pub leaks: Vec<u64>,
     pub json: bool,
+    /// Also run the same jobs in DuckDB and measure the floor of a KVNR scan.
+    pub against_duckdb: bool,
 }
 
 fn usage(msg: impl Into<String>) -> UsageError {
@@ -362,6 +364,7 @@ impl Command {
                     customers: a.customers,
                     leaks,
                     json: a.json,
+                    against_duckdb: a.against_duckdb,
                 })
             }
         })

@@ -1,7 +1,7 @@
 //! `leakmatch build`: customer files → one filter file with a section per kind.
 //!
-//! Inputs are read twice at most: once to count lines for sizing (skipped with `--expected`),
-//! once to insert. Workers insert into shared atomic filters, so memory is the filters plus a
+//! Inputs are read once: sized by their length and a sample of their mean line length (small
+//! inputs and streams by a line count; skipped with `--expected`), then inserted. Workers insert into shared atomic filters, so memory is the filters plus a
 //! constant per worker, and both cores are used.
 
 use std::collections::BTreeMap;
@@ -53,7 +53,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
     let expected = match (&like, cfg.expected) {
         (Some(_), _) => 1,
         (None, Some(n)) => n,
-        (None, None) => inputs.iter().map(line_count).sum::<anyhow::Result<u64>>()?.max(1),
+        (None, None) => inputs.iter().map(sized_records).sum::<anyhow::Result<u64>>()?.max(1),
     };
     let geometry = |k: Kind| match &like {
         Some(g) => {
@@ -110,6 +110,19 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         });
         finished.push(bloom);
     }
+    if like.is_none() && !cfg.quiet {
+        for s in sections.iter().filter(|s| s.inserted > expected + expected / 20) {
+            eprintln!(
+                "leakmatch: warning: {} {} values, but the filter was sized for {}: its FPR is \
+                 {:.2e} instead of {:.2e}; give --expected N to size it",
+                thousands(s.inserted),
+                s.kind.name(),
+                thousands(expected),
+                s.achieved_fpr,
+                s.target_fpr
+            );
+        }
+    }
     let header = FilterHeader {
         key_id: key.id(),
         created_unix: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
@@ -161,19 +174,59 @@ fn choose_kinds(cfg: &BuildConfig, inputs: &[Prepared]) -> anyhow::Result<Vec<Ki
     Ok(kinds)
 }
 
-/// Lines in the body of an input: an upper bound of its records, used for sizing. Counted in
-/// windows released behind the count, so a mapped input never becomes fully resident. A long
-/// stream of unknown length (stdin, compressed) cannot be counted in advance: usage error.
-fn line_count(input: &Prepared) -> anyhow::Result<u64> {
-    const WINDOW: usize = 8 << 20;
+/// Inputs up to this size are sized by an exact line count; larger mapped files by a sample.
+const COUNT_EXACTLY: usize = 64 << 20;
+/// The size sample of a large input: this many windows, evenly spread over the body.
+const SAMPLE_WINDOWS: usize = 32;
+/// Bytes per sample window.
+const SAMPLE_WINDOW: usize = 1 << 20;
+
+/// The number of records an input is sized for. Up to [`COUNT_EXACTLY`] bytes: its lines (an
+/// upper bound of its records). A larger file in memory: its body length divided by the mean
+/// line length of [`SAMPLE_WINDOWS`] windows spread over it (no counting pass; the filter
+/// stores the FPR its real fill gives, and `build` warns when the count was exceeded). A long
+/// stream of unknown length (stdin, compressed) cannot be sized in advance: usage error.
+fn sized_records(input: &Prepared) -> anyhow::Result<u64> {
+    sized_records_over(input, COUNT_EXACTLY)
+}
+
+/// [`sized_records`], counting exactly up to `exact` body bytes (tests use small bounds).
+fn sized_records_over(input: &Prepared, exact: usize) -> anyhow::Result<u64> {
     let data = input.source.bytes();
-    let mut at = input.layout.dialect.body_start.min(data.len());
+    let body = &data[input.layout.dialect.body_start.min(data.len())..];
+    if input.source.is_streamed() || body.len() <= exact {
+        return line_count(input, body);
+    }
+    let step = body.len() / SAMPLE_WINDOWS;
+    let (mut lines, mut bytes) = (0u64, 0u64);
+    for w in 0..SAMPLE_WINDOWS {
+        let window = &body[w * step..(w * step + SAMPLE_WINDOW).min(body.len())];
+        // Whole lines only: from just after the first `\n` to just after the last.
+        let (Some(first), Some(last)) =
+            (memchr::memchr(b'\n', window), memchr::memrchr(b'\n', window))
+        else {
+            continue;
+        };
+        lines += memchr::memchr_iter(b'\n', &window[first + 1..=last]).count() as u64;
+        bytes += (last - first) as u64;
+        let start = w * step;
+        input.source.release(start..start + window.len());
+    }
+    if lines == 0 {
+        return line_count(input, body);
+    }
+    Ok((body.len() as u128 * lines as u128).div_ceil(bytes as u128) as u64 + 1)
+}
+
+/// Lines in the body of an input: an upper bound of its records. Counted in windows released
+/// behind the count, so a mapped input never becomes fully resident.
+fn line_count(input: &Prepared, body: &[u8]) -> anyhow::Result<u64> {
+    const WINDOW: usize = 8 << 20;
+    let offset = input.source.bytes().len() - body.len();
     let mut lines = 1;
-    while at < data.len() {
-        let end = (at + WINDOW).min(data.len());
-        lines += memchr::memchr_iter(b'\n', &data[at..end]).count() as u64;
-        input.source.release(at..end);
-        at = end;
+    for (i, window) in body.chunks(WINDOW).enumerate() {
+        lines += memchr::memchr_iter(b'\n', window).count() as u64;
+        input.source.release(offset + i * WINDOW..offset + i * WINDOW + window.len());
     }
     input.source.scale_from_head(lines).ok_or_else(|| {
         UsageError(format!(
@@ -256,4 +309,36 @@ pub fn pair_cost(sections: &[SectionInfo], file_bytes: u64) -> String {
         thousands(bytes),
         100.0 * bytes as f64 / file_bytes.max(1) as f64
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A mapped CSV of `rows` rows of varying length; returns it prepared.
+    fn prepared(dir: &std::path::Path, rows: u64) -> Prepared {
+        let path = dir.join("c.csv");
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        writeln!(f, "KVNR;E-Mail;Nachname").unwrap();
+        for i in 0..rows {
+            let pad = "x".repeat((i * 7919 % 23) as usize);
+            writeln!(f, "A{i:09};user{i}{pad}@example.de;Name{}", i % 977).unwrap();
+        }
+        drop(f);
+        Prepared::open(&path, true, &[]).unwrap()
+    }
+
+    #[test]
+    fn a_large_file_is_sized_by_a_sample_within_one_percent_and_a_small_one_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = 200_000;
+        let input = prepared(dir.path(), rows);
+        let exact = sized_records(&input).unwrap();
+        assert_eq!(exact, rows + 1, "under the bound: every line counted (plus one)");
+        let sampled = sized_records_over(&input, 1 << 16).unwrap();
+        assert_ne!(sampled, exact, "the sample path was taken");
+        let err = (sampled as f64 - rows as f64).abs() / rows as f64;
+        assert!(err < 0.01, "sampled {sampled} for {rows} rows");
+    }
 }

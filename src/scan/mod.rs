@@ -137,7 +137,6 @@ pub use range::{run_input_range, RangeScan};
 struct Worker<'p> {
     pipeline: &'p Tokenize,
     extractor: Extractor,
-    tokens: Tokens,
     /// Records not yet handed to the sink.
     batch: Batch,
 }
@@ -147,26 +146,30 @@ impl<'p> Worker<'p> {
         Worker {
             pipeline,
             extractor: Extractor::new(&pipeline.kinds),
-            tokens: [None; KINDS],
             batch: Batch::with_capacity(BATCH),
         }
     }
 
-    /// Normalises and tokenises one record whose fields `field` returns; counts validity.
+    /// Normalises and tokenises one record whose fields `field` returns, straight into the
+    /// batch (no copy of its tokens); counts validity.
     fn record<'r>(
         &mut self,
         tally: &mut Tally,
+        pos: Pos,
         field: impl Fn(Field) -> Option<&'r str>,
-    ) -> &Tokens {
+    ) {
         tally.records += 1;
+        self.batch.positions.push(pos);
+        self.batch.tokens.push([None; KINDS]);
+        let tokens = self.batch.tokens.last_mut().expect("just pushed");
         if self.pipeline.parse_only {
-            return &self.tokens;
+            return;
         }
         self.extractor.run(field);
         for &kind in &self.pipeline.kinds {
             let i = kind.index();
-            self.tokens[i] = match kind.parts() {
-                Some((a, b)) => match (self.tokens[a.index()], self.tokens[b.index()]) {
+            tokens[i] = match kind.parts() {
+                Some((a, b)) => match (tokens[a.index()], tokens[b.index()]) {
                     (Some(ta), Some(tb)) => {
                         tally.kinds[i].add(Outcome::Valid);
                         Some(token::pair(kind, ta, tb))
@@ -186,7 +189,6 @@ impl<'p> Worker<'p> {
                 *slot += 1;
             }
         }
-        &self.tokens
     }
 }
 
@@ -348,9 +350,7 @@ impl ChunkCtx<'_, '_> {
         match e {
             Event::Record(record, p) => {
                 let fields = self.fields;
-                let tokens = *self.worker.record(self.tally, |f| record.get(fields.get(f)?));
-                self.worker.batch.tokens.push(tokens);
-                self.worker.batch.positions.push(pos(p));
+                self.worker.record(self.tally, pos(p), |f| record.get(fields.get(f)?));
                 let mut mask = 0u8;
                 for &(column, bit) in self.categories {
                     if record.get(column).is_some_and(|v| !v.trim().is_empty()) {
