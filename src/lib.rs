@@ -16,6 +16,7 @@
 //!
 //! - [`ident`]: identifier kinds and their normalisers (pure, idempotent).
 //! - [`token`]: the secret [`token::Key`], purpose-separated subkeys, the keyed PRF.
+//! - [`oprf`]: oblivious PRF tokens (RFC 9497) and the key service, for scans without the key.
 //! - [`filter`]: the cache-line-blocked Bloom filter, its file format, filter comparison.
 //! - [`dump`]: reading dumps: sources, format detection, record-aligned chunks, readers.
 //! - [`scan`]: the parallel pipeline shared by `build` and `scan`.
@@ -44,6 +45,7 @@ pub mod estimate;
 pub mod filter;
 pub mod forensics;
 pub mod ident;
+pub mod oprf;
 pub mod partial;
 pub mod report;
 pub mod scan;
