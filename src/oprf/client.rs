@@ -42,6 +42,18 @@ pub enum ClientError {
     TokenFile { path: PathBuf, message: String },
 }
 
+impl ClientError {
+    /// True for errors of the scanner's input (token file, a filter of another service):
+    /// exit code 2; the others (service unreachable, budget spent) are runtime failures.
+    pub fn unusable(&self) -> bool {
+        matches!(
+            self,
+            ClientError::TokenFile { .. }
+                | ClientError::Oprf { source: OprfError::Verification { .. }, .. }
+        )
+    }
+}
+
 /// What `/v1/info` says about the service.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
 pub struct Info {

@@ -31,6 +31,7 @@ use crate::ident::Kind;
 use crate::token::{Key, KeyId, Token};
 
 pub mod client;
+pub mod mode;
 pub mod server;
 pub mod table;
 
@@ -105,6 +106,11 @@ impl PublicKey {
     /// anyone can check it: in OPRF mode the trailer detects damage, not tampering.
     pub fn check_key(&self) -> [u8; 32] {
         blake3::derive_key(CTX_CHECK, &self.0)
+    }
+
+    /// True when the bytes are a valid, non-identity ristretto255 point.
+    pub fn is_valid(&self) -> bool {
+        self.element().is_ok()
     }
 
     fn element(&self) -> Result<<Suite as Group>::Elem, OprfError> {

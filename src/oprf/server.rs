@@ -414,7 +414,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("clients");
-        std::fs::write(&p, "# comment\nirfirm s3cr3t-but-short\n").unwrap();
+        std::fs::write(&p, "# comment\nirfirm s3cr3t-short\n").unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
         let e = load_clients(&p).unwrap_err().to_string();
         assert!(e.contains("line 2") && !e.contains("s3cr3t"), "{e}");

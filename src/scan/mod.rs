@@ -111,6 +111,11 @@ impl Tokenize {
         Tokenize { parse_only: true, ..Tokenize::new(Key::from_bytes([0; 32]).tokenizer(), &[]) }
     }
 
+    /// Where the tokens come from.
+    pub fn source(&self) -> &TokenSource {
+        &self.tokenizer
+    }
+
     /// The kinds computed.
     pub fn kinds(&self) -> &[Kind] {
         &self.kinds
