@@ -86,14 +86,22 @@ fn scan_through_the_key_service_matches_the_truth_and_the_local_scan() {
     let out = remote_scan(&wd, &s.url, &["--json", "--filter", "f.lmf", "g/leak.csv"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(remote["records"]["matched_any"], truth["rows_matched_any"]);
+    assert_eq!(remote["filters"][0]["matched_any"], truth["rows_matched_any"]);
     assert!(truth["rows_matched_any"].as_u64().unwrap() > 300, "{truth}");
+    for k in remote["filters"][0]["kinds"].as_array().unwrap() {
+        let kind = k["kind"].as_str().unwrap();
+        assert_eq!(k["hits"], truth["matches"][kind], "{kind}");
+        assert_eq!(k["distinct_hits"].as_f64(), truth["distinct_matches"][kind].as_f64(), "{kind}");
+        // Estimates equal the truth within their (here sub-unit) intervals.
+        let t = truth["matches"][kind].as_f64().unwrap();
+        assert!(k["ci_low"].as_f64().unwrap() <= t && t <= k["ci_high"].as_f64().unwrap());
+    }
     // The data owner's local OPRF scan gives the same report, number for number.
     let local: Value = serde_json::from_str(&wd.ok(&[
         "scan", "--quiet", "--json", "--key-file", &key, "--filter", "f.lmf", "g/leak.csv",
     ]))
     .unwrap();
-    for field in ["filters", "records", "forensics"] {
+    for field in ["key_id", "records", "kinds", "filters", "signals", "verdict", "gdpr"] {
         assert_eq!(remote[field], local[field], "{field}");
     }
     // The audit log counts evaluations per client, never an element or a value.
@@ -109,7 +117,7 @@ fn scan_through_the_key_service_matches_the_truth_and_the_local_scan() {
         .unwrap()
         .iter()
         .filter(|k| !k["kind"].as_str().unwrap().contains('+'))
-        .map(|k| k["probed"].as_u64().unwrap())
+        .map(|k| k["valid"].as_u64().unwrap())
         .sum();
     assert!(evaluated > 0 && evaluated <= probed, "{evaluated} vs {probed}");
     let leak = std::fs::read_to_string(wd.path("g/leak.csv")).unwrap();
