@@ -39,7 +39,8 @@ pub struct KeyServerConfig {
 }
 
 fn key_service(a: cli::KeyServiceArgs) -> Option<crate::oprf::mode::KeyService> {
-    a.key_server.map(|url| crate::oprf::mode::KeyService { url, token_file: a.key_server_token_file })
+    a.key_server
+        .map(|url| crate::oprf::mode::KeyService { url, token_file: a.key_server_token_file })
 }
 
 #[derive(Debug)]
@@ -315,7 +316,10 @@ impl Command {
             }
             CliCommand::KeyServer(a) => {
                 let listen = a.listen.parse().map_err(|_| {
-                    usage(format!("--listen: expected HOST:PORT (e.g. 127.0.0.1:8631), got '{}'", a.listen))
+                    usage(format!(
+                        "--listen: expected HOST:PORT (e.g. 127.0.0.1:8631), got '{}'",
+                        a.listen
+                    ))
                 })?;
                 if a.budget_window == 0 || a.max_batch == 0 {
                     return Err(usage("--budget-window and --max-batch must be at least 1"));

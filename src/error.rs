@@ -28,9 +28,8 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<FilterError>()
             || e.is::<DumpError>()
             || e.downcast_ref::<crate::oprf::client::ClientError>().is_some_and(|c| c.unusable())
-            || e.downcast_ref::<crate::oprf::server::ServerError>().is_some_and(|s| {
-                matches!(s, crate::oprf::server::ServerError::Clients { .. })
-            })
+            || e.downcast_ref::<crate::oprf::server::ServerError>()
+                .is_some_and(|s| matches!(s, crate::oprf::server::ServerError::Clients { .. }))
     });
     if unusable {
         USAGE

@@ -120,7 +120,8 @@ fn text(v: &Inspection<'_>) -> String {
     let _ = writeln!(o, "  MAC            {}", v.mac);
     let _ = writeln!(o, "  tokens         {}", v.tokens);
     if let Some(pk) = &v.oprf_public_key {
-        let _ = writeln!(o, "  key service    public key {pk} (RFC 9497 VOPRF, ristretto255-SHA512)");
+        let _ =
+            writeln!(o, "  key service    public key {pk} (RFC 9497 VOPRF, ristretto255-SHA512)");
     }
     let _ = writeln!(o, "  rows           {}", thousands(v.metadata.rows));
     let _ = writeln!(

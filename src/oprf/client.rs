@@ -139,7 +139,7 @@ impl Client {
     /// The service's description.
     pub fn info(&self) -> Result<Info, ClientError> {
         let url = format!("{}/v1/info", self.cfg.url);
-        let resp = self.with_retries(&url, || self.agent.get(&url).call())?;
+        let resp = self.with_retries(&url, || self.agent.get(&url).call().map_err(Box::new))?;
         let body = read_body(resp, 64 << 10).map_err(|e| self.transport(&url, e, 1))?;
         serde_json::from_slice(&body).map_err(|e| ClientError::Status {
             url,
@@ -152,12 +152,11 @@ impl Client {
     pub fn evaluate_raw(&self, body: &[u8]) -> Result<Vec<u8>, ClientError> {
         let url = format!("{}/v1/evaluate", self.cfg.url);
         let resp = self.with_retries(&url, || {
-            let mut req =
-                self.agent.post(&url).set("Content-Type", "application/octet-stream");
+            let mut req = self.agent.post(&url).set("Content-Type", "application/octet-stream");
             if let Some(t) = &self.cfg.token {
                 req = req.set("Authorization", &format!("Bearer {t}"));
             }
-            req.send_bytes(body)
+            req.send_bytes(body).map_err(Box::new)
         })?;
         let limit = (body.len() + PROOF_LEN + 1) as u64;
         read_body(resp, limit).map_err(|e| self.transport(&url, e, 1))
@@ -171,13 +170,13 @@ impl Client {
     fn with_retries(
         &self,
         url: &str,
-        send: impl Fn() -> Result<ureq::Response, ureq::Error>,
+        send: impl Fn() -> Result<ureq::Response, Box<ureq::Error>>,
     ) -> Result<ureq::Response, ClientError> {
         let attempts = self.cfg.attempts.max(1);
         let mut delay = Duration::from_millis(100);
         let mut last = None;
         for attempt in 1..=attempts {
-            match send() {
+            match send().map_err(|e| *e) {
                 Ok(r) => return Ok(r),
                 Err(ureq::Error::Status(status, resp)) => {
                     let message = resp.into_string().unwrap_or_default();

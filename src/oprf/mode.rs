@@ -154,10 +154,9 @@ fn bar(total: u64, quiet: bool) -> indicatif::ProgressBar {
 
 /// Connects to the key service: reads the token file and `/v1/info`.
 pub fn connect(service: &KeyService, pk: PublicKey, quiet: bool) -> anyhow::Result<TokenMode> {
-    let token_file = service
-        .token_file
-        .clone()
-        .or_else(|| std::env::var_os(client::TOKEN_FILE_ENV).filter(|p| !p.is_empty()).map(PathBuf::from));
+    let token_file = service.token_file.clone().or_else(|| {
+        std::env::var_os(client::TOKEN_FILE_ENV).filter(|p| !p.is_empty()).map(PathBuf::from)
+    });
     let token = token_file.as_deref().map(client::read_token_file).transpose()?;
     let client = Client::new(ClientConfig::new(&service.url, token));
     let info = client.info()?;

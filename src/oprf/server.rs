@@ -347,7 +347,8 @@ pub fn run(
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|source| ServerError::Listen { addr: listen, source })?;
-        let addr = listener.local_addr().map_err(|source| ServerError::Listen { addr: listen, source })?;
+        let addr =
+            listener.local_addr().map_err(|source| ServerError::Listen { addr: listen, source })?;
         ready(addr);
         let stop = async move {
             match stop_after {

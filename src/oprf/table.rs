@@ -43,11 +43,15 @@ impl OprfTokens {
 
 const SHARDS: usize = 64;
 
+/// One collected value: its local hash, kind and normalised bytes.
+pub type Value = (u128, Kind, Box<[u8]>);
+type Shard = Mutex<HashMap<u128, (Kind, Box<[u8]>)>>;
+
 /// The distinct values of a first pass, keyed by a local SipHash-2-4-128 under a random key
 /// (collision-resistant against a dump crafted to collide: the key is never known outside).
 pub struct Collector {
     local: Tokenizer,
-    shards: Vec<Mutex<HashMap<u128, (Kind, Box<[u8]>)>>>,
+    shards: Vec<Shard>,
 }
 
 impl Collector {
@@ -76,7 +80,7 @@ impl Collector {
     }
 
     /// The values (local hash, kind, value) in a deterministic order, and the local hasher.
-    pub fn into_values(self) -> (Tokenizer, Vec<(u128, Kind, Box<[u8]>)>) {
+    pub fn into_values(self) -> (Tokenizer, Vec<Value>) {
         let mut all: Vec<_> = self
             .shards
             .into_iter()

@@ -5,7 +5,11 @@ fn key(b: u8) -> OprfKey {
 }
 
 /// Blinds, evaluates with `server`, finalizes against `pk`.
-fn through(server: &OprfKey, pk: &PublicKey, values: &[(Kind, &[u8])]) -> Result<Vec<Token>, OprfError> {
+fn through(
+    server: &OprfKey,
+    pk: &PublicKey,
+    values: &[(Kind, &[u8])],
+) -> Result<Vec<Token>, OprfError> {
     let inputs: Vec<Vec<u8>> = values
         .iter()
         .map(|(k, v)| {

@@ -98,7 +98,14 @@ fn scan_through_the_key_service_matches_the_truth_and_the_local_scan() {
     }
     // The data owner's local OPRF scan gives the same report, number for number.
     let local: Value = serde_json::from_str(&wd.ok(&[
-        "scan", "--quiet", "--json", "--key-file", &key, "--filter", "f.lmf", "g/leak.csv",
+        "scan",
+        "--quiet",
+        "--json",
+        "--key-file",
+        &key,
+        "--filter",
+        "f.lmf",
+        "g/leak.csv",
     ]))
     .unwrap();
     for field in ["key_id", "records", "kinds", "filters", "signals", "verdict", "gdpr"] {
@@ -133,10 +140,20 @@ fn server_tokens_equal_local_tokens() {
     // A third party builds the same customers through the service with the same geometry:
     // every token equal means the bit arrays are equal byte for byte.
     wd.ok(&[
-        "build", "--quiet", "--key-server", &s.url, "--key-server-token-file", &tf, "--like",
-        "f.lmf", "--out", "r.lmf", "g/customers.csv",
+        "build",
+        "--quiet",
+        "--key-server",
+        &s.url,
+        "--key-server-token-file",
+        &tf,
+        "--like",
+        "f.lmf",
+        "--out",
+        "r.lmf",
+        "g/customers.csv",
     ]);
-    let (a, b) = (std::fs::read(wd.path("f.lmf")).unwrap(), std::fs::read(wd.path("r.lmf")).unwrap());
+    let (a, b) =
+        (std::fs::read(wd.path("f.lmf")).unwrap(), std::fs::read(wd.path("r.lmf")).unwrap());
     assert_eq!(a.len(), b.len());
     assert_eq!(a[4096..a.len() - 48], b[4096..b.len() - 48]);
     let inspect: Value = serde_json::from_str(&wd.ok(&["inspect", "--json", "r.lmf"])).unwrap();
@@ -177,7 +194,13 @@ fn budget_refuses_the_request_that_exceeds_it() {
     let body = vec![0u8; 0];
     let r = post(&agent, &s.url, "application/octet-stream", Some(TOKEN), &body);
     assert_eq!(r.0, 400);
-    let refused = post(&agent, &s.url, "application/octet-stream", Some(TOKEN), &blinded(501 - used as usize));
+    let refused = post(
+        &agent,
+        &s.url,
+        "application/octet-stream",
+        Some(TOKEN),
+        &blinded(501 - used as usize),
+    );
     assert_eq!(refused.0, 429, "{}", refused.1);
 }
 
@@ -189,7 +212,13 @@ fn blinded(n: usize) -> Vec<u8> {
 }
 
 /// POSTs to /v1/evaluate; returns the status and the body as text.
-fn post(agent: &ureq::Agent, url: &str, ctype: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+fn post(
+    agent: &ureq::Agent,
+    url: &str,
+    ctype: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> (u16, String) {
     let mut req = agent.post(&format!("{url}/v1/evaluate")).set("Content-Type", ctype);
     if let Some(t) = token {
         req = req.set("Authorization", &format!("Bearer {t}"));
@@ -206,6 +235,9 @@ fn post(agent: &ureq::Agent, url: &str, ctype: &str, token: Option<&str>, body: 
     }
 }
 
+/// Content type, bearer token, body, expected status, expected text.
+type Case<'a> = (&'a str, Option<&'a str>, Vec<u8>, u16, &'a str);
+
 #[test]
 fn bad_requests_get_clear_http_errors_and_the_service_keeps_serving() {
     let wd = Workdir::new();
@@ -216,7 +248,7 @@ fn bad_requests_get_clear_http_errors_and_the_service_keeps_serving() {
     let good = blinded(2);
     let mut bad_point = good.clone();
     bad_point.extend_from_slice(&[0xff; 32]);
-    let cases: [(&str, Option<&str>, Vec<u8>, u16, &str); 6] = [
+    let cases: [Case; 6] = [
         (ok, Some(TOKEN), bad_point, 400, "element 2"),
         (ok, Some(TOKEN), good[..40].to_vec(), 400, "whole number"),
         ("application/json", Some(TOKEN), good.clone(), 415, "application/octet-stream"),

@@ -240,7 +240,9 @@ pub enum FilterError {
     )]
     TextModeMangled { path: PathBuf, how: &'static str },
     /// Written by a newer (or older) format.
-    #[error("{path}: filter format version {found}; this leakmatch reads versions 1 to {supported}")]
+    #[error(
+        "{path}: filter format version {found}; this leakmatch reads versions 1 to {supported}"
+    )]
     UnsupportedVersion { path: PathBuf, found: u16, supported: u16 },
     /// Shorter than its header says.
     #[error("{path}: truncated: the header announces {expected} bytes, the file has {actual}")]
