@@ -50,7 +50,7 @@ pub enum CliCommand {
 /// Where OPRF tokens come from when the key stays with its owner.
 #[derive(Debug, Args)]
 pub struct KeyServiceArgs {
-    /// Get OPRF tokens from this key service (`leakmatch key-server`, e.g. https://keys.example
+    /// Get OPRF tokens from this key service (`leakmatch key-server`, e.g. `https://keys.example`
     /// behind a TLS proxy) instead of a key.
     ///
     /// Each distinct normalised value of the input is blinded, evaluated by the service, and
@@ -156,7 +156,7 @@ pub struct BuildArgs {
     /// OPRF key, evaluated here, and the filter records the key service's public key.
     ///
     /// Such a filter is scanned through `leakmatch key-server` run with the same key file
-    /// (`scan --key-server URL`), so that no scanner holds the key; about 1000 times slower
+    /// (`scan --key-server URL`), so that no scanner holds the key; about 10,000 times slower
     /// per value than keyed tokens (README, "Key service").
     #[arg(long, conflicts_with = "key_server")]
     pub oprf: bool,

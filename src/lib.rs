@@ -7,7 +7,8 @@
 //! input ─► dump::Source (mmap | stream: stdin, pipe, gzip, zstd, UTF-16)
 //!            └► dump::Layout::detect (csv | jsonl | combo | sql; columns → fields)
 //!                 └► record-aligned dump::Chunk ─► rayon workers: dump::RecordReader
-//!                      └► ident::Extractor (normalise) ─► token::Tokenizer (keyed PRF)
+//!                      └► ident::Extractor (normalise) ─► scan::TokenSource: token::Tokenizer
+//!                           (keyed PRF) | oprf (OPRF: local key, or key service in two passes)
 //!                           └► scan::Batch ─► build: filter::AtomicBloom ─► filter::write_filter
 //!                                          └► scan:  scan::Prober (probe filters) ─► tally::Tally
 //! tally::Tally (mergeable; shards: partial::Partial ─► merge)

@@ -45,14 +45,21 @@ pub fn write_stdout(s: &str) -> io::Result<()> {
     out.flush()
 }
 
-/// Opens every filter, checking each against the key's id and MAC (and, when the MAC fails,
-/// for damage: see [`FilterFile::verify`]).
+/// Opens every filter of keyed tokens, checking each against the key's id and MAC (and, when
+/// the MAC fails, for damage: see [`FilterFile::verify`]). OPRF filters are refused.
 pub fn open_filters(paths: &[PathBuf], key: &Key) -> anyhow::Result<Vec<FilterFile>> {
     let opts = OpenOptions { verify_checksum: false, ..OpenOptions::default() };
     paths
         .iter()
         .map(|p| {
             let f = FilterFile::open(p, &opts)?;
+            if f.header.prf.oprf_public_key().is_some() {
+                anyhow::bail!(crate::config::UsageError(format!(
+                    "{}: an OPRF filter (tokens from a key service); this command takes filters \
+                     with keyed tokens only",
+                    p.display()
+                )));
+            }
             f.check_key(&key.id())?;
             f.verify(&key.mac_key())?;
             Ok(f)
