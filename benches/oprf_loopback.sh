@@ -27,7 +27,9 @@ echo "$token" > token; chmod 600 token
 server=$!
 for _ in $(seq 50); do grep -q listening server.log && break; sleep 0.1; done
 url=$(grep -o 'http://127.0.0.1:[0-9]*' server.log)
-echo "scan OPRF (service over loopback): $(t "$bin" scan --json --key-server "$url" --key-server-token-file token --filter oprf.lmf g/leak.csv) s"
-"$bin" scan --quiet --json --key-file k --filter oprf.lmf g/leak.csv | python3 -c 'import json,sys; v=json.load(sys.stdin); print("local OPRF matched_any", v["filters"][0]["matched_any"])'
-"$bin" scan --quiet --json --key-server "$url" --key-server-token-file token --filter oprf.lmf g/leak.csv | python3 -c 'import json,sys; v=json.load(sys.stdin); print("service matched_any", v["filters"][0]["matched_any"])'
+s=$(date +%s.%N)
+"$bin" scan --json --key-server "$url" --key-server-token-file token --filter oprf.lmf g/leak.csv > remote.json
+echo "scan OPRF (service over loopback): $(echo "$(date +%s.%N) - $s" | bc) s"
+"$bin" scan --quiet --json --key-file k --filter oprf.lmf g/leak.csv > local.json
+python3 -c 'import json; r, l = (json.load(open(f))["filters"][0]["matched_any"] for f in ("remote.json", "local.json")); print("matched_any: service", r, "local", l); assert r == l'
 echo "evaluations logged: $(python3 -c 'import json; print(sum(json.loads(l)["evaluated"] for l in open("audit.jsonl")))')"

@@ -177,31 +177,26 @@ fn scan_through_a_service_with_another_key_is_refused_by_verification() {
 #[test]
 fn budget_refuses_the_request_that_exceeds_it() {
     let (wd, key, _) = case();
-    let s = server(&wd, &key, &["--budget", "500", "--audit-log", "audit.jsonl"]);
+    let flags = ["--budget", "500", "--max-batch", "100", "--audit-log", "audit.jsonl"];
+    let s = server(&wd, &key, &flags);
     let out = remote_scan(&wd, &s.url, &["--filter", "f.lmf", "g/leak.csv"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("HTTP 429") && err.contains("budget"), "{err}");
+    assert!(out.stdout.is_empty());
     let audit = std::fs::read_to_string(wd.path("audit.jsonl")).unwrap();
     let lines: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(lines.iter().any(|l| l["outcome"] == "refused: budget" && l["evaluated"] == 0));
+    // Batches of 100 fit until the budget is spent exactly; the next one is refused whole.
     let used: u64 = lines.iter().map(|l| l["evaluated"].as_u64().unwrap()).sum();
-    assert!(used <= 500, "{used}");
-    // A restarted service remembers today's use from its audit log.
+    assert_eq!(used, 500);
+    // A restarted service restores the window's use from its audit log: one more is refused.
     drop(s);
-    let s = server(&wd, &key, &["--budget", "500", "--audit-log", "audit.jsonl"]);
+    let s = server(&wd, &key, &flags);
     let agent = ureq::agent();
-    let body = vec![0u8; 0];
-    let r = post(&agent, &s.url, "application/octet-stream", Some(TOKEN), &body);
-    assert_eq!(r.0, 400);
-    let refused = post(
-        &agent,
-        &s.url,
-        "application/octet-stream",
-        Some(TOKEN),
-        &blinded(501 - used as usize),
-    );
-    assert_eq!(refused.0, 429, "{}", refused.1);
+    let (status, text) = post(&agent, &s.url, "application/octet-stream", Some(TOKEN), &blinded(1));
+    assert_eq!(status, 429, "{text}");
+    assert!(text.contains("500 of 500"), "{text}");
 }
 
 /// `n` valid blinded elements (multiples of the ristretto255 base point are valid too).
