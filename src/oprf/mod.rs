@@ -201,7 +201,7 @@ pub fn parse_elements(body: &[u8]) -> Result<Vec<BlindedElement<Suite>>, OprfErr
     if body.is_empty() {
         return Err(OprfError::Empty);
     }
-    if body.len() % ELEMENT_LEN != 0 {
+    if !body.len().is_multiple_of(ELEMENT_LEN) {
         return Err(OprfError::BadLength { len: body.len() });
     }
     body.chunks_exact(ELEMENT_LEN)
