@@ -191,6 +191,9 @@ pub struct ScanConfig {
     pub range: Option<(u64, u64)>,
     /// `--key-server`: OPRF tokens through the key service (no key here).
     pub key_server: Option<crate::oprf::mode::KeyService>,
+    /// `--exact-distinct N`: distinct matching tokens counted exactly up to N per filter and
+    /// kind, a HyperLogLog past it ([`crate::sketch`]); at least 1.
+    pub exact_distinct: u64,
 }
 
 #[derive(Debug)]
@@ -319,6 +322,7 @@ impl Command {
                     shard: a.shard_id.zip(a.partial),
                     range,
                     key_server: key_service(a.service),
+                    exact_distinct: a.exact_distinct.max(1),
                 })
             }
             CliCommand::Merge(a) => Command::Merge(MergeConfig {

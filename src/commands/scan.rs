@@ -222,7 +222,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         }
         seen.push(canonical);
         crate::oprf::mode::check_rereadable(&mode, path)?;
-        let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
+        let mut input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
         if let Some(why) = cfg.range.and(input.source.range_refusal()) {
             return Err(UsageError(format!(
                 "{}: --range cannot cut this input: {why}; scan it whole",
@@ -230,6 +230,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             ))
             .into());
         }
+        input.layout.mapping.categories = crate::forensics::gdpr::category_columns(&input.layout);
         inputs.push(input);
     }
     let total = match cfg.range {
@@ -242,7 +243,9 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         let kinds = scan::probe_kinds(&filters, &input.layout.mapping.fields);
         let source = mode.source(&kinds, |collect| first_pass(cfg, &input.source.path, collect))?;
         let pipeline = Tokenize::new(source, &kinds);
-        let prober = Prober::new(&filters).collect_matches(cfg.emit_matches.is_some());
+        let prober = Prober::new(&filters)
+            .collect_matches(cfg.emit_matches.is_some())
+            .exact_distinct(cfg.exact_distinct);
         let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
         let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &sink, &progress)?;
         crate::oprf::mode::check_complete(pipeline.source(), &input.source.path)?;
