@@ -88,14 +88,20 @@ fn scan_through_the_key_service_matches_the_truth_and_the_local_scan() {
     let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(remote["filters"][0]["matched_any"], truth["rows_matched_any"]);
     assert!(truth["rows_matched_any"].as_u64().unwrap() > 300, "{truth}");
+    let mut compared = 0;
     for k in remote["filters"][0]["kinds"].as_array().unwrap() {
         let kind = k["kind"].as_str().unwrap();
-        assert_eq!(k["hits"], truth["matches"][kind], "{kind}");
-        assert_eq!(k["distinct_hits"].as_f64(), truth["distinct_matches"][kind].as_f64(), "{kind}");
+        // Kinds the generator keeps a truth for (the base kinds and kvnr+name_dob).
+        let Some(t) = truth["matches"][kind].as_f64() else { continue };
+        compared += 1;
+        assert_eq!(k["hits"].as_f64(), Some(t), "{kind}");
+        if let Some(d) = truth["distinct_matches"][kind].as_f64() {
+            assert_eq!(k["distinct_hits"].as_f64(), Some(d), "{kind}");
+        }
         // Estimates equal the truth within their (here sub-unit) intervals.
-        let t = truth["matches"][kind].as_f64().unwrap();
         assert!(k["ci_low"].as_f64().unwrap() <= t && t <= k["ci_high"].as_f64().unwrap());
     }
+    assert!(compared >= 4, "{compared} kinds compared");
     // The data owner's local OPRF scan gives the same report, number for number.
     let local: Value = serde_json::from_str(&wd.ok(&[
         "scan",
