@@ -57,6 +57,19 @@ pub enum Command {
     Man {
         command: Option<String>,
     },
+    KeyServer(KeyServerConfig),
+}
+
+/// `key-server`: the key file and the service's settings.
+#[derive(Debug)]
+pub struct KeyServerConfig {
+    pub key_file: Option<PathBuf>,
+    pub server: crate::oprf::server::ServerConfig,
+}
+
+fn key_service(a: cli::KeyServiceArgs) -> Option<crate::oprf::mode::KeyService> {
+    a.key_server
+        .map(|url| crate::oprf::mode::KeyService { url, token_file: a.key_server_token_file })
 }
 
 /// Most shards `plan` splits a dump into.
@@ -138,6 +151,10 @@ pub struct BuildConfig {
     pub like: Option<PathBuf>,
     /// `--format`; `None` detects it from the content.
     pub format: Option<crate::dump::Format>,
+    /// `--oprf`: OPRF tokens evaluated locally with the key's OPRF key.
+    pub oprf: bool,
+    /// `--key-server`: OPRF tokens through the key service (no key here).
+    pub key_server: Option<crate::oprf::mode::KeyService>,
 }
 
 #[derive(Debug)]
@@ -172,6 +189,8 @@ pub struct ScanConfig {
     pub shard: Option<(String, PathBuf)>,
     /// `--range START..END`: only records starting inside these bytes of the one dump.
     pub range: Option<(u64, u64)>,
+    /// `--key-server`: OPRF tokens through the key service (no key here).
+    pub key_server: Option<crate::oprf::mode::KeyService>,
     /// `--exact-distinct N`: distinct matching tokens counted exactly up to N per filter and
     /// kind, a HyperLogLog past it ([`crate::sketch`]); at least 1.
     pub exact_distinct: u64,
@@ -258,6 +277,8 @@ impl Command {
                     inputs: a.inputs,
                     like: a.like,
                     format: crate::dump::Format::from_name(&a.format).map_err(usage)?,
+                    oprf: a.oprf,
+                    key_server: key_service(a.service),
                 })
             }
             CliCommand::Inspect(a) => Command::Inspect(InspectConfig {
@@ -302,6 +323,7 @@ impl Command {
                     dumps: a.dumps,
                     shard: a.shard_id.zip(a.partial),
                     range,
+                    key_server: key_service(a.service),
                     exact_distinct: a.exact_distinct.max(1),
                 })
             }
@@ -346,6 +368,29 @@ impl Command {
                     canaries: a.canaries,
                 };
                 Command::Generate { out_dir: a.out_dir, synth, force: a.force, quiet }
+            }
+            CliCommand::KeyServer(a) => {
+                let listen = a.listen.parse().map_err(|_| {
+                    usage(format!(
+                        "--listen: expected HOST:PORT (e.g. 127.0.0.1:8631), got '{}'",
+                        a.listen
+                    ))
+                })?;
+                if a.budget_window == 0 || a.max_batch == 0 {
+                    return Err(usage("--budget-window and --max-batch must be at least 1"));
+                }
+                Command::KeyServer(KeyServerConfig {
+                    key_file: a.key.key_file,
+                    server: crate::oprf::server::ServerConfig {
+                        listen,
+                        clients: a.clients,
+                        budget: a.budget,
+                        window: std::time::Duration::from_secs(a.budget_window),
+                        max_batch: a.max_batch.min(1 << 16),
+                        audit_log: a.audit_log,
+                        stop_after: a.stop_after.map(std::time::Duration::from_secs),
+                    },
+                })
             }
             CliCommand::Demo(a) => Command::Demo { dir: a.dir, json: a.json, quiet },
             CliCommand::Bench(a) => {

@@ -23,7 +23,13 @@ pub const ALERT: u8 = 3;
 /// unusable input, 1 otherwise.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     let unusable = err.chain().any(|e| {
-        e.is::<UsageError>() || e.is::<KeyError>() || e.is::<FilterError>() || e.is::<DumpError>()
+        e.is::<UsageError>()
+            || e.is::<KeyError>()
+            || e.is::<FilterError>()
+            || e.is::<DumpError>()
+            || e.downcast_ref::<crate::oprf::client::ClientError>().is_some_and(|c| c.unusable())
+            || e.downcast_ref::<crate::oprf::server::ServerError>()
+                .is_some_and(|s| matches!(s, crate::oprf::server::ServerError::Clients { .. }))
     });
     if unusable {
         USAGE

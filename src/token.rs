@@ -152,6 +152,12 @@ impl Key {
         d[..16].try_into().expect("16 of 32 bytes")
     }
 
+    /// A subkey for another purpose, named by a context string unique to it (the OPRF key of
+    /// [`crate::oprf`] is derived this way).
+    pub fn derive_subkey(&self, context: &str) -> [u8; 32] {
+        blake3::derive_key(context, &self.bytes)
+    }
+
     /// The subkey for filter MACs.
     pub fn mac_key(&self) -> [u8; 32] {
         blake3::derive_key(CTX_MAC, &self.bytes)

@@ -16,7 +16,7 @@ use crate::ident::{Flaw, Kind};
 use crate::report::text::thousands;
 use crate::scan::{self, Batch, Prepared, Tokenize};
 use crate::tally::Tally;
-use crate::token::Key;
+use crate::token::KeyId;
 
 /// Birth-year histogram stored in the filter: 5-year buckets, buckets under 10 people
 /// suppressed (aggregates only; no bucket small enough to single anyone out).
@@ -39,13 +39,22 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
             cfg.out.display()
         )));
     }
-    let key = Key::load_from(cfg.key_file.as_deref())?;
+    let mode = crate::oprf::mode::for_build(
+        cfg.key_file.as_deref(),
+        cfg.oprf,
+        cfg.key_server.as_ref(),
+        cfg.like.as_deref(),
+        cfg.quiet,
+    )?;
+    for p in &cfg.inputs {
+        crate::oprf::mode::check_rereadable(&mode, p)?;
+    }
     let inputs = cfg
         .inputs
         .iter()
         .map(|p| Prepared::open_as(p, cfg.mmap, cfg.format, &cfg.overrides))
         .collect::<Result<Vec<_>, _>>()?;
-    let like = cfg.like.as_deref().map(|p| like_geometry(p, &key)).transpose()?;
+    let like = cfg.like.as_deref().map(|p| like_geometry(p, &mode.key_id())).transpose()?;
     let kinds = match &like {
         Some(g) => g.iter().map(|s| s.kind).collect(),
         None => choose_kinds(cfg, &inputs)?,
@@ -70,7 +79,15 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         .collect();
     let mut token_kinds = kinds.clone();
     scan::with_parts(&mut token_kinds);
-    let pipeline = Tokenize::new(key.tokenizer(), &token_kinds);
+    let source = mode.source(&token_kinds, |collect| {
+        for p in &cfg.inputs {
+            let input = Prepared::open_as(p, cfg.mmap, cfg.format, &cfg.overrides)?;
+            scan::run_input(&input, collect, 0, &|_, _| {}, &|_| {})
+                .with_context(|| format!("reading {}", p.display()))?;
+        }
+        Ok(())
+    })?;
+    let pipeline = Tokenize::new(source, &token_kinds);
     let sink = |_: &mut Tally, batch: &Batch| {
         let batch = &batch.tokens;
         for (kind, _, bloom) in &blooms {
@@ -95,6 +112,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         input.source.finish()?;
         tally.merge(&t);
     }
+    crate::oprf::mode::check_complete(pipeline.source(), &cfg.inputs[0])?;
     let read: u64 = inputs.iter().map(|i| i.source.len() as u64).sum();
     let secs = progress.finish("read", read, tally.records);
     let mut sections = Vec::new();
@@ -124,17 +142,18 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         }
     }
     let header = FilterHeader {
-        key_id: key.id(),
+        key_id: mode.key_id(),
         created_unix: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         label: cfg.label.clone(),
         snapshot_date: cfg.snapshot_date.clone(),
         role: cfg.role,
+        prf: mode.prf(),
     };
     let meta = metadata(&tally, &kinds);
     let pairs: Vec<(SectionInfo, &filter::Bloom)> =
         sections.iter().cloned().zip(finished.iter()).collect();
-    let bytes = filter::write_filter(&cfg.out, &header, &pairs, &meta, &key.mac_key())
+    let bytes = filter::write_filter(&cfg.out, &header, &pairs, &meta, &mode.mac_key())
         .with_context(|| format!("writing {}", cfg.out.display()))?;
     if !cfg.quiet {
         summary(cfg, &tally, &sections, bytes, secs);
@@ -144,9 +163,9 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
 
 /// The sections of `--like FILTER` (kinds, geometry, target FPR); the filter must carry the
 /// key's id, so that the new filter can be OR'ed or compared with it.
-fn like_geometry(path: &std::path::Path, key: &Key) -> anyhow::Result<Vec<SectionInfo>> {
+fn like_geometry(path: &std::path::Path, key_id: &KeyId) -> anyhow::Result<Vec<SectionInfo>> {
     let f = filter::FilterFile::open(path, &filter::OpenOptions::default())?;
-    f.check_key(&key.id())?;
+    f.check_key(key_id)?;
     Ok(f.sections.clone())
 }
 

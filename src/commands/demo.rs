@@ -76,6 +76,8 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         quiet,
         inputs: vec![dir.join("customers.csv")],
         like: None,
+        oprf: false,
+        key_server: None,
     })?;
     let report = scan::scan(&ScanConfig {
         key_file: Some(key_file),
@@ -94,6 +96,7 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         dumps: vec![dir.join("leak.csv")],
         shard: None,
         range: None,
+        key_server: None,
         exact_distinct: crate::sketch::DEFAULT_EXACT_LIMIT,
     })?;
     let comparison = compare(&report, &truth);

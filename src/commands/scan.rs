@@ -45,14 +45,21 @@ pub fn write_stdout(s: &str) -> io::Result<()> {
     out.flush()
 }
 
-/// Opens every filter, checking each against the key's id and MAC (and, when the MAC fails,
-/// for damage: see [`FilterFile::verify`]).
+/// Opens every filter of keyed tokens, checking each against the key's id and MAC (and, when
+/// the MAC fails, for damage: see [`FilterFile::verify`]). OPRF filters are refused.
 pub fn open_filters(paths: &[PathBuf], key: &Key) -> anyhow::Result<Vec<FilterFile>> {
     let opts = OpenOptions { verify_checksum: false, ..OpenOptions::default() };
     paths
         .iter()
         .map(|p| {
             let f = FilterFile::open(p, &opts)?;
+            if f.header.prf.oprf_public_key().is_some() {
+                anyhow::bail!(crate::config::UsageError(format!(
+                    "{}: an OPRF filter (tokens from a key service); this command takes filters \
+                     with keyed tokens only",
+                    p.display()
+                )));
+            }
             f.check_key(&key.id())?;
             f.verify(&key.mac_key())?;
             Ok(f)
@@ -189,8 +196,12 @@ fn scan_one(
 
 /// Runs the scan described by `cfg`: per input, its descriptor and tally.
 pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
-    let key = Key::load_from(cfg.key_file.as_deref())?;
-    let filters = open_filters(&cfg.filters, &key)?;
+    let (filters, mode) = crate::oprf::mode::open_for_scan(
+        &cfg.filters,
+        cfg.key_file.as_deref(),
+        cfg.key_server.as_ref(),
+        cfg.quiet,
+    )?;
     let labels: Vec<String> = filters
         .iter()
         .map(|f| match f.header.label.as_str() {
@@ -210,6 +221,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             continue;
         }
         seen.push(canonical);
+        crate::oprf::mode::check_rereadable(&mode, path)?;
         let mut input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
         if let Some(why) = cfg.range.and(input.source.range_refusal()) {
             return Err(UsageError(format!(
@@ -229,12 +241,14 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     let mut results = Vec::new();
     for input in &inputs {
         let kinds = scan::probe_kinds(&filters, &input.layout.mapping.fields);
-        let pipeline = Tokenize::new(key.tokenizer(), &kinds);
+        let source = mode.source(&kinds, |collect| first_pass(cfg, &input.source.path, collect))?;
+        let pipeline = Tokenize::new(source, &kinds);
         let prober = Prober::new(&filters)
             .collect_matches(cfg.emit_matches.is_some())
             .exact_distinct(cfg.exact_distinct);
         let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
         let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &sink, &progress)?;
+        crate::oprf::mode::check_complete(pipeline.source(), &input.source.path)?;
         let matches = std::mem::take(&mut scanned.tally.matches);
         let name = input.source.path.display().to_string();
         crate::forensics::rows::write_matches(&mut emitted, &name, &matches, &labels)?;
@@ -251,7 +265,22 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     };
     let seconds = progress.finish("scanned", bytes, rows);
     let filters = filters.iter().map(FilterDesc::of).collect();
-    Ok(Scanned { key_id: hex::encode(key.id()), filters, inputs: results, seconds })
+    Ok(Scanned { key_id: hex::encode(mode.key_id()), filters, inputs: results, seconds })
+}
+
+/// The first of the two passes over an input in `--key-server` mode: the same records as
+/// the scan (the same range), read by a pipeline that only collects values.
+fn first_pass(cfg: &ScanConfig, path: &Path, collect: &Tokenize) -> anyhow::Result<()> {
+    let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
+    let none = |_: &mut Tally, _: &scan::Batch| {};
+    match cfg.range.map(|r| clip(&input, Some(r))) {
+        None => scan::run_input(&input, collect, 0, &none, &|_| {}).map(drop),
+        Some(r) => {
+            let target = scan::chunk_target((r.end - r.start) as usize);
+            scan::run_input_range(&input, collect, 0, &none, &|_| {}, r, target).map(drop)
+        }
+    }
+    .with_context(|| format!("reading {}", path.display()))
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, renamed into place.

@@ -22,6 +22,6 @@ pub mod params;
 pub use bloom::{AtomicBloom, Block, Bloom, BloomRef, GeometryMismatch, Probe};
 pub use format::{
     write_filter, BirthYears, FilterError, FilterFile, FilterHeader, KindStats, Metadata,
-    OpenOptions, Role, SectionInfo,
+    OpenOptions, Prf, Role, SectionInfo,
 };
 pub use params::{Params, ParamsError};

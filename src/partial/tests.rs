@@ -33,6 +33,7 @@ fn filter(dir: &Path) -> FilterFile {
         label: "L".into(),
         snapshot_date: None,
         role: Role::Customers,
+        prf: crate::filter::Prf::Keyed,
     };
     let path = dir.join("f.lmf");
     let sections = [(info(Kind::Kvnr, &kvnr), &kvnr), (info(Kind::Email, &email), &email)];

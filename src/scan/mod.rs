@@ -72,9 +72,34 @@ impl Batch {
 /// filter blocks before touching any: the cache misses overlap instead of queueing.
 pub const BATCH: usize = 32;
 
+/// Where a pipeline's tokens come from: the keyed PRF, or an OPRF ([`crate::oprf`]).
+pub enum TokenSource {
+    /// SipHash-2-4-128 under the key's token subkey.
+    Keyed(Tokenizer),
+    /// OPRF tokens: evaluated locally, collected for the key service, or looked up.
+    Oprf(crate::oprf::table::Shared),
+}
+
+impl From<Tokenizer> for TokenSource {
+    fn from(t: Tokenizer) -> TokenSource {
+        TokenSource::Keyed(t)
+    }
+}
+
+impl TokenSource {
+    /// The token of a normalised value of `kind`.
+    #[inline]
+    pub fn token(&self, kind: Kind, value: &[u8]) -> Token {
+        match self {
+            TokenSource::Keyed(t) => t.token(kind, value),
+            TokenSource::Oprf(o) => o.token(kind, value),
+        }
+    }
+}
+
 /// Normalises and tokenises records: the part `build` and `scan` share.
 pub struct Tokenize {
-    tokenizer: Tokenizer,
+    tokenizer: TokenSource,
     /// Kinds to compute, in [`Kind::ALL`] order (base kinds before pairs).
     kinds: Vec<Kind>,
     /// Parse only: count records, normalise nothing (the benchmark baseline).
@@ -83,15 +108,20 @@ pub struct Tokenize {
 
 impl Tokenize {
     /// Computes `kinds` (sorted into [`Kind::ALL`] order; pair parts must be included).
-    pub fn new(tokenizer: Tokenizer, kinds: &[Kind]) -> Tokenize {
+    pub fn new(tokenizer: impl Into<TokenSource>, kinds: &[Kind]) -> Tokenize {
         let kinds = Kind::ALL.iter().copied().filter(|k| kinds.contains(k)).collect();
-        Tokenize { tokenizer, kinds, parse_only: false }
+        Tokenize { tokenizer: tokenizer.into(), kinds, parse_only: false }
     }
 
     /// Reads records and counts them, normalising no field (not even the birth date that
     /// forensics counts): the parse-only baseline of `scan --parse-only` and the benchmarks.
     pub fn parse_only() -> Tokenize {
         Tokenize { parse_only: true, ..Tokenize::new(Key::from_bytes([0; 32]).tokenizer(), &[]) }
+    }
+
+    /// Where the tokens come from.
+    pub fn source(&self) -> &TokenSource {
+        &self.tokenizer
     }
 
     /// The kinds computed.

@@ -40,8 +40,11 @@ compile_error!(
 
 /// First 8 bytes of every filter file (PNG-style, see `docs/filter-format.md`).
 pub const MAGIC: [u8; 8] = *b"\x89LMF\r\n\x1a\n";
-/// The format version this code writes and reads.
+/// The format version of filters with keyed tokens (written and read).
 pub const FORMAT_VERSION: u16 = 1;
+/// The format version of filters with OPRF tokens (version 1 + the key service's public key;
+/// written for OPRF filters only, so that keyed filters stay readable by older tools).
+pub const FORMAT_VERSION_OPRF: u16 = 2;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 4096;
 /// Most sections one file may hold.
@@ -51,8 +54,11 @@ pub const MAX_METADATA: u32 = 16 << 20;
 /// Checksum (16) + MAC (32).
 const TRAILER_LEN: u64 = 48;
 
-/// Closed enum values written by this version.
+/// Closed enum values written by this version. PRF 1 is the keyed PRF of `src/token.rs`
+/// (SipHash-2-4-128 under the token subkey; the constant keeps its historical name).
 const PRF_KEYED_BLAKE3_128: u8 = 1;
+/// PRF 2: RFC 9497 VOPRF, ristretto255-SHA512 (`src/oprf/`), format version 2 only.
+const PRF_OPRF_RISTRETTO255_SHA512: u8 = 2;
 const POSITION_BLOCKED512_MULSHIFT_9BIT: u8 = 1;
 const LAYOUT_BLOCKED_512: u8 = 1;
 
@@ -98,11 +104,34 @@ impl Role {
     }
 }
 
+/// How a filter's tokens were made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prf {
+    /// The keyed PRF of [`crate::token`]: scanning needs the key.
+    Keyed,
+    /// The OPRF of [`crate::oprf`] under the key whose public key this is: scanning needs the
+    /// key service (or, for the data owner, the key).
+    Oprf(crate::oprf::PublicKey),
+}
+
+impl Prf {
+    /// The public key of an OPRF filter.
+    pub fn oprf_public_key(&self) -> Option<crate::oprf::PublicKey> {
+        match self {
+            Prf::Keyed => None,
+            Prf::Oprf(pk) => Some(*pk),
+        }
+    }
+}
+
 /// The descriptive part of the header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FilterHeader {
-    /// Id of the key the tokens were made with ([`crate::token::Key::id`]).
+    /// Id of the key the tokens were made with ([`crate::token::Key::id`]; for OPRF filters
+    /// [`crate::oprf::PublicKey::id`]).
     pub key_id: KeyId,
+    /// Keyed or OPRF tokens (format version 1 or 2).
+    pub prf: Prf,
     /// Creation time, seconds since the Unix epoch.
     pub created_unix: u64,
     /// Version of the tool that wrote the file; at most 32 bytes of UTF-8, no NUL.
@@ -211,7 +240,9 @@ pub enum FilterError {
     )]
     TextModeMangled { path: PathBuf, how: &'static str },
     /// Written by a newer (or older) format.
-    #[error("{path}: filter format version {found}; this leakmatch reads version {supported}")]
+    #[error(
+        "{path}: filter format version {found}; this leakmatch reads versions 1 to {supported}"
+    )]
     UnsupportedVersion { path: PathBuf, found: u16, supported: u16 },
     /// Shorter than its header says.
     #[error("{path}: truncated: the header announces {expected} bytes, the file has {actual}")]

@@ -21,6 +21,7 @@ fn header() -> FilterHeader {
         label: "Musterkasse Versicherte — Stand März".into(),
         snapshot_date: Some("2026-03-31".into()),
         role: Role::Customers,
+        prf: crate::filter::Prf::Keyed,
     }
 }
 
@@ -193,8 +194,9 @@ fn refuses_wrong_magic_and_names_text_mode_damage() {
 fn refuses_other_version_naming_found_and_supported() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = write_sample(dir.path());
-    let err = patched(&path, |b| b[off::VERSION] = 2).unwrap_err();
-    assert!(matches!(err, FilterError::UnsupportedVersion { found: 2, supported: 1, .. }));
+    let err = patched(&path, |b| b[off::VERSION] = 3).unwrap_err();
+    assert!(matches!(err, FilterError::UnsupportedVersion { found: 3, supported: 2, .. }));
+    assert!(err.to_string().contains("versions 1 to 2"), "{err}");
 }
 
 #[test]
@@ -321,4 +323,52 @@ fn refuses_to_replace_a_path_that_is_not_a_regular_file() {
     let e = write_filter(&fifo, &header(), &refs, &meta(), &MAC_KEY).unwrap_err();
     assert!(e.to_string().contains("not a regular file"), "{e}");
     assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+fn oprf_header() -> FilterHeader {
+    let pk = crate::oprf::OprfKey::from_key(&crate::token::Key::from_bytes([4; 32])).public_key();
+    FilterHeader { key_id: pk.id(), prf: Prf::Oprf(pk), ..header() }
+}
+
+#[test]
+fn oprf_filters_are_version_2_and_round_trip_their_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("o.lmf");
+    let (info, bloom) = section(Kind::Kvnr, 500, 3);
+    let h = oprf_header();
+    let check = h.prf.oprf_public_key().unwrap().check_key();
+    write_filter(&path, &h, &[(info, &bloom)], &meta(), &check).unwrap();
+    let bytes = fs::read(&path).unwrap();
+    assert_eq!(u16::from_le_bytes([bytes[off::VERSION], bytes[off::VERSION + 1]]), 2);
+    assert_eq!(bytes[off::PRF], 2);
+    let f = FilterFile::open(&path, &OpenOptions::default()).unwrap();
+    assert_eq!(f.header, h);
+    f.verify_mac(&check).unwrap();
+    // Keyed filters keep version 1 and a zero public-key field.
+    let (keyed, _) = write_sample(dir.path());
+    let bytes = fs::read(&keyed).unwrap();
+    assert_eq!(bytes[off::VERSION], 1);
+    assert!(bytes[off::OPRF_PK..off::OPRF_PK + 32].iter().all(|&b| b == 0));
+}
+
+#[test]
+fn refuses_oprf_header_with_bad_public_key_or_foreign_key_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("o.lmf");
+    let (info, bloom) = section(Kind::Kvnr, 500, 3);
+    let h = oprf_header();
+    let write = || {
+        let check = h.prf.oprf_public_key().unwrap().check_key();
+        write_filter(&path, &h, &[(info, &bloom)], &meta(), &check).unwrap();
+    };
+    write();
+    let err = patched(&path, |b| b[off::KEY_ID] ^= 1).unwrap_err();
+    assert!(err.to_string().contains("key id does not belong"), "{err}");
+    write();
+    let err = patched(&path, |b| b[off::OPRF_PK..off::OPRF_PK + 32].fill(0xff)).unwrap_err();
+    assert!(err.to_string().contains("OPRF public key"), "{err}");
+    // A version-1 file whose PRF byte claims OPRF is refused as an unknown enum.
+    let (keyed, _) = write_sample(dir.path());
+    let err = patched(&keyed, |b| b[off::PRF] = 2).unwrap_err();
+    assert!(matches!(err, FilterError::UnknownEnum { what: "PRF", value: 2, .. }), "{err}");
 }
