@@ -7,6 +7,7 @@ mod build_inspect;
 mod compare;
 mod forensics;
 mod formats;
+mod hostile;
 mod keygen;
 mod samples;
 mod scan;
