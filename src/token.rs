@@ -90,25 +90,15 @@ impl Key {
         Key { bytes }
     }
 
-    /// Writes the key as 64 hex digits and a newline to a new file with mode 0600.
-    /// Refuses to overwrite an existing file.
+    /// Writes the key as 64 hex digits and a newline to a new file with mode 0600, atomically
+    /// ([`crate::output::write_new`]). Refuses to overwrite anything that exists at `path`.
     pub fn write_new(&self, path: &Path) -> Result<(), KeyError> {
-        use std::io::Write;
-        let mut opts = fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(path).map_err(|e| match e.kind() {
-            io::ErrorKind::AlreadyExists => KeyError::Exists { path: path.into() },
-            _ => KeyError::Io { path: path.into(), source: e },
-        })?;
-        let text = format!("{}\n", hex::encode(self.bytes));
-        f.write_all(text.as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(|e| KeyError::Io { path: path.into(), source: e })
+        use crate::output::OutputError;
+        let text = zeroize::Zeroizing::new(format!("{}\n", hex::encode(self.bytes)));
+        crate::output::write_new(path, text.as_bytes()).map_err(|e| match e {
+            OutputError::Io { source, .. } => KeyError::Io { path: path.into(), source },
+            _ => KeyError::Exists { path: path.into() },
+        })
     }
 
     /// Loads a key file, refusing one that group or others may read (as OpenSSH does).

@@ -33,6 +33,7 @@ pub struct Built {
 
 /// Builds the filter described by `cfg`.
 pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
+    cfg.check_outputs()?;
     let key = Key::load_from(cfg.key_file.as_deref())?;
     let inputs = cfg
         .inputs

@@ -1,7 +1,7 @@
 //! `leakmatch scan`: dumps × filters → [`Report`] on stdout, exit code from `--alert-above`.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
@@ -10,6 +10,7 @@ use crate::commands::progress::Progress;
 use crate::config::ScanConfig;
 use crate::error;
 use crate::filter::{FilterFile, OpenOptions};
+use crate::output;
 use crate::partial::{ByteRange, Partial, PartialInput};
 use crate::report::{self, BuildContext, ColumnUse, FilterDesc, InputReport, Report};
 use crate::scan::{self, Prepared, Prober, Tokenize};
@@ -24,14 +25,16 @@ pub fn run(cfg: &ScanConfig) -> anyhow::Result<u8> {
         parse_only(cfg)?;
         return Ok(error::SUCCESS);
     }
+    cfg.check_outputs()?;
+    let inputs = cfg.inputs();
+    let inputs = output::refs(&inputs);
     if let Some((id, out)) = &cfg.shard {
-        let partial = scan_inputs(cfg)?.into_partial(id);
-        partial.write(out).with_context(|| format!("writing {}", out.display()))?;
+        scan_inputs(cfg)?.into_partial(id).write(out, &inputs)?;
         return Ok(error::SUCCESS);
     }
     let report = scan(cfg)?;
     if let Some(path) = &cfg.html {
-        write_atomic(path, report::html::render(&report).as_bytes())?;
+        output::write_bytes(path, &inputs, report::html::render(&report).as_bytes())?;
     }
     let out = if cfg.json { report::json::render(&report) } else { report::text::render(&report) };
     write_stdout(&out)?;
@@ -227,22 +230,12 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         results.push(scanned);
     }
     if let Some(path) = &cfg.emit_matches {
-        write_atomic(path, &emitted)?;
+        output::write_bytes(path, &output::refs(&cfg.inputs()), &emitted)?;
     }
     let rows = results.iter().map(|r| r.tally.records).sum();
     let seconds = progress.finish("scanned", total, rows);
     let filters = filters.iter().map(FilterDesc::of).collect();
     Ok(Scanned { key_id: hex::encode(key.id()), filters, inputs: results, seconds })
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, renamed into place.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
 
 /// SHA-256 of an input, hashed in 8 MiB windows that are released behind the hash, so that

@@ -128,25 +128,18 @@ impl Partial {
         Partial::parse(path, &bytes)
     }
 
-    /// Writes the partial to `path` atomically (a temporary file renamed over it), or to
-    /// stdout for `-`. An existing path that is not a regular file (`/dev/null`, a FIFO) is
-    /// written to, never replaced.
-    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+    /// Writes the partial to `path` through [`crate::output::write_bytes`] (atomic; a device
+    /// or FIFO is written into, never replaced; none of `inputs` is overwritten), or to stdout
+    /// for `-`.
+    pub fn write(&self, path: &Path, inputs: &[&Path]) -> Result<(), crate::output::OutputError> {
         if path.as_os_str() == "-" {
             let mut out = std::io::stdout().lock();
-            out.write_all(self.to_line().as_bytes())?;
-            return out.flush();
+            return out
+                .write_all(self.to_line().as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|source| crate::output::OutputError::Io { path: path.into(), source });
         }
-        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-            let mut out = std::fs::OpenOptions::new().write(true).open(path)?;
-            return out.write_all(self.to_line().as_bytes());
-        }
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        tmp.write_all(self.to_line().as_bytes())?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        crate::output::write_bytes(path, inputs, self.to_line().as_bytes())
     }
 
     /// The same shard result, ignoring wall time (a retried task's partial is equal).

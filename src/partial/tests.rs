@@ -234,12 +234,12 @@ fn writing_to_a_fifo_writes_into_it_and_never_replaces_it() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read(fifo).unwrap())
     };
-    parts[0].1.write(&fifo).unwrap();
+    parts[0].1.write(&fifo, &[]).unwrap();
     // Checked before joining: a replaced FIFO would leave the reader blocked.
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced");
     let got = reader.join().unwrap();
     assert_eq!(Partial::parse(&fifo, &got).unwrap(), parts[0].1);
     let file = dir.path().join("p.json");
-    parts[0].1.write(&file).unwrap();
+    parts[0].1.write(&file, &[]).unwrap();
     assert_eq!(Partial::read(&file).unwrap(), parts[0].1);
 }

@@ -118,3 +118,97 @@ fn concatenated_zstd_frames_and_gzip_members_are_read_whole_from_files_and_stdin
         }
     }
 }
+
+/// Makes a FIFO in the work folder and a thread reading it whole.
+fn fifo_with_reader(wd: &Workdir, name: &str) -> Option<std::thread::JoinHandle<Vec<u8>>> {
+    let p = wd.path(name);
+    let made = std::process::Command::new("mkfifo").arg(&p).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo unavailable: test skipped");
+        return None;
+    }
+    Some(std::thread::spawn(move || std::fs::read(p).unwrap()))
+}
+
+#[test]
+fn every_writer_writes_into_a_fifo_and_never_replaces_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let (wd, key) = setup();
+    wd.write("d.csv", dump_with_marker());
+    let base = ["scan", "--quiet", "--key-file", &key, "--filter", "f.lmf"];
+    let cases: [(&str, Vec<&str>); 4] = [
+        ("html", vec!["--html"]),
+        ("matches", vec!["--emit-matches"]),
+        ("partial", vec!["--shard-id", "s0", "--partial"]),
+        ("filter", vec![]),
+    ];
+    for (name, flag) in cases {
+        let Some(reader) = fifo_with_reader(&wd, name) else { return };
+        let out = if name == "filter" {
+            wd.run(&["build", "--quiet", "--key-file", &key, "--out", name, "d.csv"])
+        } else {
+            wd.run(&[&base[..], &flag, &[name, "d.csv"]].concat())
+        };
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let meta = std::fs::symlink_metadata(wd.path(name)).unwrap();
+        assert!(meta.file_type().is_fifo(), "{name}: the FIFO was replaced");
+        let got = reader.join().unwrap();
+        assert!(!got.is_empty(), "{name}: written into the FIFO");
+        assert!(!contains(&got, MARKER), "{name}");
+        std::fs::remove_file(wd.path(name)).unwrap();
+    }
+}
+
+#[test]
+fn an_output_that_is_an_input_by_path_or_inode_is_refused_with_exit_code_2() {
+    let (wd, key) = setup();
+    let dump = dump_with_marker();
+    wd.write("d.csv", &dump);
+    std::fs::hard_link(wd.path("d.csv"), wd.path("alias.csv")).unwrap();
+    std::os::unix::fs::symlink(wd.path("f.lmf"), wd.path("filter-link")).unwrap();
+    let filter = std::fs::read(wd.path("f.lmf")).unwrap();
+    let scan = ["scan", "--quiet", "--key-file", &key, "--filter", "f.lmf"];
+    let cases: Vec<Vec<&str>> = vec![
+        [&scan[..], &["--html", "d.csv", "d.csv"]].concat(),
+        [&scan[..], &["--emit-matches", "./alias.csv", "d.csv"]].concat(),
+        [&scan[..], &["--shard-id", "s", "--partial", "filter-link", "d.csv"]].concat(),
+        [&scan[..], &["--html", "k", "d.csv"]].concat(),
+        [&scan[..], &["--html", "same.html", "--emit-matches", "same.html", "d.csv"]].concat(),
+        vec!["build", "--quiet", "--key-file", &key, "--out", "alias.csv", "d.csv"],
+        vec!["union", "--key-file", &key, "--out", "filter-link", "f.lmf", "f.lmf"],
+        vec!["merge", "--html", "d.csv", "d.csv"],
+    ];
+    for args in cases {
+        let out = wd.run(&args);
+        refused(&wd, &out, "refusing to overwrite", &["d.csv", "alias.csv"]);
+        assert_eq!(std::fs::read(wd.path("d.csv")).unwrap(), dump.as_bytes(), "{args:?}");
+        assert_eq!(std::fs::read(wd.path("f.lmf")).unwrap(), filter, "{args:?}");
+        assert!(!wd.path("same.html").exists());
+    }
+    let out = wd.run(&[&scan[..], &["--html", ".", "d.csv"]].concat());
+    refused(&wd, &out, "is a directory", &["d.csv", "alias.csv"]);
+}
+
+#[test]
+fn a_failed_write_is_exit_code_1_with_the_os_text_once() {
+    let (wd, key) = setup();
+    wd.write("d.csv", dump_with_marker());
+    let out = wd.run(&[
+        "scan",
+        "--quiet",
+        "--key-file",
+        &key,
+        "--filter",
+        "f.lmf",
+        "--html",
+        "no/dir/r.html",
+        "d.csv",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!((err.lines().count(), err.matches("os error").count()), (1, 1), "{err}");
+    assert!(err.contains("writing no/dir/r.html"), "{err}");
+    let out = wd.run(&["scan", "--key-file", "missing.key", "--filter", "f.lmf", "d.csv"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!((out.status.code(), err.matches("os error").count()), (Some(2), 1), "{err}");
+}

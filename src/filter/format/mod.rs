@@ -251,6 +251,9 @@ pub enum FilterError {
     /// A section's declared geometry differs from its bit array's (writing).
     #[error("{path}: section {kind}: declared {declared}, bit array has {actual}")]
     GeometryMismatch { path: PathBuf, kind: Kind, declared: Params, actual: Params },
+    /// The output was refused or could not be written (see [`crate::output`]).
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
     /// Input to [`write_filter`] that cannot be written.
     #[error("{path}: cannot write filter: {what}")]
     InvalidInput { path: PathBuf, what: String },
