@@ -34,6 +34,13 @@ pub fn no_marker(wd: &Workdir, out: &Output, inputs: &[&str]) {
 
 /// Runs `leakmatch args` with `stdin`, sampling the peak RSS (kB) from `/proc` while it runs.
 pub fn run_measured(wd: &Workdir, args: &[&str], stdin: Vec<u8>) -> (Output, u64) {
+    let (out, peak, _) = run_sampled(wd, args, stdin);
+    (out, peak)
+}
+
+/// [`run_measured`], also returning the largest anonymous RSS sampled (kB): memory the
+/// process allocated, apart from the pages of a mapped input.
+pub fn run_sampled(wd: &Workdir, args: &[&str], stdin: Vec<u8>) -> (Output, u64, u64) {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("leakmatch"))
         .current_dir(wd.root())
         .env_remove("LEAKMATCH_KEY_FILE")
@@ -46,17 +53,20 @@ pub fn run_measured(wd: &Workdir, args: &[&str], stdin: Vec<u8>) -> (Output, u64
     let pid = child.id();
     let mut pipe = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || pipe.write_all(&stdin));
-    let mut peak_kb = 0u64;
+    let (mut peak_kb, mut anon_kb) = (0u64, 0u64);
+    let field = |s: &str, name: &str| -> Option<u64> {
+        let l = s.lines().find(|l| l.starts_with(name))?;
+        l.split_whitespace().nth(1)?.parse().ok()
+    };
     while child.try_wait().unwrap().is_none() {
         if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            if let Some(l) = s.lines().find(|l| l.starts_with("VmHWM:")) {
-                peak_kb = l.split_whitespace().nth(1).unwrap().parse().unwrap();
-            }
+            peak_kb = peak_kb.max(field(&s, "VmHWM:").unwrap_or(0));
+            anon_kb = anon_kb.max(field(&s, "RssAnon:").unwrap_or(0));
         }
-        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
     let _ = writer.join().unwrap();
-    (child.wait_with_output().unwrap(), peak_kb)
+    (child.wait_with_output().unwrap(), peak_kb, anon_kb)
 }
 
 fn dump_with_marker() -> String {
@@ -211,4 +221,32 @@ fn a_failed_write_is_exit_code_1_with_the_os_text_once() {
     let out = wd.run(&["scan", "--key-file", "missing.key", "--filter", "f.lmf", "d.csv"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!((out.status.code(), err.matches("os error").count()), (Some(2), 1), "{err}");
+}
+
+#[test]
+fn one_huge_sql_tuple_is_skipped_as_oversized_without_being_copied() {
+    let (wd, key) = setup();
+    let mut sql =
+        format!("INSERT INTO t (email, note) VALUES ('{MARKER}', 'x'),('c@d.de', '").into_bytes();
+    sql.extend(std::iter::repeat_n(b'y', 200 << 20));
+    sql.extend_from_slice(b"'),('e@f.de','z');\nINSERT INTO t (email) VALUES ('g@h.de');\n");
+    wd.write("big.sql", &sql);
+    drop(sql);
+    let args = ["scan", "--quiet", "--json", "--key-file", &key, "--filter", "f.lmf", "big.sql"];
+    let (out, peak_kb, anon_kb) = run_sampled(&wd, &args, Vec::new());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let oversized = v["records"]["malformed_by_reason"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["reason"] == "oversized")
+        .map(|m| m["count"].clone());
+    assert_eq!(oversized, Some(1.into()), "{v}");
+    assert_eq!(v["records"]["total"], 3, "the tuple before, the oversized one, the one after");
+    no_marker(&wd, &out, &["big.sql"]);
+    eprintln!(
+        "200 MiB tuple: peak RSS {peak_kb} kB (mapped pages included), anonymous {anon_kb} kB"
+    );
+    assert!(anon_kb < 80 * 1024, "anonymous RSS {anon_kb} kB: the tuple was copied");
 }
