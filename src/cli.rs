@@ -12,6 +12,10 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: CliCommand,
+    /// Largest filter file loaded, in GiB (default 64). A larger one is refused before it is
+    /// mapped or hashed, so that a crafted header cannot make leakmatch hash a terabyte.
+    #[arg(long, global = true, value_name = "GIB", default_value_t = 64)]
+    pub max_filter_gib: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -179,6 +179,11 @@ pub fn check_date(s: &str) -> Result<(), UsageError> {
 impl Command {
     /// Validates parsed arguments.
     pub fn from_cli(cli: cli::Cli) -> Result<Command, UsageError> {
+        if cli.max_filter_gib == 0 {
+            return Err(usage("--max-filter-gib must be at least 1"));
+        }
+        // Process-wide: every filter loader's default (`filter::OpenOptions::default`).
+        crate::filter::set_max_filter_len(cli.max_filter_gib.saturating_mul(1 << 30));
         Ok(match cli.command {
             CliCommand::Keygen { out } => Command::Keygen { out },
             CliCommand::Build(a) => {

@@ -30,7 +30,7 @@ mod header;
 mod read;
 mod write;
 
-pub use read::{FilterFile, OpenOptions};
+pub use read::{set_max_filter_len, FilterFile, OpenOptions, DEFAULT_MAX_FILTER_LEN};
 pub use write::write_filter;
 
 #[cfg(target_endian = "big")]
@@ -219,6 +219,12 @@ pub enum FilterError {
     /// Longer than its header says.
     #[error("{path}: {actual} bytes, but the header announces {expected}: bytes were appended")]
     Padded { path: PathBuf, expected: u64, actual: u64 },
+    /// Larger than `--max-filter-gib` allows.
+    #[error("{path}: {len} bytes, more than the {max} bytes allowed (raise --max-filter-gib if it is genuine)")]
+    TooLarge { path: PathBuf, len: u64, max: u64 },
+    /// A large file that is mostly holes: crafted, not written by leakmatch.
+    #[error("{path}: sparse file ({len} bytes long, {allocated} allocated): not a filter written by leakmatch (a copy made with `cp --sparse=never` is accepted)")]
+    Sparse { path: PathBuf, len: u64, allocated: u64 },
     /// A header field outside its bounds.
     #[error("{path}: header field out of bounds: {what}")]
     OutOfBounds { path: PathBuf, what: &'static str },

@@ -68,7 +68,11 @@ fn round_trip_keeps_header_sections_metadata_and_answers() {
     let dir = tempfile::tempdir().unwrap();
     let (path, secs) = write_sample(dir.path());
     for mmap in [true, false] {
-        let f = FilterFile::open(&path, &OpenOptions { verify_checksum: true, mmap }).unwrap();
+        let f = FilterFile::open(
+            &path,
+            &OpenOptions { verify_checksum: true, mmap, ..OpenOptions::default() },
+        )
+        .unwrap();
         assert_eq!(f.header, header());
         assert_eq!(f.meta, meta());
         assert_eq!(f.sections, secs.iter().map(|s| s.0).collect::<Vec<_>>());
@@ -118,7 +122,7 @@ fn refuses_a_flipped_bit_by_checksum_and_mac() {
     let err = patched(&path, |b| b[HEADER_LEN + 1000] ^= 0x10).unwrap_err();
     assert!(matches!(err, FilterError::Checksum { .. }));
     assert!(err.to_string().contains("checksum mismatch: file damaged"));
-    let unchecked = OpenOptions { verify_checksum: false, mmap: true };
+    let unchecked = OpenOptions { verify_checksum: false, mmap: true, ..OpenOptions::default() };
     let f = FilterFile::open(&path, &unchecked).unwrap();
     assert!(matches!(f.verify_mac(&MAC_KEY), Err(FilterError::Mac { .. })));
 }
@@ -127,7 +131,7 @@ fn refuses_a_flipped_bit_by_checksum_and_mac() {
 fn verify_checks_the_mac_and_tells_damage_from_another_key() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = write_sample(dir.path());
-    let unchecked = OpenOptions { verify_checksum: false, mmap: true };
+    let unchecked = OpenOptions { verify_checksum: false, mmap: true, ..OpenOptions::default() };
     let f = FilterFile::open(&path, &unchecked).unwrap();
     f.verify(&MAC_KEY).unwrap();
     assert!(matches!(f.verify(&[8; 32]), Err(FilterError::Mac { .. })));
@@ -317,4 +321,42 @@ fn writes_into_a_device_and_refuses_a_directory_never_replacing_either() {
     assert!(fs::metadata(dir.path()).unwrap().is_dir());
     write_filter(Path::new("/dev/null"), &header(), &refs, &meta(), &MAC_KEY).unwrap();
     assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+}
+
+/// A file whose header is consistent with `blocks` blocks of one section, extended to that
+/// length with a hole (`truncate -s`): what an attacker crafts without writing the bytes.
+fn sparse_filter(path: &Path, blocks: u64) -> u64 {
+    use super::header::{encode_header, Layout};
+    let params = Params::new(8, blocks).unwrap();
+    let info =
+        SectionInfo { kind: Kind::Kvnr, params, inserted: 1, target_fpr: 1e-4, achieved_fpr: 1e-4 };
+    let json = b"{}";
+    let layout = Layout::new(json.len() as u32, std::iter::once(params));
+    let mut bytes = encode_header(&header(), &[info], &layout);
+    bytes.extend_from_slice(json);
+    fs::write(path, &bytes).unwrap();
+    let f = fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.set_len(layout.file_len()).unwrap();
+    layout.file_len()
+}
+
+#[test]
+fn refuses_a_sparse_terabyte_and_a_filter_over_the_size_limit_before_hashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.lmf");
+    let len = sparse_filter(&path, 1 << 34); // 1 TiB of bits
+    let start = Instant::now();
+    let err = FilterFile::open(&path, &OpenOptions::default()).unwrap_err();
+    assert!(matches!(err, FilterError::TooLarge { max: DEFAULT_MAX_FILTER_LEN, .. }), "{err}");
+    let unlimited = OpenOptions { max_len: u64::MAX, ..OpenOptions::default() };
+    let err = FilterFile::open(&path, &unlimited).unwrap_err();
+    assert!(matches!(err, FilterError::Sparse { len: l, .. } if l == len), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(5), "refused before hashing");
+    let small = dir.path().join("small.lmf");
+    sparse_filter(&small, 1 << 21); // 128 MiB, within the limit, but a hole
+    let err = FilterFile::open(&small, &OpenOptions::default()).unwrap_err();
+    assert!(matches!(err, FilterError::Sparse { .. }), "{err}");
+    let tight = OpenOptions { max_len: 1 << 20, ..OpenOptions::default() };
+    let err = FilterFile::open(&small, &tight).unwrap_err();
+    assert!(err.to_string().contains("--max-filter-gib"), "{err}");
 }
