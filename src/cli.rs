@@ -214,7 +214,7 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// Number of shards.
+    /// Number of shards, 1 to 1048576.
     #[arg(long, value_name = "N")]
     pub shards: u64,
     /// The dump to split.

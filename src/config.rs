@@ -268,6 +268,12 @@ impl Command {
                 if a.shards == 0 {
                     return Err(usage("--shards must be at least 1"));
                 }
+                if a.shards > crate::commands::plan::MAX_SHARDS {
+                    return Err(usage(format!(
+                        "--shards must be at most {}",
+                        crate::commands::plan::MAX_SHARDS
+                    )));
+                }
                 Command::Plan { shards: a.shards, dump: a.dump }
             }
             CliCommand::Compare(a) => Command::Compare(CompareConfig {

@@ -58,6 +58,15 @@ impl Distinct {
         }
     }
 
+    /// Whether a sketch read from a file has the shape this code relies on: an exact set of at
+    /// most [`EXACT_LIMIT`] entries, or exactly 2^14 registers each at most 64 − 14 + 1.
+    pub fn is_well_formed(&self) -> bool {
+        match self {
+            Distinct::Exact(set) => set.len() <= EXACT_LIMIT,
+            Distinct::Hll(regs) => regs.len() == M && regs.iter().all(|&r| r <= (65 - P) as u8),
+        }
+    }
+
     /// Union of two sketches.
     pub fn merge(&mut self, other: &Distinct) {
         match other {

@@ -10,6 +10,10 @@ use anyhow::Context;
 use crate::commands::scan::write_stdout;
 use crate::error;
 
+/// Most shards `plan` prints (2^20 lines); more is refused as a usage error instead of
+/// allocating a list of that many ranges.
+pub const MAX_SHARDS: u64 = 1 << 20;
+
 /// `shards` ranges of about equal size covering `[0, len)`: `[i·len/n, (i+1)·len/n)`.
 pub fn ranges(len: u64, shards: u64) -> Vec<(u64, u64)> {
     let n = u128::from(shards.max(1));

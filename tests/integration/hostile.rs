@@ -279,3 +279,51 @@ fn a_sparse_filter_claiming_a_terabyte_is_refused_before_hashing_with_bounded_me
         assert!(start.elapsed().as_secs() < 20, "{args:?}: refused before hashing");
     }
 }
+
+#[test]
+fn merge_refuses_tampered_huge_and_endless_partials_and_plan_absurd_shard_counts() {
+    let (wd, key) = setup();
+    wd.write("d.csv", dump_with_marker());
+    let scan = ["scan", "--quiet", "--key-file", &key, "--filter", "f.lmf"];
+    for (id, range) in [("a", "0..40"), ("b", "40..100000")] {
+        let out = format!("{id}.json");
+        wd.ok(&[&scan[..], &["--range", range, "--shard-id", id, "--partial", &out, "d.csv"]]
+            .concat());
+    }
+    wd.ok(&["merge", "--json", "a.json", "b.json"]);
+    let original: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(wd.path("b.json")).unwrap()).unwrap();
+    type Tamper = fn(&mut serde_json::Value);
+    let cases: [(Tamper, &str); 3] = [
+        (|v| v["inputs"][0]["tally"]["filters"][0]["hits"][0] = 1_000_000.into(), "hits > probed"),
+        (|v| v["inputs"][0]["tally"]["filters"][0]["distinct"] = serde_json::json!([]), "distinct"),
+        (|v| v["inputs"][0]["tally"]["records"] = u64::MAX.into(), "overflow"),
+    ];
+    for (tamper, want) in cases {
+        let mut v = original.clone();
+        tamper(&mut v);
+        if want == "overflow" {
+            let mut a: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(wd.path("a.json")).unwrap()).unwrap();
+            a["inputs"][0]["tally"]["records"] = u64::MAX.into();
+            wd.write("a2.json", a.to_string());
+        } else {
+            wd.write("a2.json", std::fs::read(wd.path("a.json")).unwrap());
+        }
+        wd.write("bad.json", v.to_string());
+        let out = wd.run(&["merge", "a2.json", "bad.json"]);
+        refused(&wd, &out, want, &["d.csv"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(".json"), "names the file: {err}");
+    }
+    let out = wd.run(&["merge", "a.json", "/dev/zero"]);
+    refused(&wd, &out, "/dev/zero: not a leakmatch partial", &["d.csv"]);
+    let big = wd.path("big.json");
+    std::fs::File::create(&big).unwrap().set_len(3 << 30).unwrap();
+    let (out, peak_kb) = run_measured(&wd, &["merge", "a.json", "big.json"], Vec::new());
+    refused(&wd, &out, "big.json: more than", &["d.csv", "big.json"]);
+    assert!(peak_kb < 100 * 1024, "peak RSS {peak_kb} kB");
+    std::fs::remove_file(&big).unwrap();
+    let out = wd.run(&["plan", "--shards", "18446744073709551615", "d.csv"]);
+    refused(&wd, &out, "--shards must be at most 1048576", &["d.csv"]);
+}
