@@ -260,12 +260,22 @@ pub fn sha256_of(source: &crate::dump::Source, range: std::ops::Range<usize>) ->
     hex::encode(h.finalize())
 }
 
-/// The header of a mapped column, if it may be shown: JSON paths and SQL column names always;
-/// a CSV header cell only when it is a recognised synonym, since a data row mistaken for a
-/// header must not reach the report.
+/// The header of a mapped column, if it may be shown: SQL column names always; a CSV header
+/// cell only when it is a recognised synonym, since a data row mistaken for a header must not
+/// reach the report; a JSON path only when `--map` named it or every segment is a recognised
+/// synonym, since object keys are data (`{"<an e-mail>": {"phone": ...}}`). A column not
+/// shown is reported by its number alone.
 fn shown_header(input: &Prepared, r: &crate::dump::ColumnReason) -> Option<String> {
-    let csv = input.layout.format == crate::dump::Format::Delimited;
-    r.header.clone().filter(|h| !csv || crate::dump::columns::field_for_header(h).is_some())
+    use crate::dump::{columns::field_for_header, Format, Why};
+    let header = r.header.clone()?;
+    let shown = match input.layout.format {
+        Format::Delimited => field_for_header(&header).is_some(),
+        Format::JsonLines => {
+            r.why == Why::Override || header.split('.').all(|s| field_for_header(s).is_some())
+        }
+        _ => true,
+    };
+    shown.then_some(header)
 }
 
 fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {

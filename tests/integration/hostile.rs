@@ -327,3 +327,46 @@ fn merge_refuses_tampered_huge_and_endless_partials_and_plan_absurd_shard_counts
     let out = wd.run(&["plan", "--shards", "18446744073709551615", "d.csv"]);
     refused(&wd, &out, "--shards must be at most 1048576", &["d.csv"]);
 }
+
+#[test]
+fn json_object_keys_that_are_data_never_reach_a_report_or_partial() {
+    let (wd, key) = setup();
+    let line = format!(
+        "{{\"{MARKER}\": {{\"telefon\": \"0171 1234567\"}}, \"email\": \"juergen.mueller@example.de\"}}\n"
+    );
+    wd.write("d.jsonl", line.repeat(3));
+    let scan = ["scan", "--quiet", "--key-file", &key, "--filter", "f.lmf"];
+    let text = wd.run(&[&scan[..], &["d.jsonl"]].concat());
+    assert!(text.status.success());
+    let shown = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(shown.contains("'email'"), "a synonym path is shown: {shown}");
+    no_marker(&wd, &text, &["d.jsonl"]);
+    let json = wd.run(&[&scan[..], &["--json", "d.jsonl"]].concat());
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let cols = &v["inputs"][0]["columns"];
+    assert!(cols
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["field"] == "phone" && c["header"].is_null()));
+    no_marker(&wd, &json, &["d.jsonl"]);
+    wd.ok(&[&scan[..], &["--shard-id", "s", "--partial", "p.json", "d.jsonl"]].concat());
+    let merged = wd.run(&["merge", "--json", "p.json"]);
+    assert!(merged.status.success());
+    no_marker(&wd, &merged, &["d.jsonl"]);
+    let mapped = format!("phone={MARKER}.telefon");
+    let out = wd.run(&[&scan[..], &["--map", &mapped, "d.jsonl"]].concat());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(MARKER),
+        "a path named by --map is shown"
+    );
+}
+
+#[test]
+fn map_to_a_column_number_past_a_headerless_file_is_an_error() {
+    let (wd, key) = setup();
+    wd.write("h.csv", "A123456780;x@y.de;1;2;3;4;5\nZ987654321;c@d.de;1;2;3;4;5\n");
+    let out =
+        wd.run(&["scan", "--key-file", &key, "--filter", "f.lmf", "--map", "email=99", "h.csv"]);
+    refused(&wd, &out, "column 99 does not exist (the file has 7 columns)", &["h.csv"]);
+}
