@@ -56,16 +56,24 @@ pub enum KeyError {
         "{path}: key file is readable by group or others (mode {mode:04o}); run `chmod 600 {path}`"
     )]
     Permissions { path: PathBuf, mode: u32 },
+    #[error("{path}: not a regular file; a key file must be one")]
+    NotRegular { path: PathBuf },
     #[error("{path}: not a leakmatch key (expected 64 hex digits)")]
     Format { path: PathBuf },
     #[error("no key given: pass --key-file FILE or set {KEY_FILE_ENV}")]
     Missing,
 }
 
-/// The secret key. Its `Debug` output never shows the bytes.
+/// The secret key. Its `Debug` output never shows the bytes; they are zeroized on drop.
 #[derive(Clone)]
 pub struct Key {
     bytes: [u8; 32],
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.bytes);
+    }
 }
 
 impl fmt::Debug for Key {
@@ -101,10 +109,24 @@ impl Key {
         })
     }
 
-    /// Loads a key file, refusing one that group or others may read (as OpenSSH does).
+    /// Loads a key file, refusing one that group or others may read (as OpenSSH does). The
+    /// file is opened with `O_NONBLOCK` and must be a regular file (a FIFO would block
+    /// forever); its text and the decoded bytes are zeroized when dropped.
     pub fn load(path: &Path) -> Result<Key, KeyError> {
+        use std::io::Read;
         let io_err = |e| KeyError::Io { path: path.into(), source: e };
-        let meta = fs::metadata(path).map_err(io_err)?;
+        let mut opts = fs::OpenOptions::new();
+        opts.read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.custom_flags(libc::O_NONBLOCK);
+        }
+        let file = opts.open(path).map_err(io_err)?;
+        let meta = file.metadata().map_err(io_err)?;
+        if !meta.is_file() {
+            return Err(KeyError::NotRegular { path: path.into() });
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -113,16 +135,17 @@ impl Key {
                 return Err(KeyError::Permissions { path: path.into(), mode });
             }
         }
-        if meta.len() > 1024 {
+        let mut text = zeroize::Zeroizing::new(Vec::with_capacity(1025));
+        file.take(1025).read_to_end(&mut text).map_err(io_err)?;
+        if text.len() > 1024 {
             return Err(KeyError::Format { path: path.into() });
         }
-        let text = fs::read(path).map_err(io_err)?;
         let text =
             std::str::from_utf8(&text).map_err(|_| KeyError::Format { path: path.into() })?;
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(text.trim(), &mut bytes)
+        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(text.trim(), &mut *bytes)
             .map_err(|_| KeyError::Format { path: path.into() })?;
-        Ok(Key { bytes })
+        Ok(Key { bytes: *bytes })
     }
 
     /// Loads the key from `path` or, when `None`, from `$LEAKMATCH_KEY_FILE`.

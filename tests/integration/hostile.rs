@@ -370,3 +370,55 @@ fn map_to_a_column_number_past_a_headerless_file_is_an_error() {
         wd.run(&["scan", "--key-file", &key, "--filter", "f.lmf", "--map", "email=99", "h.csv"]);
     refused(&wd, &out, "column 99 does not exist (the file has 7 columns)", &["h.csv"]);
 }
+
+#[test]
+fn a_key_path_that_is_a_fifo_is_refused_at_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let (wd, _) = setup();
+    let fifo = wd.path("fifo.key");
+    if !std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo unavailable: test skipped");
+        return;
+    }
+    std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o600)).unwrap();
+    wd.write("d.csv", dump_with_marker());
+    let start = std::time::Instant::now();
+    let out = wd.run(&["scan", "--key-file", "fifo.key", "--filter", "f.lmf", "d.csv"]);
+    refused(&wd, &out, "fifo.key: not a regular file", &["d.csv"]);
+    assert!(start.elapsed().as_secs() < 10, "did not block on the FIFO");
+}
+
+#[test]
+fn sigterm_while_a_filter_is_written_leaves_no_temporary_file() {
+    let (wd, key) = setup();
+    let temps = |wd: &Workdir| {
+        std::fs::read_dir(wd.root())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".leakmatch-")
+            })
+            .count()
+    };
+    for signal in ["-TERM", "-INT"] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("leakmatch"))
+            .current_dir(wd.root())
+            .args(["build", "--quiet", "--key-file", &key, "--expected", "100000000"])
+            .args(["--kinds", "kvnr,email", "--out", "big.lmf", "customers.csv"])
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while temps(&wd) == 0 && child.try_wait().unwrap().is_none() {
+            assert!(start.elapsed().as_secs() < 120, "no temporary file appeared");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let pid = child.id().to_string();
+        std::process::Command::new("kill").args([signal, &pid]).status().unwrap();
+        let status = child.wait().unwrap();
+        if status.success() {
+            eprintln!("the build finished before the signal: nothing to check");
+            continue;
+        }
+        assert_eq!(temps(&wd), 0, "{signal}: a temporary file was left");
+        assert!(!wd.path("big.lmf").exists(), "{signal}: no half-written filter");
+    }
+}

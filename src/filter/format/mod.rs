@@ -252,8 +252,10 @@ pub enum FilterError {
     )]
     KeyMismatch { path: PathBuf, file_key_id: String, key_id: String },
     /// The metadata JSON does not parse (it holds aggregates only, never identifiers).
-    #[error("{path}: metadata section: {source}")]
-    Metadata { path: PathBuf, source: serde_json::Error },
+    #[error(
+        "{path}: metadata section: field {field} does not decode (near byte {byte} of the section)"
+    )]
+    Metadata { path: PathBuf, field: String, byte: u64 },
     /// A section's declared geometry differs from its bit array's (writing).
     #[error("{path}: section {kind}: declared {declared}, bit array has {actual}")]
     GeometryMismatch { path: PathBuf, kind: Kind, declared: Params, actual: Params },

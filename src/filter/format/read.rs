@@ -119,6 +119,32 @@ fn load(file: &mut File, len: u64, mmap: bool) -> io::Result<Backing> {
     Ok(Backing::Owned(blocks))
 }
 
+/// The path of a metadata field that did not decode, e.g. `kinds.kvnr.valid`, naming only
+/// what cannot be data: a map key that is not a short `[a-z0-9_+]` word is shown as `?`
+/// (serde's own message may quote the value, so it is not shown at all).
+fn field_name(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let word = |k: &str| {
+        k.len() <= 32
+            && k.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_+:".contains(&b))
+    };
+    let parts: Vec<String> = path
+        .iter()
+        .map(|s| match s {
+            Segment::Seq { index } => index.to_string(),
+            Segment::Map { key } if word(key) => key.clone(),
+            Segment::Enum { variant } if word(variant) => variant.clone(),
+            _ => "?".to_string(),
+        })
+        .collect();
+    if parts.is_empty() {
+        "(top level)".into()
+    } else {
+        parts.join(".")
+    }
+}
+
 /// Refuses a large file most of whose length is holes (see [`SPARSE_CHECK_FROM`]).
 fn check_not_sparse(path: &Path, file: &File, len: u64) -> Result<(), FilterError> {
     #[cfg(unix)]
@@ -233,8 +259,12 @@ impl FilterFile {
                 offset: (end + at) as u64,
             });
         }
-        serde_json::from_slice(&bytes[start..end])
-            .map_err(|source| FilterError::Metadata { path: self.path.clone(), source })
+        let mut de = serde_json::Deserializer::from_slice(&bytes[start..end]);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| FilterError::Metadata {
+            path: self.path.clone(),
+            field: field_name(e.path()),
+            byte: e.inner().column() as u64,
+        })
     }
 
     /// The descriptor of `kind`'s section.

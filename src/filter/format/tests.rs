@@ -360,3 +360,26 @@ fn refuses_a_sparse_terabyte_and_a_filter_over_the_size_limit_before_hashing() {
     let err = FilterFile::open(&small, &tight).unwrap_err();
     assert!(err.to_string().contains("--max-filter-gib"), "{err}");
 }
+
+#[test]
+fn a_metadata_error_names_the_field_never_the_content() {
+    use super::header::{encode_header, Layout};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.lmf");
+    let params = Params::new(8, 4).unwrap();
+    let info =
+        SectionInfo { kind: Kind::Kvnr, params, inserted: 1, target_fpr: 1e-4, achieved_fpr: 1e-4 };
+    for (json, field) in [
+        (r#"{"rows":"planted.marker@example.org"}"#, "field rows "),
+        (r#"{"rows":1,"kinds":{"planted.marker@example.org":{"valid":"x"}}}"#, "field kinds.?"),
+    ] {
+        let layout = Layout::new(json.len() as u32, std::iter::once(params));
+        let mut bytes = encode_header(&header(), &[info], &layout);
+        bytes.extend_from_slice(json.as_bytes());
+        bytes.resize(layout.file_len() as usize, 0);
+        fs::write(&path, &bytes).unwrap();
+        let opts = OpenOptions { verify_checksum: false, ..OpenOptions::default() };
+        let err = FilterFile::open(&path, &opts).unwrap_err().to_string();
+        assert!(err.contains(field) && !err.contains("planted"), "{err}");
+    }
+}
