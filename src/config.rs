@@ -100,6 +100,10 @@ pub struct BuildConfig {
     pub like: Option<PathBuf>,
     /// `--format`; `None` detects it from the content.
     pub format: Option<crate::dump::Format>,
+    /// `--birth-year-min-count`: smallest birth-year bucket published.
+    pub birth_min_count: u64,
+    /// `--birth-year-noise ε`: discrete Laplace noise on the histogram (ε-DP), if given.
+    pub birth_noise: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -193,6 +197,9 @@ impl Command {
                 if let Some(d) = &a.snapshot_date {
                     check_date(d)?;
                 }
+                if a.birth_year_noise.is_some_and(|e| !(e > 0.0 && e <= 10.0)) {
+                    return Err(usage("--birth-year-noise must be in (0, 10]"));
+                }
                 if a.like.is_some() && (a.kinds.is_some() || a.expected.is_some()) {
                     return Err(usage(
                         "--like copies kinds and geometry: leave out --kinds and --expected",
@@ -214,6 +221,8 @@ impl Command {
                     quiet: a.quiet,
                     inputs: a.inputs,
                     like: a.like,
+                    birth_min_count: a.birth_year_min_count,
+                    birth_noise: a.birth_year_noise,
                     format: crate::dump::Format::from_name(&a.format).map_err(usage)?,
                 })
             }

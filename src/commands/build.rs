@@ -112,7 +112,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         snapshot_date: cfg.snapshot_date.clone(),
         role: cfg.role,
     };
-    let meta = metadata(&tally, &kinds);
+    let meta = metadata(&tally, &kinds, cfg);
     let pairs: Vec<(SectionInfo, &filter::Bloom)> =
         sections.iter().cloned().zip(finished.iter()).collect();
     let bytes = filter::write_filter(&cfg.out, &header, &pairs, &meta, &key.mac_key())
@@ -178,7 +178,7 @@ fn line_count(input: &Prepared) -> anyhow::Result<u64> {
     })
 }
 
-fn metadata(tally: &Tally, kinds: &[Kind]) -> Metadata {
+fn metadata(tally: &Tally, kinds: &[Kind], cfg: &BuildConfig) -> Metadata {
     let mut stats = BTreeMap::new();
     for &k in kinds {
         let c = &tally.kinds[k.index()];
@@ -195,11 +195,15 @@ fn metadata(tally: &Tally, kinds: &[Kind]) -> Metadata {
         .enumerate()
         .filter(|(_, n)| **n > 0)
         .map(|(i, n)| (1900 + i as u16, *n));
-    Metadata {
-        rows: tally.records,
-        kinds: stats,
-        birth_years: filter::BirthYears::from_counts(per_year, BIRTH_BUCKET_YEARS, BIRTH_MIN_COUNT),
-    }
+    let (width, min) = (BIRTH_BUCKET_YEARS, cfg.birth_min_count);
+    let years = 1900..=1900 + (tally.birth_years.len().max(1) - 1) as u16;
+    let birth_years = match cfg.birth_noise {
+        None => filter::BirthYears::from_counts(per_year, width, min),
+        Some(eps) => {
+            filter::BirthYears::noised(per_year, width, min, years, eps, &mut rand::rngs::OsRng)
+        }
+    };
+    Metadata { rows: tally.records, kinds: stats, birth_years }
 }
 
 fn summary(cfg: &BuildConfig, tally: &Tally, sections: &[SectionInfo], bytes: u64, secs: f64) {

@@ -76,6 +76,8 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         quiet,
         inputs: vec![dir.join("customers.csv")],
         like: None,
+        birth_min_count: build::BIRTH_MIN_COUNT,
+        birth_noise: None,
     })?;
     let report = scan::scan(&ScanConfig {
         key_file: Some(key_file),

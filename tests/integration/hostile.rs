@@ -422,3 +422,21 @@ fn sigterm_while_a_filter_is_written_leaves_no_temporary_file() {
         assert!(!wd.path("big.lmf").exists(), "{signal}: no half-written filter");
     }
 }
+
+#[test]
+fn birth_year_noise_is_recorded_in_the_filter_and_bounded() {
+    let (wd, key) = setup();
+    let build = ["build", "--quiet", "--key-file", &key, "--out", "n.lmf"];
+    let out = wd.run(&[&build[..], &["--birth-year-noise", "0", "customers.csv"]].concat());
+    refused(&wd, &out, "--birth-year-noise must be in (0, 10]", &[]);
+    wd.ok(&[
+        &build[..],
+        &["--birth-year-noise", "1", "--birth-year-min-count", "50"],
+        &["customers.csv"],
+    ]
+    .concat());
+    let v: serde_json::Value =
+        serde_json::from_str(&wd.ok(&["inspect", "--json", "n.lmf"])).unwrap();
+    let years = &v["metadata"]["birth_years"];
+    assert_eq!((&years["noise_epsilon"], &years["min_count"]), (&1.0.into(), &50.into()), "{v}");
+}

@@ -383,3 +383,31 @@ fn a_metadata_error_names_the_field_never_the_content() {
         assert!(err.contains(field) && !err.contains("planted"), "{err}");
     }
 }
+
+#[test]
+fn noised_birth_years_hide_one_person_within_the_noise_and_keep_the_shape() {
+    use rand::SeedableRng;
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
+    let base: Vec<(u16, u64)> = (1940..2000).map(|y| (y, 100)).collect();
+    let plus_one = [base.clone(), vec![(1961, 1)]].concat();
+    // The differencing attack on plain histograms: the bucket of the one added person shows.
+    let (a, b) = (
+        BirthYears::from_counts(base.clone(), 5, 10),
+        BirthYears::from_counts(plus_one.clone(), 5, 10),
+    );
+    let diff: Vec<_> = a.buckets.iter().zip(&b.buckets).filter(|(x, y)| x != y).collect();
+    assert_eq!(diff, vec![(&(1960, 500), &(1960, 501))]);
+    // With noise at ε = 1, the bucket of 1960 differs about as often as every other one.
+    let (mut differs_1960, mut differs_other, runs) = (0, 0, 400);
+    for _ in 0..runs {
+        let a = BirthYears::noised(base.clone(), 5, 10, 1900..=2099, 1.0, &mut rng);
+        let b = BirthYears::noised(plus_one.clone(), 5, 10, 1900..=2099, 1.0, &mut rng);
+        assert_eq!(a.noise_epsilon, Some(1.0));
+        let get = |h: &BirthYears, y| h.buckets.iter().find(|b| b.0 == y).map_or(0, |b| b.1);
+        differs_1960 += usize::from(get(&a, 1960) != get(&b, 1960));
+        differs_other += usize::from(get(&a, 1970) != get(&b, 1970));
+        let total: u64 = a.buckets.iter().map(|b| b.1).sum();
+        assert!(total.abs_diff(6000) < 200, "the shape is kept: {total}");
+    }
+    assert!(differs_1960.abs_diff(differs_other) < runs / 8, "{differs_1960} vs {differs_other}");
+}
