@@ -3,13 +3,17 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 /// Check a leaked data dump against keyed Bloom filters of a customer base, without
 /// spreading the personal data.
 #[derive(Debug, Parser)]
 #[command(name = "leakmatch", version, about, max_term_width = 100)]
 pub struct Cli {
+    /// Print nothing on stderr but errors: no progress bar, throughput line, summary or
+    /// warning (accepted by every command, before or after its name).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: CliCommand,
     /// Largest filter file loaded, in GiB (default 64). A larger one is refused before it is
@@ -46,6 +50,19 @@ pub enum CliCommand {
     Compare(CompareArgs),
     /// OR filters of the same geometry and key into one (a customer base built on shards).
     Union(UnionArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    ///
+    /// For example: `leakmatch completions bash > ~/.local/share/bash-completion/completions/leakmatch`.
+    Completions {
+        /// The shell.
+        #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
+        shell: String,
+    },
+    /// Print the manual page (roff) on stdout: `leakmatch man | man -l -`.
+    Man {
+        /// A command's own page (e.g. `scan`) instead of the overview.
+        command: Option<String>,
+    },
 }
 
 /// Where the key comes from.
@@ -94,9 +111,9 @@ pub struct BuildArgs {
     /// Input format: auto (detected from the content), csv, jsonl, combo or sql.
     #[arg(long, default_value = "auto", value_name = "FORMAT")]
     pub format: String,
-    /// Print nothing on stderr but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// Replace --out if it exists (without it, an existing file is refused).
+    #[arg(long)]
+    pub force: bool,
     /// Copy the geometry (per-kind k and blocks) and kinds of this filter, so that the new
     /// filter can be OR'ed with it (`union`) or compared with it (`compare`). Overrides
     /// --expected and --fpr.
@@ -162,12 +179,9 @@ pub struct ScanArgs {
     /// Input format: auto (detected from the content), csv, jsonl, combo or sql.
     #[arg(long, default_value = "auto", value_name = "FORMAT")]
     pub format: String,
-    /// Worker threads (default: all cores).
+    /// Worker threads, 1 to 4096 (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
-    /// No progress bar and no throughput line on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Write a self-contained HTML report (inline SVG, no scripts, no network) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -218,9 +232,12 @@ pub struct MergeArgs {
     /// Also write the report as a self-contained HTML page (written atomically).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// No warnings on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// Merge even when the range shards leave bytes of an input unread (a lost shard).
+    ///
+    /// Without it, a shard set with gaps is refused (exit code 2), since its counts would be
+    /// of part of the dump only. With it, the report states which bytes its counts cover.
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Partial results written by `scan --shard-id ID --partial FILE`.
     #[arg(required = true, value_name = "PARTIAL")]
     pub partials: Vec<PathBuf>,
@@ -228,7 +245,7 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// Number of shards, 1 to 1048576.
+    /// Number of shards, 1 to 100,000 and at most one per byte of the dump.
     #[arg(long, value_name = "N")]
     pub shards: u64,
     /// The dump to split.
@@ -296,6 +313,9 @@ pub struct GenerateArgs {
     /// counts the rows that hit them).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub canaries: u64,
+    /// Replace generated files already in --out-dir (without it, they are refused).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -322,4 +342,40 @@ pub struct BenchArgs {
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Writes the completion script for `shell` (a name accepted by `completions`).
+pub fn write_completions(shell: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use clap_complete::Shell;
+    let shell = match shell {
+        "bash" => Shell::Bash,
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        "elvish" => Shell::Elvish,
+        _ => Shell::PowerShell,
+    };
+    clap_complete::generate(shell, &mut Cli::command(), "leakmatch", out);
+    Ok(())
+}
+
+/// Writes the manual page of leakmatch, or of one of its commands; `None` when there is no
+/// such command.
+pub fn write_man_page(
+    command: Option<&str>,
+    out: &mut dyn std::io::Write,
+) -> Option<std::io::Result<()>> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let page = match command {
+        None => cmd,
+        Some(name) => {
+            let sub = cmd.find_subcommand(name)?.clone();
+            return Some(
+                clap_mangen::Man::new(sub.bin_name(format!("leakmatch {name}")))
+                    .title(format!("leakmatch-{name}"))
+                    .render(out),
+            );
+        }
+    };
+    Some(clap_mangen::Man::new(page).render(out))
 }

@@ -17,18 +17,52 @@ pub struct UsageError(pub String);
 /// One validated command.
 #[derive(Debug)]
 pub enum Command {
-    Keygen { out: PathBuf },
+    Keygen {
+        out: PathBuf,
+        quiet: bool,
+    },
     Build(BuildConfig),
     Inspect(InspectConfig),
     Scan(ScanConfig),
-    Generate { out_dir: PathBuf, synth: SynthConfig },
-    Demo { dir: PathBuf, json: bool },
+    /// `force`: replace generated files already in `out_dir`.
+    Generate {
+        out_dir: PathBuf,
+        synth: SynthConfig,
+        force: bool,
+        quiet: bool,
+    },
+    Demo {
+        dir: PathBuf,
+        json: bool,
+        quiet: bool,
+    },
     Bench(BenchConfig),
     Merge(MergeConfig),
-    Plan { shards: u64, dump: PathBuf },
+    Plan {
+        shards: u64,
+        dump: PathBuf,
+    },
     Compare(CompareConfig),
-    Union { key_file: Option<PathBuf>, out: PathBuf, filters: Vec<PathBuf> },
+    Union {
+        key_file: Option<PathBuf>,
+        out: PathBuf,
+        filters: Vec<PathBuf>,
+        quiet: bool,
+    },
+    /// A shell completion script for the named shell.
+    Completions {
+        shell: String,
+    },
+    /// The manual page, of one command when named.
+    Man {
+        command: Option<String>,
+    },
 }
+
+/// Most shards `plan` splits a dump into.
+pub const MAX_SHARDS: u64 = 100_000;
+/// Most worker threads `scan -j` accepts.
+pub const MAX_THREADS: usize = 4096;
 
 #[derive(Debug)]
 pub struct MergeConfig {
@@ -39,6 +73,8 @@ pub struct MergeConfig {
     /// `--html FILE`.
     pub html: Option<PathBuf>,
     pub quiet: bool,
+    /// `--allow-partial`: merge a shard set that leaves bytes unread.
+    pub allow_partial: bool,
     pub partials: Vec<PathBuf>,
 }
 
@@ -91,6 +127,8 @@ pub struct BuildConfig {
     pub expected: Option<u64>,
     pub label: String,
     pub role: Role,
+    /// Replace `out` if it exists.
+    pub force: bool,
     /// `YYYY-MM-DD`.
     pub snapshot_date: Option<String>,
     pub mmap: bool,
@@ -142,6 +180,7 @@ pub struct ScanConfig {
 
 #[derive(Debug)]
 pub struct BenchConfig {
+    pub quiet: bool,
     pub dir: PathBuf,
     pub customers: u64,
     pub leaks: Vec<u64>,
@@ -188,8 +227,11 @@ impl Command {
         }
         // Process-wide: every filter loader's default (`filter::OpenOptions::default`).
         crate::filter::set_max_filter_len(cli.max_filter_gib.saturating_mul(1 << 30));
+        let quiet = cli.quiet;
         Ok(match cli.command {
-            CliCommand::Keygen { out } => Command::Keygen { out },
+            CliCommand::Keygen { out } => Command::Keygen { out, quiet },
+            CliCommand::Completions { shell } => Command::Completions { shell },
+            CliCommand::Man { command } => Command::Man { command },
             CliCommand::Build(a) => {
                 if !(a.fpr > 0.0 && a.fpr < 0.5) {
                     return Err(usage(format!("--fpr must be in (0, 0.5), got {}", a.fpr)));
@@ -216,9 +258,10 @@ impl Command {
                     expected: a.expected,
                     label: a.label,
                     role: Role::from_name(&a.role).ok_or_else(|| usage("unknown role"))?,
+                    force: a.force,
                     snapshot_date: a.snapshot_date,
                     mmap: !a.no_mmap,
-                    quiet: a.quiet,
+                    quiet,
                     inputs: a.inputs,
                     like: a.like,
                     birth_min_count: a.birth_year_min_count,
@@ -234,6 +277,11 @@ impl Command {
             CliCommand::Scan(a) => {
                 if let Some(id) = &a.shard_id {
                     check_shard_id(id)?;
+                }
+                if a.threads.is_some_and(|n| n == 0 || n > MAX_THREADS) {
+                    return Err(usage(format!(
+                        "-j/--threads must be between 1 and {MAX_THREADS} (leave it out to use all cores)"
+                    )));
                 }
                 let range = a.range.as_deref().map(parse_range).transpose()?;
                 if range.is_some() && a.dumps.len() != 1 {
@@ -256,7 +304,7 @@ impl Command {
                     mmap: !a.no_mmap,
                     format: crate::dump::Format::from_name(&a.format).map_err(usage)?,
                     threads: a.threads,
-                    quiet: a.quiet,
+                    quiet,
                     parse_only: a.parse_only,
                     html: a.html,
                     emit_matches: a.emit_matches,
@@ -270,18 +318,13 @@ impl Command {
                 claimed_size: a.claimed_size,
                 alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
                 html: a.html,
-                quiet: a.quiet,
+                quiet,
+                allow_partial: a.allow_partial,
                 partials: a.partials,
             }),
             CliCommand::Plan(a) => {
-                if a.shards == 0 {
-                    return Err(usage("--shards must be at least 1"));
-                }
-                if a.shards > crate::commands::plan::MAX_SHARDS {
-                    return Err(usage(format!(
-                        "--shards must be at most {}",
-                        crate::commands::plan::MAX_SHARDS
-                    )));
+                if a.shards == 0 || a.shards > MAX_SHARDS {
+                    return Err(usage(format!("--shards must be between 1 and {MAX_SHARDS}")));
                 }
                 Command::Plan { shards: a.shards, dump: a.dump }
             }
@@ -293,7 +336,7 @@ impl Command {
                 b: a.b,
             }),
             CliCommand::Union(a) => {
-                Command::Union { key_file: a.key.key_file, out: a.out, filters: a.filters }
+                Command::Union { key_file: a.key.key_file, out: a.out, filters: a.filters, quiet }
             }
             CliCommand::Generate(a) => {
                 let synth = SynthConfig {
@@ -310,9 +353,9 @@ impl Command {
                     snapshots: a.snapshots,
                     canaries: a.canaries,
                 };
-                Command::Generate { out_dir: a.out_dir, synth }
+                Command::Generate { out_dir: a.out_dir, synth, force: a.force, quiet }
             }
-            CliCommand::Demo(a) => Command::Demo { dir: a.dir, json: a.json },
+            CliCommand::Demo(a) => Command::Demo { dir: a.dir, json: a.json, quiet },
             CliCommand::Bench(a) => {
                 let leaks = a
                     .leaks
@@ -324,6 +367,7 @@ impl Command {
                     })
                     .collect::<Result<_, _>>()?;
                 Command::Bench(BenchConfig {
+                    quiet,
                     dir: a.dir,
                     customers: a.customers,
                     leaks,

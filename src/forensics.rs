@@ -190,7 +190,9 @@ pub struct PairSignal {
 pub struct Duplicates {
     /// Rows with at least one valid identifier.
     pub rows: u64,
-    pub duplicates: f64,
+    /// Rows repeating an earlier row: an integer, exact when `exact`, else estimated from a
+    /// sample and rounded.
+    pub duplicates: u64,
     pub share: f64,
     pub exact: bool,
 }

@@ -45,11 +45,13 @@ pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
     if !customers.exists() {
         let t = Instant::now();
         write_atomically(&customers, |w| synth::write_customers(&base, w).map(|_| ()))?;
-        eprintln!(
-            "leakmatch bench: generated {} customers in {:.1} s",
-            thousands(cfg.customers),
-            t.elapsed().as_secs_f64()
-        );
+        if !cfg.quiet {
+            eprintln!(
+                "leakmatch bench: generated {} customers in {:.1} s",
+                thousands(cfg.customers),
+                t.elapsed().as_secs_f64()
+            );
+        }
     }
     let key = cfg.dir.join("bench.key");
     if !key.exists() {

@@ -34,6 +34,12 @@ pub struct Built {
 /// Builds the filter described by `cfg`.
 pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
     cfg.check_outputs()?;
+    if !cfg.force && std::fs::symlink_metadata(&cfg.out).is_ok() {
+        bail!(UsageError(format!(
+            "{} already exists; pass --force to replace it",
+            cfg.out.display()
+        )));
+    }
     let key = Key::load_from(cfg.key_file.as_deref())?;
     let inputs = cfg
         .inputs
@@ -81,16 +87,17 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
             }
         }
     };
-    let total_bytes: u64 = inputs.iter().map(|i| i.source.len() as u64).sum();
+    let total_bytes = inputs.iter().map(|i| i.source.expected_len()).sum::<Option<u64>>();
     let progress = Progress::new(total_bytes, cfg.quiet, "build");
     let mut tally = Tally::new(0);
     for input in &inputs {
-        let t = scan::run_input(input, &pipeline, 0, &sink, &|b| progress.inc(b))
+        let t = scan::run_input(input, &pipeline, 0, &sink, &progress.tracker(&input.source))
             .with_context(|| format!("reading {}", input.source.path.display()))?;
         input.source.finish()?;
         tally.merge(&t);
     }
-    let secs = progress.finish("read", total_bytes, tally.records);
+    let read: u64 = inputs.iter().map(|i| i.source.len() as u64).sum();
+    let secs = progress.finish("read", read, tally.records);
     let mut sections = Vec::new();
     let mut finished = Vec::new();
     for (kind, params, bloom) in blooms {

@@ -37,8 +37,8 @@ struct DemoJson<'a> {
     comparison: &'a [Comparison],
 }
 
-pub fn run(dir: &Path, json: bool) -> anyhow::Result<u8> {
-    let (report, truth, comparison) = demo(dir, json)?;
+pub fn run(dir: &Path, json: bool, quiet: bool) -> anyhow::Result<u8> {
+    let (report, truth, comparison) = demo(dir, json || quiet)?;
     let out = if json {
         serde_json::to_string_pretty(&DemoJson {
             report: &report,
@@ -70,6 +70,7 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         expected: None,
         label: "demo customers".into(),
         role: Role::Customers,
+        force: true,
         snapshot_date: None,
         mmap: true,
         format: None,

@@ -15,6 +15,8 @@ struct Inspection<'a> {
     file_bytes: u64,
     key_id: String,
     created_unix: u64,
+    /// `created_unix` as a UTC date and time (`2026-10-01 12:00:00 UTC`).
+    created: String,
     tool_version: &'a str,
     label: &'a str,
     role: &'static str,
@@ -74,6 +76,7 @@ pub fn run(cfg: &InspectConfig) -> anyhow::Result<u8> {
         file_bytes: f.file_len,
         key_id: hex::encode(f.header.key_id),
         created_unix: f.header.created_unix,
+        created: crate::report::num::unix_time(f.header.created_unix),
         tool_version: &f.header.tool_version,
         label: &f.header.label,
         role: f.header.role.name(),
@@ -94,30 +97,29 @@ fn text(v: &Inspection<'_>) -> String {
     let _ = writeln!(o, "  label          {}", v.label);
     let _ = writeln!(o, "  role           {}", v.role);
     let _ = writeln!(o, "  snapshot date  {}", v.snapshot_date.unwrap_or("-"));
-    let _ = writeln!(o, "  created        {} (unix)", v.created_unix);
+    let _ = writeln!(o, "  created        {}", v.created);
     let _ = writeln!(o, "  tool version   {}", v.tool_version);
     let _ = writeln!(o, "  key id         {}", v.key_id);
     let _ = writeln!(o, "  MAC            {}", v.mac);
     let _ = writeln!(o, "  rows           {}", thousands(v.metadata.rows));
-    let _ = writeln!(
-        o,
-        "\n  {:<18}{:>12}{:>14}{:>4}{:>14}{:>8}{:>11}{:>11}",
-        "kind", "inserted", "est. distinct", "k", "bytes", "fill", "target", "FPR"
-    );
+    let mut rows =
+        vec![["kind", "inserted", "est. distinct", "k", "bytes", "fill", "target", "FPR"]
+            .map(String::from)
+            .to_vec()];
     for s in &v.sections {
-        let _ = writeln!(
-            o,
-            "  {:<18}{:>12}{:>14}{:>4}{:>14}{:>7.1}%{:>11.1e}{:>11.2e}",
-            s.kind,
+        rows.push(vec![
+            s.kind.to_string(),
             thousands(s.inserted),
-            thousands(s.estimated_distinct.round() as u64),
-            s.k,
+            crate::report::num::count(s.estimated_distinct),
+            s.k.to_string(),
             thousands(s.bytes),
-            100.0 * s.fill,
-            s.target_fpr,
-            s.achieved_fpr
-        );
+            format!("{:.1} %", 100.0 * s.fill),
+            format!("{:.1e}", s.target_fpr),
+            crate::report::num::prob(s.achieved_fpr),
+        ]);
     }
+    o.push('\n');
+    crate::report::text::table(&mut o, "  ", &rows, &[]);
     for (kind, st) in &v.metadata.kinds {
         let inv: Vec<String> =
             st.invalid.iter().map(|(w, n)| format!("{w} {}", thousands(*n))).collect();

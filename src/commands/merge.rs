@@ -29,6 +29,14 @@ pub fn merge(cfg: &MergeConfig) -> anyhow::Result<Report> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(usage)?;
     let m = partial::merge(parts).map_err(usage)?;
+    if !m.warnings.is_empty() && !cfg.allow_partial {
+        return Err(UsageError(format!(
+            "incomplete shard set: {}; merge the missing shards, or pass --allow-partial to \
+             report on the bytes covered only",
+            m.warnings.join("; ")
+        ))
+        .into());
+    }
     if !cfg.quiet {
         for w in &m.warnings {
             eprintln!("leakmatch: warning: {w}");

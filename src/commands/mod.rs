@@ -14,35 +14,73 @@ pub mod union;
 
 use anyhow::Context;
 
-use crate::config::Command;
+use crate::config::{Command, UsageError};
 use crate::error;
 
 /// Runs one command; the `u8` is the process exit code.
 pub fn run(cmd: Command) -> anyhow::Result<u8> {
     match cmd {
-        Command::Keygen { out } => keygen::run(&out),
+        Command::Keygen { out, quiet } => keygen::run(&out, quiet),
         Command::Build(c) => build::run(&c).map(|_| error::SUCCESS),
         Command::Inspect(c) => inspect::run(&c),
         Command::Scan(c) => scan::run(&c),
-        Command::Generate { out_dir, synth } => {
-            let truth = crate::synth::generate(&synth, &out_dir)
-                .with_context(|| format!("generating into {}", out_dir.display()))?;
-            eprintln!(
-                "leakmatch: wrote {} customers and {} leak rows ({} real) to {}",
-                synth.customers,
-                truth.leak_rows,
-                truth.real_rows,
-                out_dir.display()
-            );
-            Ok(error::SUCCESS)
+        Command::Generate { out_dir, synth, force, quiet } => {
+            generate(&out_dir, &synth, force, quiet)
         }
-        Command::Demo { dir, json } => demo::run(&dir, json),
+        Command::Demo { dir, json, quiet } => demo::run(&dir, json, quiet),
         Command::Bench(c) => bench::run(&c),
         Command::Merge(c) => merge::run(&c),
         Command::Plan { shards, dump } => plan::run(shards, &dump),
         Command::Compare(c) => compare::run(&c),
-        Command::Union { key_file, out, filters } => {
-            union::run(key_file.as_deref(), &out, &filters)
+        Command::Union { key_file, out, filters, quiet } => {
+            union::run(key_file.as_deref(), &out, &filters, quiet)
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            crate::cli::write_completions(&shell, &mut out)?;
+            scan::write_stdout(&String::from_utf8_lossy(&out))?;
+            Ok(error::SUCCESS)
+        }
+        Command::Man { command } => {
+            let mut out = Vec::new();
+            crate::cli::write_man_page(command.as_deref(), &mut out).ok_or_else(|| {
+                UsageError(format!("man: no command '{}'", command.as_deref().unwrap_or_default()))
+            })??;
+            scan::write_stdout(&String::from_utf8_lossy(&out))?;
+            Ok(error::SUCCESS)
         }
     }
+}
+
+/// `leakmatch generate`: refuses to replace generated files unless `force`.
+fn generate(
+    out_dir: &std::path::Path,
+    synth: &crate::synth::SynthConfig,
+    force: bool,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    use crate::synth::{CANARIES_FILE, CUSTOMERS_FILE, LEAK_FILE, SNAPSHOTS_DIR, TRUTH_FILE};
+    if !force {
+        let names = [CUSTOMERS_FILE, LEAK_FILE, TRUTH_FILE, CANARIES_FILE, SNAPSHOTS_DIR];
+        if let Some(name) = names.iter().find(|n| out_dir.join(n).exists()) {
+            return Err(UsageError(format!(
+                "{} already exists; pass --force to replace the generated files in {}",
+                out_dir.join(name).display(),
+                out_dir.display()
+            ))
+            .into());
+        }
+    }
+    let truth = crate::synth::generate(synth, out_dir)
+        .with_context(|| format!("generating into {}", out_dir.display()))?;
+    if !quiet {
+        eprintln!(
+            "leakmatch: wrote {} customers and {} leak rows ({} real) to {}",
+            crate::report::num::thousands(synth.customers),
+            crate::report::num::thousands(truth.leak_rows),
+            crate::report::num::thousands(truth.real_rows),
+            out_dir.display()
+        );
+    }
+    Ok(error::SUCCESS)
 }

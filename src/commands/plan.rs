@@ -8,11 +8,9 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::commands::scan::write_stdout;
+use crate::config::UsageError;
+use crate::dump::Source;
 use crate::error;
-
-/// Most shards `plan` prints (2^20 lines); more is refused as a usage error instead of
-/// allocating a list of that many ranges.
-pub const MAX_SHARDS: u64 = 1 << 20;
 
 /// `shards` ranges of about equal size covering `[0, len)`: `[i·len/n, (i+1)·len/n)`.
 pub fn ranges(len: u64, shards: u64) -> Vec<(u64, u64)> {
@@ -21,15 +19,46 @@ pub fn ranges(len: u64, shards: u64) -> Vec<(u64, u64)> {
     (0..n).map(|i| (cut(i), cut(i + 1))).collect()
 }
 
-/// Prints one `START..END` line per shard.
+/// Prints one `START..END` line per shard. Refuses inputs that byte ranges cannot cut (see
+/// [`crate::dump::Source::range_refusal`]: compressed files, streams) and more shards than the
+/// file has bytes.
 pub fn run(shards: u64, dump: &Path) -> anyhow::Result<u8> {
-    let len = std::fs::metadata(dump)
-        .with_context(|| dump.display().to_string())
-        .map_err(|e| crate::config::UsageError(format!("{e:#}")))?
-        .len();
+    let len = rangeable_len(dump)?;
+    if shards > len.max(1) {
+        return Err(UsageError(format!(
+            "--shards {shards}: {} has only {len} bytes; give at most one shard per byte",
+            dump.display()
+        ))
+        .into());
+    }
     let out: String = ranges(len, shards).iter().map(|(s, e)| format!("{s}..{e}\n")).collect();
     write_stdout(&out)?;
     Ok(error::SUCCESS)
+}
+
+/// The length of a dump that byte ranges can cut; a usage error naming the file otherwise.
+fn rangeable_len(dump: &Path) -> anyhow::Result<u64> {
+    let refuse = |why: &str| {
+        UsageError(format!(
+            "{}: cannot be split into byte ranges: {why}; scan it whole (shards would lose or \
+             repeat records)",
+            dump.display()
+        ))
+    };
+    if dump.as_os_str() == "-" {
+        return Err(refuse("stdin is a stream").into());
+    }
+    let meta = std::fs::metadata(dump)
+        .with_context(|| dump.display().to_string())
+        .map_err(|e| UsageError(format!("{e:#}")))?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file").into());
+    }
+    let source = Source::open(dump, true)?;
+    if let Some(why) = source.range_refusal() {
+        return Err(refuse(&why).into());
+    }
+    Ok(meta.len())
 }
 
 #[cfg(test)]

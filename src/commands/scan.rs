@@ -7,7 +7,7 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use crate::commands::progress::Progress;
-use crate::config::ScanConfig;
+use crate::config::{ScanConfig, UsageError};
 use crate::error;
 use crate::filter::{FilterFile, OpenOptions};
 use crate::output;
@@ -69,7 +69,7 @@ pub fn parse_only(cfg: &ScanConfig) -> anyhow::Result<Tally> {
     let pipeline = Tokenize::parse_only();
     let mut total = Tally::new(0);
     let mut bytes = 0;
-    let progress = Progress::new(0, true, "parse");
+    let progress = Progress::new(None, true, "parse");
     for path in &cfg.dumps {
         let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
         let t = scan::run_input(&input, &pipeline, 0, &|_, _| {}, &|_| {})?;
@@ -147,7 +147,7 @@ fn scan_one(
     let Some(r) = cfg.range.map(|r| clip(input, Some(r))) else {
         let (sha, tally) = rayon::join(
             || sha256(&input.source),
-            || scan::run_input(input, pipeline, filters, sink, &|b| progress.inc(b)),
+            || scan::run_input(input, pipeline, filters, sink, &progress.tracker(&input.source)),
         );
         let tally = tally.with_context(context)?;
         // Streamed inputs are hashed over their raw bytes while read; this also fails if the
@@ -173,7 +173,7 @@ fn scan_one(
                 pipeline,
                 filters,
                 sink,
-                &|b| progress.inc(b),
+                &progress.tracker(&input.source),
                 r.clone(),
                 target,
             )
@@ -213,9 +213,20 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             continue;
         }
         seen.push(canonical);
-        inputs.push(Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?);
+        let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
+        if let Some(why) = cfg.range.and(input.source.range_refusal()) {
+            return Err(UsageError(format!(
+                "{}: --range cannot cut this input: {why}; scan it whole",
+                path.display()
+            ))
+            .into());
+        }
+        inputs.push(input);
     }
-    let total: u64 = inputs.iter().map(|i| clip(i, cfg.range)).map(|r| r.end - r.start).sum();
+    let total = match cfg.range {
+        Some(_) => inputs.iter().map(|i| clip(i, cfg.range)).map(|r| Some(r.end - r.start)).sum(),
+        None => inputs.iter().map(|i| i.source.expected_len()).sum::<Option<u64>>(),
+    };
     let progress = Progress::new(total, cfg.quiet, "scan");
     let mut results = Vec::new();
     for input in &inputs {
@@ -233,7 +244,12 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         output::write_bytes(path, &output::refs(&cfg.inputs()), &emitted)?;
     }
     let rows = results.iter().map(|r| r.tally.records).sum();
-    let seconds = progress.finish("scanned", total, rows);
+    // Raw bytes read (of a stream: all of it, compressed bytes for gzip/zstd), or of a range.
+    let bytes = match cfg.range {
+        Some(_) => results.iter().filter_map(|r| r.range).map(|r| r.end - r.start).sum(),
+        None => inputs.iter().map(|i| i.source.len() as u64).sum(),
+    };
+    let seconds = progress.finish("scanned", bytes, rows);
     let filters = filters.iter().map(FilterDesc::of).collect();
     Ok(Scanned { key_id: hex::encode(key.id()), filters, inputs: results, seconds })
 }
@@ -311,5 +327,6 @@ fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
             })
             .collect(),
         categories: crate::forensics::gdpr::categories(&input.layout),
+        coverage: None,
     }
 }

@@ -14,7 +14,12 @@ use crate::error;
 use crate::filter::{self, BirthYears, Bloom, FilterFile, FilterHeader, Metadata, SectionInfo};
 use crate::token::Key;
 
-pub fn run(key_file: Option<&Path>, out: &Path, filters: &[PathBuf]) -> anyhow::Result<u8> {
+pub fn run(
+    key_file: Option<&Path>,
+    out: &Path,
+    filters: &[PathBuf],
+    quiet: bool,
+) -> anyhow::Result<u8> {
     let mut inputs = crate::output::refs(filters);
     let key_path = crate::output::key_path(key_file);
     inputs.extend(key_path.as_deref());
@@ -22,11 +27,14 @@ pub fn run(key_file: Option<&Path>, out: &Path, filters: &[PathBuf]) -> anyhow::
     let key = Key::load_from(key_file)?;
     let files = open_filters(filters, &key)?;
     let bytes = union(&files, &key, out)?;
-    eprintln!(
-        "leakmatch: wrote {} ({bytes} bytes), the union of {} filters",
-        out.display(),
-        files.len()
-    );
+    if !quiet {
+        eprintln!(
+            "leakmatch: wrote {} ({} bytes), the union of {} filters",
+            out.display(),
+            crate::report::num::thousands(bytes),
+            files.len()
+        );
+    }
     Ok(error::SUCCESS)
 }
 

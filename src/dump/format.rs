@@ -115,6 +115,9 @@ pub trait RecordReader: Send {
     ) -> Result<ChunkStats, DumpError>;
 }
 
+/// Bytes at the start of an input searched for a NUL byte (the sign of a binary file).
+pub const BINARY_SAMPLE: usize = 64 << 10;
+
 impl Layout {
     /// Detects the layout of an input from its start. `format` fixes the format (`--format`);
     /// `overrides` are the `--map` arguments.
@@ -123,6 +126,12 @@ impl Layout {
         format: Option<Format>,
         overrides: &[ColumnOverride],
     ) -> Result<Layout, DumpError> {
+        // Text in every supported encoding (UTF-16 is decoded before this) has no NUL byte;
+        // binary files (filters, archives, images) have them near the start.
+        let sample = &data[..data.len().min(BINARY_SAMPLE)];
+        if let Some(byte) = memchr::memchr(0, sample) {
+            return Err(DumpError::Binary { byte: byte as u64 });
+        }
         match format.unwrap_or_else(|| super::detect::format(data)) {
             Format::Delimited => {
                 let dialect = super::sniff(data)?;

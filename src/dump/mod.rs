@@ -134,6 +134,12 @@ pub enum DumpError {
         /// What is wrong (no value from the input).
         reason: &'static str,
     },
+    /// The input holds binary data (e.g. a filter file given as a dump), not text.
+    #[error("binary data (a NUL byte at byte {byte}), not a text dump; filters go to --filter")]
+    Binary {
+        /// Offset of the first NUL byte in the (decoded) start of the input.
+        byte: u64,
+    },
     /// The record parser failed at a position.
     #[error("cannot parse record {record} (line {line}, byte {byte} of the chunk's file)")]
     Parse {

@@ -190,6 +190,38 @@ impl Source {
         }
     }
 
+    /// The input's length in raw bytes when known before it is read: the mapped or held
+    /// bytes, or a streamed regular file's length on disk (compressed bytes for gzip/zstd).
+    /// `None` for stdin, pipes and devices. Progress and throughput count the same raw bytes.
+    pub fn expected_len(&self) -> Option<u64> {
+        match &self.data {
+            Data::Stream(s) => s.expected,
+            _ => Some(self.bytes().len() as u64),
+        }
+    }
+
+    /// Why `scan --range` / `plan` cannot cut this input by byte offsets, if they cannot: a
+    /// range is a span of the file's raw bytes, which only a memory-mapped (or empty) plain
+    /// file exposes. Offsets into a compressed file are not offsets into its text, and a
+    /// stream (stdin, pipe, `--no-mmap`, UTF-16) is read once from its start.
+    pub fn range_refusal(&self) -> Option<String> {
+        match &self.data {
+            Data::Stream(s) if s.decoding.packing != Packing::Plain => Some(format!(
+                "{}-compressed: byte ranges of the file are not ranges of its text",
+                s.decoding.packing.name()
+            )),
+            Data::Stream(s) if s.decoding.utf16.is_some() => {
+                Some("UTF-16: byte ranges are cut in the decoded text, not the file".into())
+            }
+            Data::Stream(_) => Some(
+                "streamed (stdin, a pipe or --no-mmap): only a memory-mapped regular file can be \
+                 cut into byte ranges"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+
     /// True when the input is streamed (see the module docs).
     pub fn is_streamed(&self) -> bool {
         matches!(self.data, Data::Stream(_))

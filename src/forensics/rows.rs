@@ -82,6 +82,11 @@ impl RowSample {
     /// distinct rows = rows / (mean multiplicity in the sample). Exact when the dump has at
     /// most [`ROW_SAMPLE`] distinct rows.
     pub fn duplicates(&self) -> f64 {
+        if self.is_exact() {
+            // Every distinct row is in the sample: rows − distinct, in integers (the ratio
+            // below would give 52.999… for 53).
+            return self.rows.saturating_sub(self.sample.len() as u64) as f64;
+        }
         let distinct = self.sample.len() as f64;
         if distinct == 0.0 {
             return 0.0;

@@ -4,6 +4,7 @@ use super::*;
 use crate::estimate::{self, wilson, Z95};
 use crate::filter::BirthYears;
 use crate::ident::{Flaw, Kind};
+use crate::report::num::{count, thousands};
 use crate::report::{FilterDesc, FilterReport};
 use crate::scan::INDEPENDENT;
 use crate::tally::{FilterTally, Tally};
@@ -86,7 +87,7 @@ fn empty_signals() -> Signals {
         kvnr_validity: None,
         kvnr_valid_unknown: None,
         recombined: Vec::new(),
-        duplicates: Duplicates { rows: 0, duplicates: 0.0, share: 0.0, exact: true },
+        duplicates: Duplicates { rows: 0, duplicates: 0, share: 0.0, exact: true },
         birth_years: None,
         claimed: None,
     }
@@ -156,7 +157,7 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
         recombined,
         duplicates: Duplicates {
             rows: rs.rows,
-            duplicates: dups,
+            duplicates: dups.round().max(0.0) as u64,
             share: if rs.rows == 0 { 0.0 } else { dups / rs.rows as f64 },
             exact: rs.is_exact(),
         },
@@ -240,7 +241,11 @@ pub fn verdict(s: &Signals, canary: &Canary) -> Verdict {
 /// The first rule that fires names the label; every signal looked at becomes a reason.
 fn decide(s: &Signals, canary: &Canary, reasons: &mut Vec<Reason>) -> &'static str {
     if s.rows_probed < MIN_ROWS {
-        let text = format!("only {} rows could be probed (< {MIN_ROWS})", s.rows_probed);
+        let text = format!(
+            "only {} rows could be probed (< {})",
+            thousands(s.rows_probed),
+            thousands(MIN_ROWS)
+        );
         reasons.push(reason("rows_probed", s.rows_probed as f64, MIN_ROWS as f64, text));
         return "inconclusive";
     }
@@ -267,7 +272,7 @@ fn decide(s: &Signals, canary: &Canary, reasons: &mut Vec<Reason>) -> &'static s
     reasons.push(reason("matched_rate", m.estimate, OTHER_POPULATION_RATE, text));
     if canary.proof_of_origin {
         let rows: u64 = canary.filters.iter().map(|c| c.rows_hit).sum();
-        let text = format!("{rows} rows hit planted canary records: proof of origin");
+        let text = format!("{} rows hit planted canary records: proof of origin", thousands(rows));
         reasons.push(reason("canary_rows", rows as f64, 0.0, text));
     } else if m.ci_high < OTHER_POPULATION_RATE {
         return "other-population";
@@ -289,7 +294,7 @@ fn validity_reason(v: &Share) -> Reason {
         pct(e.estimate),
         pct(e.ci_low),
         pct(e.ci_high),
-        v.whole
+        thousands(v.whole)
     );
     reason("kvnr_validity", e.estimate, FABRICATED_VALIDITY, text)
 }
@@ -299,8 +304,8 @@ fn pair_reason(p: &PairSignal) -> Reason {
     let text = format!(
         "{}: the pair misses in {} of {} rows where both parts hit ({}, 95 % CI {} – {})",
         p.pair,
-        p.pair_missed,
-        p.both_parts,
+        thousands(p.pair_missed),
+        thousands(p.both_parts),
         pct(e.estimate),
         pct(e.ci_low),
         pct(e.ci_high)
@@ -313,9 +318,11 @@ fn supporting_reasons(s: &Signals) -> Vec<Reason> {
     let mut out = Vec::new();
     if let Some(c) = s.claimed.as_ref().filter(|c| c.exaggerated) {
         let text = format!(
-            "the claimed {} rows imply at least {:.0} customer rows, more than the {} customers \
+            "the claimed {} rows imply at least {} customer rows, more than the {} customers \
              in the base: the claim is exaggerated or the set is not one extract of this base",
-            c.claimed, c.implied_low, c.base
+            thousands(c.claimed),
+            count(c.implied_low.floor()),
+            thousands(c.base)
         );
         out.push(reason("claimed_implied_low", c.implied_low, c.base as f64, text));
     }

@@ -244,7 +244,8 @@ pub struct Merged {
     /// Distinct shards merged, and repeated shard ids skipped.
     pub shards: usize,
     pub duplicates: usize,
-    /// Gaps between the ranges of an input (positions after a gap are not file-wide).
+    /// Gaps between the ranges of an input (positions after a gap are not file-wide): the
+    /// shard set is incomplete; `merge` refuses it unless `--allow-partial`.
     pub warnings: Vec<String>,
 }
 
@@ -442,6 +443,9 @@ fn merge_input(
     if covered < len {
         warnings.push(format!("input {}: bytes {covered}..{len} are in no shard", desc.path));
     }
+    // Shards that cover the whole input give the report of one scan (no coverage note).
+    let coverage = crate::report::Coverage::of(shards.iter().map(|(_, i)| span(i)), len);
+    desc.coverage = (!coverage.complete).then_some(coverage);
     desc.records = total.records;
     Ok((desc, total))
 }

@@ -68,6 +68,7 @@ fn shard(f: &FilterFile, bytes: &[u8], id: &str, range: Option<ByteRange>) -> Pa
         records: tally.records,
         columns: vec![],
         categories: vec![],
+        coverage: None,
     };
     let body_lines = input.layout.dialect.body_lines;
     let inputs =

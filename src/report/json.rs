@@ -1,12 +1,21 @@
 //! The `--json` report: one object, `schema_version` 1.
 //!
+//! The machine-readable schema is `schema/report.v1.schema.json` (JSON Schema draft 2020-12,
+//! shipped in the repository and checked against real `scan --json` and `merge --json` output
+//! by the integration tests). Within version 1 fields may be added; a removed or changed field
+//! bumps the version. Exact counts are integers.
+//!
 //! ```text
 //! {
 //!   "schema_version": 1,            // bumped on incompatible changes
 //!   "tool_version": "0.1.0",
 //!   "key_id": "hex(16 bytes)",
 //!   "inputs": [{ "path", "bytes", "sha256", "format", "delimiter", "header", "encoding",
-//!                "records", "columns": [{ "field", "column" (1-based), "header", "why" }] }],
+//!                "records", "columns": [{ "field", "column" (1-based), "header", "why" }],
+//!                "coverage": null | { "ranges": [{ "start", "end" }], "bytes_covered", "bytes",
+//!                                     "complete" } }],
+//!   ("coverage": null when every byte was read, by one scan or by shards covering the input;
+//!   else the bytes read, after `scan --range` or `merge --allow-partial` of a set with gaps)
 //!   ("encoding": "utf-8", "utf-8-bom", "windows-1252", or "utf-16le"/"utf-16be" for text found
 //!   by its byte-order mark and read as UTF-8)
 //!   "records": { "total", "malformed", "matched_any", "matched_two_plus",
@@ -19,7 +28,8 @@
 //!                 "kinds": [{ "kind", "valid", "hits", "fpr", "expected_false_positives",
 //!                             "estimate", "ci_low", "ci_high", "distinct_hits",
 //!                             "distinct_exact", "filter_count" }] }],
-//!   "claimed": null | { "size", "filter", "estimate", "ci_low", "ci_high" },
+//!   "claimed": null | { "size", "filter", "estimate", "ci_low", "ci_high", "base",
+//!                       "exceeds_base" },   // exceeds_base: the extrapolation is hypothetical
 //!   "alert": null | { "threshold", "rate_low", "exceeded" },
 //!   "timing": { "seconds", "bytes", "mb_per_s", "rows_per_s" },
 //!   // forensics (crate::forensics), inputs[].categories: GDPR categories of its columns
@@ -30,7 +40,7 @@
 //!                "kvnr_validity": null | { "part", "whole", "share": {…} },
 //!                "kvnr_valid_unknown": null | {…},
 //!                "recombined": [{ "pair", "both_parts", "pair_missed", "share": {…} }],
-//!                "duplicates": { "rows", "duplicates", "share", "exact" },
+//!                "duplicates": { "rows", "duplicates" (integer), "share", "exact" },
 //!                "birth_years": null | { "bucket_years", "buckets": [[start, dump, base]],
 //!                                        "tvd", "dump_rows" },
 //!                "claimed": null | { "claimed", "implied_low", "base", "exaggerated" } },

@@ -6,6 +6,7 @@
 
 pub mod html;
 pub mod json;
+pub mod num;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,38 @@ pub struct InputReport {
     /// GDPR data categories its columns hold ([`crate::forensics::gdpr::categories`]).
     #[serde(default)]
     pub categories: Vec<String>,
+    /// Which bytes the counts cover when byte ranges left part of the input unread (`scan
+    /// --range`, `merge --allow-partial` of a shard set with gaps); `None`: every byte was read
+    /// (in one scan or by shards that cover the input).
+    #[serde(default)]
+    pub coverage: Option<Coverage>,
+}
+
+/// The bytes of an input that range shards read (records starting inside them).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Disjoint, sorted byte ranges `[start, end)`, adjacent ranges joined.
+    pub ranges: Vec<crate::partial::ByteRange>,
+    /// Bytes inside `ranges`, and the input's length.
+    pub bytes_covered: u64,
+    pub bytes: u64,
+    /// Whether the ranges cover the whole input (`bytes_covered == bytes`).
+    pub complete: bool,
+}
+
+impl Coverage {
+    /// Joins `ranges` (sorted by start, not overlapping) of an input of `bytes` bytes.
+    pub fn of(ranges: impl IntoIterator<Item = crate::partial::ByteRange>, bytes: u64) -> Coverage {
+        let mut joined: Vec<crate::partial::ByteRange> = Vec::new();
+        for r in ranges.into_iter().filter(|r| r.end > r.start) {
+            match joined.last_mut() {
+                Some(last) if last.end >= r.start => last.end = last.end.max(r.end),
+                _ => joined.push(r),
+            }
+        }
+        let bytes_covered = joined.iter().map(|r| r.end - r.start).sum();
+        Coverage { ranges: joined, bytes_covered, bytes, complete: bytes_covered >= bytes }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -147,6 +180,14 @@ pub struct Claimed {
     pub estimate: f64,
     pub ci_low: f64,
     pub ci_high: f64,
+    /// Customers in the filter (the largest inserted count of its kinds).
+    #[serde(default)]
+    pub base: u64,
+    /// The claim implies more customer rows than the base holds (at the lower bound of the
+    /// matched-row rate): the claim is exaggerated, and the extrapolation is hypothetical.
+    /// Reports say so before they show the extrapolation.
+    #[serde(default)]
+    pub exceeds_base: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -242,10 +283,12 @@ impl Report {
             let e = estimate::extrapolate(f.rows_probed, f.matched_any, row_fpr(f), size);
             Claimed {
                 size,
-                filter: f.label.clone(),
+                filter: f.name(),
                 estimate: e.estimate,
                 ci_low: e.ci_low,
                 ci_high: e.ci_high,
+                base: f.kinds.iter().map(|k| k.filter_count).max().unwrap_or(0),
+                exceeds_base: false,
             }
         });
         let alert = ctx.alert_above.map(|threshold| {
@@ -260,6 +303,10 @@ impl Report {
             descs: ctx.filters,
             inputs: ctx.inputs.iter().map(|(i, t)| (i.categories.as_slice(), t)).collect(),
             claimed_size: ctx.claimed_size,
+        });
+        let claimed = claimed.map(|c| Claimed {
+            exceeds_base: forensics.signals.claimed.as_ref().is_some_and(|f| f.exaggerated),
+            ..c
         });
         Report {
             schema_version: SCHEMA_VERSION,
@@ -284,6 +331,17 @@ impl Report {
     /// Whether `--alert-above` was crossed.
     pub fn alert_exceeded(&self) -> bool {
         self.alert.as_ref().is_some_and(|a| a.exceeded)
+    }
+}
+
+impl FilterReport {
+    /// How reports name the filter: its label, or its file name when it has none.
+    pub fn name(&self) -> String {
+        if !self.label.is_empty() {
+            return self.label.clone();
+        }
+        let path = std::path::Path::new(&self.path);
+        path.file_name().map_or(self.path.clone(), |n| n.to_string_lossy().into_owned())
     }
 }
 

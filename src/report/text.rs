@@ -4,33 +4,8 @@ use std::fmt::Write as _;
 
 use super::Report;
 
-/// Formats a count with thin thousands separators (`330,000`).
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn pct(part: f64, whole: f64) -> String {
-    if whole <= 0.0 {
-        return "-".into();
-    }
-    format!("{:.2} %", 100.0 * part / whole)
-}
-
-fn fpr(p: f64) -> String {
-    if p == 0.0 {
-        "0".into()
-    } else {
-        format!("{p:.2e}")
-    }
-}
+pub use super::num::thousands;
+use super::num::{count, pct, pct_of, prob};
 
 /// Renders the report as text.
 pub fn render(r: &Report) -> String {
@@ -39,30 +14,94 @@ pub fn render(r: &Report) -> String {
     inputs(&mut o, r);
     records(&mut o, r);
     for f in &r.filters {
-        filter(&mut o, f);
+        filter(&mut o, f, r.records.total);
+    }
+    if !r.filters.is_empty() {
+        o.push_str(LEGEND);
     }
     if let Some(c) = &r.claimed {
-        let _ = writeln!(
-            o,
-            "\nExtrapolated to the claimed {} records (filter '{}'): {} true matches (95 % CI {} – {})",
-            thousands(c.size),
-            c.filter,
-            thousands(c.estimate.round() as u64),
-            thousands(c.ci_low.floor() as u64),
-            thousands(c.ci_high.ceil() as u64)
-        );
+        claimed(&mut o, c);
     }
     forensics(&mut o, r);
     if let Some(a) = &r.alert {
         let _ = writeln!(
             o,
-            "\nAlert threshold {:.4}: lower bound of matched-row rate {:.4} → {}",
-            a.threshold,
-            a.rate_low,
+            "\nAlert threshold {}: lower bound of matched-row rate {} → {}",
+            pct(a.threshold),
+            pct(a.rate_low),
             if a.exceeded { "EXCEEDED" } else { "not exceeded" }
         );
     }
     o
+}
+
+/// What the filter tables' columns mean, in plain words.
+pub const LEGEND: &str = "
+  valid      values of the kind that pass its validity check; each is looked up in the filter
+  hits       values found in the filter: true matches plus false positives
+  FPR        false-positive rate: the chance that a value NOT in the customer base is still found
+             (measured from the filter's real fill); valid × FPR false hits are expected
+  est. true  estimated true matches: hits minus the expected false positives, (h − n·p)/(1 − p),
+             with its 95 % confidence interval
+  distinct   distinct matching values (≈: estimated by a sketch above the exact bound)
+";
+
+/// The extrapolation to `--claimed-size`; a claim the customer base cannot hold is said first.
+fn claimed(o: &mut String, c: &super::Claimed) {
+    if c.exceeds_base {
+        let _ = writeln!(
+            o,
+            "\nClaimed size {}: EXAGGERATED — at the observed match rate it would hold more \
+             customer rows than the {} customers in filter '{}'.\n  Hypothetical extrapolation \
+             (only if the claim were true): {} true matches (95 % CI {} – {})",
+            thousands(c.size),
+            thousands(c.base),
+            c.filter,
+            count(c.estimate),
+            count(c.ci_low.floor()),
+            count(c.ci_high.ceil())
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "\nExtrapolated to the claimed {} records (filter '{}'): {} true matches (95 % CI {} – {})",
+            thousands(c.size),
+            c.filter,
+            count(c.estimate),
+            count(c.ci_low.floor()),
+            count(c.ci_high.ceil())
+        );
+    }
+}
+
+/// Rows of cells laid out in columns as wide as their widest cell, two spaces apart, so that
+/// counts never run together; the first column and the columns in `left` are left-aligned,
+/// the others right-aligned.
+pub fn table(o: &mut String, indent: &str, rows: &[Vec<String>], left: &[usize]) {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width = |c: usize| {
+        rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..cols).map(width).collect();
+    for row in rows {
+        let mut line = String::from(indent);
+        for (c, cell) in row.iter().enumerate() {
+            let pad = widths[c].saturating_sub(cell.chars().count());
+            if c == 0 {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else if left.contains(&c) {
+                line.push_str("  ");
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str("  ");
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            }
+        }
+        let _ = writeln!(o, "{}", line.trim_end());
+    }
 }
 
 fn inputs(o: &mut String, r: &Report) {
@@ -78,10 +117,30 @@ fn inputs(o: &mut String, r: &Report) {
             i.encoding,
             thousands(i.records)
         );
+        if let Some(c) = &i.coverage {
+            let _ = writeln!(o, "    {}", coverage(c));
+        }
         for c in &i.columns {
             let header = c.header.as_deref().map(|h| format!(" '{h}'")).unwrap_or_default();
             let _ = writeln!(o, "    {:<11} ← column {}{} ({})", c.field, c.column, header, c.why);
         }
+    }
+}
+
+/// One line saying which bytes of an input range shards read.
+pub fn coverage(c: &super::Coverage) -> String {
+    let ranges: Vec<String> =
+        c.ranges.iter().map(|r| format!("{}..{}", thousands(r.start), thousands(r.end))).collect();
+    let ranges = if ranges.is_empty() { "none".to_string() } else { ranges.join(", ") };
+    let share = pct_of(c.bytes_covered as f64, c.bytes as f64);
+    if c.complete {
+        format!("byte ranges {ranges}: all {} bytes covered", thousands(c.bytes))
+    } else {
+        format!(
+            "INCOMPLETE: counts cover bytes {ranges} only ({} of {} bytes, {share})",
+            thousands(c.bytes_covered),
+            thousands(c.bytes)
+        )
     }
 }
 
@@ -100,84 +159,73 @@ fn records(o: &mut String, r: &Report) {
             .map(|p| {
                 format!(
                     " (first: {} record {}, line {}, byte {})",
-                    p.input, p.record, p.line, p.byte
+                    p.input,
+                    thousands(p.record),
+                    thousands(p.line),
+                    thousands(p.byte)
                 )
             })
             .unwrap_or_default();
         let _ = writeln!(o, "  {:<10} {:>12}{at}", m.reason, thousands(m.count));
     }
-    let _ = writeln!(o, "\nValues            present        valid  invalid");
+    let mut rows = vec![vec!["Values".into(), "present".into(), "valid".into(), "invalid".into()]];
     for k in &r.kinds {
         let invalid: Vec<String> =
             k.invalid.iter().map(|(w, n)| format!("{w} {}", thousands(*n))).collect();
-        let _ = writeln!(
-            o,
-            "  {:<16}{:>9}{:>13}  {}",
-            k.kind,
+        rows.push(vec![
+            k.kind.clone(),
             thousands(k.present),
             thousands(k.valid),
-            if invalid.is_empty() { "-".to_string() } else { invalid.join(", ") }
-        );
+            if invalid.is_empty() { "-".to_string() } else { invalid.join(", ") },
+        ]);
     }
+    o.push('\n');
+    table(o, "", &rows, &[3]);
 }
 
-fn filter(o: &mut String, f: &super::FilterReport) {
+fn filter(o: &mut String, f: &super::FilterReport, total_rows: u64) {
     let date = f.snapshot_date.as_deref().map(|d| format!(", snapshot {d}")).unwrap_or_default();
-    let _ = writeln!(o, "\nFilter '{}' ({}, role {}{date})", f.label, f.path, f.role);
-    let _ = writeln!(
-        o,
-        "  {:<18}{:>10}{:>10}{:>10}{:>11}{:>25}{:>11}",
-        "kind", "valid", "hits", "FPR", "est. true", "95 % CI", "distinct"
-    );
+    let _ = writeln!(o, "\nFilter '{}' ({}, role {}{date})", f.name(), f.path, f.role);
+    let mut rows = vec![["kind", "valid", "hits", "FPR", "est. true", "95 % CI", "distinct"]
+        .map(String::from)
+        .to_vec()];
     for k in &f.kinds {
-        let ci = format!(
-            "{} – {}",
-            thousands(k.ci_low.floor() as u64),
-            thousands(k.ci_high.ceil() as u64)
-        );
+        let ci = format!("{} – {}", count(k.ci_low.floor()), count(k.ci_high.ceil()));
         let distinct = if k.distinct_exact {
-            thousands(k.distinct_hits as u64)
+            count(k.distinct_hits)
         } else {
-            format!("≈{}", thousands(k.distinct_hits.round() as u64))
+            format!("≈{}", count(k.distinct_hits))
         };
-        let _ = writeln!(
-            o,
-            "  {:<18}{:>10}{:>10}{:>10}{:>11}{:>25}{:>11}",
-            k.kind,
+        rows.push(vec![
+            k.kind.clone(),
             thousands(k.valid),
             thousands(k.hits),
-            fpr(k.fpr),
-            thousands(k.estimate.round() as u64),
+            prob(k.fpr),
+            count(k.estimate),
             ci,
-            distinct
-        );
+            distinct,
+        ]);
     }
+    table(o, "  ", &rows, &[]);
     let _ = writeln!(
         o,
-        "  rows matched by any kind: {} of {} ({}), by two or more independent kinds: {} ({})",
+        "  rows matched by any kind: {} of {} rows probed ({}), by two or more independent kinds: \
+         {} ({})\n  (rows probed: the {} of {} rows read that hold a valid value of a kind this \
+         filter has; other rows cannot match)",
         thousands(f.matched_any),
         thousands(f.rows_probed),
-        pct(f.matched_any as f64, f.rows_probed as f64),
+        pct_of(f.matched_any as f64, f.rows_probed as f64),
         thousands(f.matched_two_plus),
-        pct(f.matched_two_plus as f64, f.rows_probed as f64),
+        pct_of(f.matched_two_plus as f64, f.rows_probed as f64),
+        thousands(f.rows_probed),
+        thousands(total_rows),
     );
     let m = &f.matched_rate;
-    let _ = writeln!(
-        o,
-        "  true matched-row rate: {:.2} % (95 % CI {:.2} – {:.2} %)",
-        100.0 * m.estimate,
-        100.0 * m.ci_low,
-        100.0 * m.ci_high
-    );
+    let _ = writeln!(o, "  true matched-row rate (FP-corrected): {}", ci(m));
 }
 
 fn ci(e: &crate::estimate::Estimate) -> String {
-    format!(
-        "{:.2} % (95 % CI {:.2} – {:.2} %)",
-        100.0 * e.estimate,
-        100.0 * e.ci_low,
-        100.0 * e.ci_high
-    )
+    format!("{} (95 % CI {} – {})", pct(e.estimate), pct(e.ci_low), pct(e.ci_high))
 }
 
 /// The forensic signals, the verdict and the GDPR summary.
@@ -200,7 +248,7 @@ fn forensics(o: &mut String, r: &Report) {
         "  distinct affected people: {}{} (distinct matching {} values, FP-corrected; the most of \
          any independent kind)",
         if p.exact { "" } else { "≈" },
-        thousands(p.estimate.round() as u64),
+        count(p.estimate),
         p.kind
     );
     if let Some(v) = &s.kvnr_validity {
@@ -234,16 +282,18 @@ fn forensics(o: &mut String, r: &Report) {
     let d = &s.duplicates;
     let _ = writeln!(
         o,
-        "  duplicate rows: {}{} of {} ({:.2} %)",
+        "  duplicate rows: {}{} of {} ({})",
         if d.exact { "" } else { "≈" },
-        thousands(d.duplicates.round() as u64),
+        thousands(d.duplicates),
         thousands(d.rows),
-        100.0 * d.share
+        pct(d.share)
     );
     if let Some(b) = &s.birth_years {
         let _ = writeln!(
             o,
-            "  birth years vs. customer base: total variation distance {:.3} over {} buckets of {} years",
+            "  birth years vs. customer base: total variation distance {:.3} over {} buckets of {} years\n    \
+             (share of the dump's rows that would have to move to another bucket to match the base: \
+             0 = same distribution, 1 = no overlap)",
             b.tvd,
             b.buckets.len(),
             b.bucket_years
@@ -308,13 +358,70 @@ fn forensics(o: &mut String, r: &Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estimate::Estimate;
+
+    fn kind(name: &str, n: u64) -> super::super::KindReport {
+        super::super::KindReport {
+            kind: name.into(),
+            valid: n,
+            hits: n - 1,
+            fpr: 1.234e-6,
+            expected_false_positives: 12.0,
+            estimate: (n - 13) as f64,
+            ci_low: (n - 20) as f64,
+            ci_high: (n - 5) as f64,
+            distinct_hits: (n - 2) as f64,
+            distinct_exact: false,
+            filter_count: 25_000_000,
+        }
+    }
 
     #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(330_000), "330,000");
-        assert_eq!(thousands(25_000_000), "25,000,000");
+    fn filter_table_columns_stay_apart_at_ten_million_and_beyond() {
+        let f = super::super::FilterReport {
+            path: "f.lmf".into(),
+            label: String::new(),
+            role: "customers".into(),
+            snapshot_date: None,
+            created_unix: 0,
+            kinds: vec![kind("kvnr+name_dob", 12_345_678_901), kind("email", 10_000_000)],
+            rows_probed: 12_345_678_901,
+            matched_any: 10_000_000,
+            matched_two_plus: 9_999_999,
+            matched_rate: Estimate { estimate: 0.5, ci_low: 0.4, ci_high: 0.6 },
+        };
+        let mut o = String::new();
+        filter(&mut o, &f, 12_345_678_901);
+        let lines: Vec<&str> = o.trim_start().lines().collect();
+        assert!(lines[0].contains("Filter 'f.lmf'"), "named by its file: {o}");
+        for line in &lines[1..4] {
+            let cells: Vec<&str> = line.split("  ").filter(|c| !c.trim().is_empty()).collect();
+            assert_eq!(cells.len(), 7, "seven columns two spaces apart: {line:?}");
+        }
+        assert!(lines[2].contains("12,345,678,901") && lines[2].contains("≈12,345,678,899"));
+        // Right-aligned: every line of the table ends in the same column.
+        let width = |l: &str| l.chars().count();
+        assert_eq!(width(lines[1]), width(lines[2]));
+        assert_eq!(width(lines[2]), width(lines[3]));
+    }
+
+    #[test]
+    fn incomplete_coverage_says_which_bytes() {
+        use crate::partial::ByteRange;
+        let c = super::super::Coverage::of(
+            [
+                ByteRange { start: 0, end: 10 },
+                ByteRange { start: 10, end: 20 },
+                ByteRange { start: 30, end: 4000 },
+            ],
+            4000,
+        );
+        assert_eq!(c.ranges.len(), 2, "adjacent ranges joined");
+        assert_eq!(c.bytes_covered, 3990);
+        assert!(!c.complete);
+        assert_eq!(
+            coverage(&c),
+            "INCOMPLETE: counts cover bytes 0..20, 30..4,000 only (3,990 of 4,000 bytes, 99.75 %)"
+        );
     }
 }

@@ -126,7 +126,7 @@ impl SynthConfig {
 
     /// The date of snapshot `s`: half-yearly from 2023-01-01.
     pub fn snapshot_date(s: u32) -> String {
-        format!("{}-{:02}-01", 2023 + s / 2, if s % 2 == 0 { 1 } else { 7 })
+        format!("{}-{:02}-01", 2023 + s / 2, if s.is_multiple_of(2) { 1 } else { 7 })
     }
 
     /// Sets `other_population` to whatever the other three shares leave.

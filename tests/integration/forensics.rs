@@ -203,10 +203,20 @@ fn html_and_json_render_the_verdict_and_contain_no_raw_value() {
 /// Renders `page` in headless chromium and checks the DOM shows `expect`; skipped with a
 /// message when no browser is installed. Leaves `page.png` for a human look.
 fn browser_renders(wd: &Workdir, page: &str, expect: &str) {
+    if let Some(dom) = browser_check(wd, page, 1000, &[]) {
+        assert!(dom.contains(&format!("id=\"verdict\" class=\"verdict {expect}\"")), "{dom}");
+    }
+}
+
+/// Renders `page` in headless chromium `width` pixels wide: checks that the DOM holds a
+/// `<section id=...>` for each of `sections` and takes a full-length screenshot (`page.png`,
+/// copied to `$LEAKMATCH_KEEP_SCREENSHOT/report-{width}.png` when that is set). Returns the
+/// DOM, or `None` (with a message) when no browser is installed.
+pub fn browser_check(wd: &Workdir, page: &str, width: u32, sections: &[&str]) -> Option<String> {
     let chromium = std::path::Path::new("/usr/bin/chromium");
     if !chromium.exists() {
         eprintln!("SKIPPED: headless-browser check of the HTML report: /usr/bin/chromium missing");
-        return;
+        return None;
     }
     let url = format!("file://{}", wd.path(page).display());
     let profile = wd.path("chromium-profile");
@@ -225,15 +235,20 @@ fn browser_renders(wd: &Workdir, page: &str, expect: &str) {
             .output()
             .expect("run chromium")
     };
-    let dom = run(&["--dump-dom"]);
-    let dom = String::from_utf8_lossy(&dom.stdout);
-    assert!(dom.contains(&format!("id=\"verdict\" class=\"verdict {expect}\"")), "{dom}");
+    let size = format!("--window-size={width},5000");
+    let dom = run(&[&size, "--dump-dom"]);
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    for s in sections {
+        assert!(dom.contains(&format!("<section id=\"{s}\">")), "section {s} rendered");
+    }
     let png = wd.path("page.png");
-    run(&["--window-size=1000,1400", &format!("--screenshot={}", png.display())]);
+    run(&[&size, "--hide-scrollbars", &format!("--screenshot={}", png.display())]);
     assert!(std::fs::metadata(&png).is_ok_and(|m| m.len() > 10_000), "screenshot written");
     if let Ok(dir) = std::env::var("LEAKMATCH_KEEP_SCREENSHOT") {
-        std::fs::copy(&png, std::path::Path::new(&dir).join("report.png")).unwrap();
+        std::fs::copy(&png, std::path::Path::new(&dir).join(format!("report-{width}.png")))
+            .unwrap();
     }
+    Some(dom)
 }
 
 #[test]

@@ -13,3 +13,4 @@ mod samples;
 mod scan;
 mod shards;
 mod spark;
+mod ui;

@@ -109,7 +109,7 @@ fn load(file: &mut File, len: u64, mmap: bool) -> io::Result<Backing> {
         // or rewrites the file in place while it is open (documented on `OpenOptions::mmap`;
         // leakmatch itself only ever replaces filter files by rename).
         let map = unsafe { memmap2::Mmap::map(&*file)? };
-        if map.len() as u64 == len && (map.as_ptr() as usize) % 64 == 0 {
+        if map.len() as u64 == len && (map.as_ptr() as usize).is_multiple_of(64) {
             return Ok(Backing::Mmap(map));
         }
     }
