@@ -129,7 +129,7 @@ impl crate::config::ScanConfig {
         check_all(&outputs, &inputs)
     }
 
-    /// The inputs, for [`write`].
+    /// The inputs, for [`write()`].
     pub fn inputs(&self) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = self.filters.iter().chain(&self.dumps).cloned().collect();
         v.extend(key_path(self.key_file.as_deref()));
@@ -202,7 +202,7 @@ pub fn write(
     }
 }
 
-/// [`write`] of a byte string.
+/// [`write()`] of a byte string.
 pub fn write_bytes(path: &Path, inputs: &[&Path], bytes: &[u8]) -> Result<(), OutputError> {
     write(path, inputs, |w| w.write_all(bytes))
 }
