@@ -105,15 +105,27 @@ fn normalise(c: &mut Criterion) {
         .collect();
     let dates: Vec<String> =
         (0..n).map(|i| format!("{:02}.{:02}.{}", 1 + i % 28, 1 + i % 12, 1930 + i % 70)).collect();
+    // German IBANs in print form (`DE.. 3704 0044 ....`), check digits computed.
+    let ibans: Vec<String> = (0..n)
+        .map(|i| {
+            let bban = format!("37040044{:010}", i * 7919);
+            let check = 98 - ident::iban::mod97(format!("DE00{bban}").as_bytes());
+            let v = format!("DE{check:02}{bban}");
+            let groups: Vec<&str> =
+                (0..v.len()).step_by(4).map(|j| &v[j..(j + 4).min(v.len())]).collect();
+            groups.join(" ")
+        })
+        .collect();
     let mut g = c.benchmark_group("normalise");
     g.throughput(Throughput::Elements(n as u64));
     type Normaliser = fn(&str, &mut Vec<u8>) -> Outcome;
-    let cases: [(&str, &Vec<String>, Normaliser); 5] = [
+    let cases: [(&str, &Vec<String>, Normaliser); 6] = [
         ("kvnr", &kvnrs, ident::kvnr::normalize),
         ("email", &mails, ident::email::normalize),
         ("phone", &phones, ident::phone::normalize),
         ("name", &names, ident::name::normalize),
         ("date", &dates, ident::date::normalize),
+        ("iban", &ibans, ident::iban::normalize),
     ];
     for (name, values, f) in cases {
         let mut buf = Vec::with_capacity(64);

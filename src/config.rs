@@ -176,6 +176,9 @@ pub struct ScanConfig {
     pub shard: Option<(String, PathBuf)>,
     /// `--range START..END`: only records starting inside these bytes of the one dump.
     pub range: Option<(u64, u64)>,
+    /// `--exact-distinct N`: distinct matching tokens counted exactly up to N per filter and
+    /// kind, a HyperLogLog past it ([`crate::sketch`]); at least 1.
+    pub exact_distinct: u64,
 }
 
 #[derive(Debug)]
@@ -311,6 +314,7 @@ impl Command {
                     dumps: a.dumps,
                     shard: a.shard_id.zip(a.partial),
                     range,
+                    exact_distinct: a.exact_distinct.max(1),
                 })
             }
             CliCommand::Merge(a) => Command::Merge(MergeConfig {

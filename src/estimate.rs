@@ -36,6 +36,35 @@ pub struct Estimate {
     pub ci_high: f64,
 }
 
+/// Decimal places of a rate (a fraction) in reports: 0.01 % (text and HTML print percent with
+/// two decimals, JSON the fraction with four).
+pub const RATE_DECIMALS: i32 = 4;
+
+impl Estimate {
+    /// The report's rounding of a count: the interval widened outwards to whole numbers
+    /// (`ci_low` floored, `ci_high` ceiled), the point rounded and kept inside it. Text, JSON
+    /// and HTML print these same numbers.
+    pub fn rounded_count(self) -> Estimate {
+        let (lo, hi) = (self.ci_low.floor(), self.ci_high.ceil());
+        Estimate { estimate: self.estimate.round().clamp(lo, hi.max(lo)), ci_low: lo, ci_high: hi }
+    }
+
+    /// The report's rounding of a rate: to [`RATE_DECIMALS`] places, the interval widened
+    /// outwards, the point rounded and kept inside it (then every rendering shows the same
+    /// digits: `0.5873` in JSON is `58.73 %` in text and HTML).
+    pub fn rounded_rate(self) -> Estimate {
+        let s = 10f64.powi(RATE_DECIMALS);
+        // The nudge keeps a bound that is already on the grid (0.58 = 5799.999… · 1e-4) there.
+        let lo = ((self.ci_low * s + 1e-6).floor() / s).max(0.0);
+        let hi = ((self.ci_high * s - 1e-6).ceil() / s).min(1.0).max(lo);
+        Estimate {
+            estimate: ((self.estimate * s).round() / s).clamp(lo, hi),
+            ci_low: lo,
+            ci_high: hi,
+        }
+    }
+}
+
 /// The unclamped estimator `(h − n·p)/(1 − p)`; unbiased, may be negative.
 pub fn raw_true_matches(n: u64, h: u64, p: f64) -> f64 {
     (h as f64 - n as f64 * p) / (1.0 - p)
@@ -181,6 +210,25 @@ mod tests {
     fn simulate(n: u64, t: u64, p: f64, rng: &mut rand_pcg::Pcg64) -> u64 {
         let fp = Bernoulli::new(p).unwrap();
         t + (0..n - t).filter(|_| fp.sample(rng)).count() as u64
+    }
+
+    proptest::proptest! {
+        /// Rounded intervals contain the unrounded ones and their own point estimate.
+        #[test]
+        fn rounding_widens_outwards_and_keeps_the_point_inside(
+            a in 0.0f64..1.0, b in 0.0f64..1.0, t in 0.0f64..1.0, scale in 1.0f64..1e7,
+        ) {
+            let (lo, hi) = (a.min(b), a.max(b));
+            let e = Estimate { estimate: lo + t * (hi - lo), ci_low: lo, ci_high: hi };
+            let r = e.rounded_rate();
+            proptest::prop_assert!(r.ci_low <= lo + 1e-9 && hi <= r.ci_high + 1e-9);
+            proptest::prop_assert!(r.ci_low <= r.estimate && r.estimate <= r.ci_high);
+            let c = Estimate { estimate: e.estimate * scale, ci_low: lo * scale, ci_high: hi * scale };
+            let r = c.rounded_count();
+            proptest::prop_assert!(r.ci_low <= c.ci_low && c.ci_high <= r.ci_high);
+            proptest::prop_assert!(r.ci_low <= r.estimate && r.estimate <= r.ci_high);
+            proptest::prop_assert_eq!(r.estimate.fract(), 0.0);
+        }
     }
 
     #[test]

@@ -39,17 +39,40 @@
 //! the intervals' width to spare: a KVNR validity bound of 0.85 flags dumps with more than
 //! ≈ 17 % invented KVNRs (random KVNRs pass the check digit one time in ten); a recombined
 //! share of 0.10 tolerates the rare genuine row whose KVNR and name belong to two people
-//! (data-entry errors) while a compilation of several sources shows 15–50 %. Rules, in order:
+//! (data-entry errors) while a compilation of several sources shows 15–50 %.
+//!
+//! # Preconditions: a label only where the filters hold its evidence
+//!
+//! | label | evidence it needs (checked in [`verdict`]) | without it |
+//! |---|---|---|
+//! | any label | ≥ [`MIN_ROWS`] probed rows | `inconclusive`, "scan more rows / map the columns" |
+//! | `likely-fabricated` | ≥ [`MIN_KVNR_SHAPED`] KVNR-shaped values in the dump | not assessed; the reason says so and names `--map kvnr=COLUMN` |
+//! | `recombined` | a pair kind in the main filter whose both parts hit in ≥ [`MIN_PAIR_ROWS`] rows | not assessed |
+//! | `genuine-extract` | pair-consistency evidence: a pair kind whose both parts hit in ≥ [`MIN_PAIR_ROWS`] rows and whose recombined share has an upper bound ≤ [`RECOMBINED_SHARE`] | `inconclusive` with the reason "no pair kind in filter X: genuine extract and recombination cannot be told apart" and the `leakmatch build --kinds ...` command that adds the pairs (or: too few rows with both parts; or: an interval that straddles the threshold) |
+//! | `other-population` | the matched-row rate of ≥ [`MIN_ROWS`] rows | – |
+//! | dating (best snapshot) | ≥ [`MIN_DATED_FILTERS`] dated filters | no best snapshot; the reason names `build --snapshot-date` |
+//!
+//! Every reason carries the signal, its value and its threshold (in `signal`, `value`,
+//! `threshold` and in its sentence); a reason for missing evidence also carries the `remedy`.
+//! A canary proof of origin shows where the data comes from, not that a row's identifiers
+//! belong together: it rules out `other-population` but does not replace the pair evidence.
+//!
+//! # Rules, in order
 //!
 //! 1. fewer than [`MIN_ROWS`] probed rows → `inconclusive`;
-//! 2. KVNR validity upper bound < [`FABRICATED_VALIDITY`] → `likely-fabricated`;
-//! 3. recombined share lower bound > [`RECOMBINED_SHARE`] → `recombined`;
+//! 2. ≥ [`MIN_KVNR_SHAPED`] KVNR-shaped values and KVNR validity upper bound <
+//!    [`FABRICATED_VALIDITY`] → `likely-fabricated`;
+//! 3. a pair kind with ≥ [`MIN_PAIR_ROWS`] both-parts rows and recombined share lower bound
+//!    > [`RECOMBINED_SHARE`] → `recombined`;
 //! 4. matched-row rate upper bound < [`OTHER_POPULATION_RATE`] and no canary proof →
 //!    `other-population`;
 //! 5. (matched-row rate lower bound > [`GENUINE_RATE`] and strong share ≥
-//!    [`GENUINE_STRONG_SHARE`], or canary proof) and birth-year distance ≤ [`BIRTH_TVD`] →
-//!    `genuine-extract`;
-//! 6. otherwise `inconclusive`.
+//!    [`GENUINE_STRONG_SHARE`], or canary proof) and birth-year distance ≤ [`BIRTH_TVD`] and
+//!    pair-consistency evidence → `genuine-extract`;
+//! 6. otherwise `inconclusive`, with the missing evidence among the reasons.
+//!
+//! The last reason is always the dating: the best-fitting of ≥ [`MIN_DATED_FILTERS`] dated
+//! filters and whether its interval is apart from the next one's, or what is missing.
 
 #[cfg(test)]
 mod chunking_tests;
@@ -65,6 +88,14 @@ pub use signals::{analyse, birth_fit, meaning, verdict, Input};
 
 /// Fewest probed rows for any verdict but `inconclusive`.
 pub const MIN_ROWS: u64 = 50;
+/// Fewest KVNR-shaped values for `likely-fabricated` to be assessed (with 50 values a dump of
+/// random KVNRs has a validity upper bound ≈ 0.2, a genuine one a lower bound ≈ 0.9).
+pub const MIN_KVNR_SHAPED: u64 = 50;
+/// Fewest rows where both parts of a pair kind hit, for pair-consistency evidence: with 50
+/// rows and no miss, the recombined share's upper 95 % bound is 0.071 < [`RECOMBINED_SHARE`].
+pub const MIN_PAIR_ROWS: u64 = 50;
+/// Fewest dated filters (`build --snapshot-date`) to tell when the data was taken.
+pub const MIN_DATED_FILTERS: usize = 2;
 /// KVNR validity (upper 95 % bound) below this: fabricated. Real extracts ≈ 100 %, random ≈ 10 %.
 pub const FABRICATED_VALIDITY: f64 = 0.85;
 /// Share of both-parts-hit rows whose pair misses (lower 95 % bound) above this: recombined.
@@ -83,7 +114,8 @@ pub const BIRTH_TVD: f64 = 0.25;
 pub struct Forensics {
     pub signals: Signals,
     pub verdict: Verdict,
-    /// Label of the best-fitting dated filter (highest matched-row rate), if any is dated.
+    /// Label of the best-fitting dated filter (highest matched-row rate), when at least
+    /// [`MIN_DATED_FILTERS`] filters are dated.
     pub best_snapshot: Option<String>,
     pub snapshots: Vec<SnapshotFit>,
     pub canary: Canary,
@@ -106,8 +138,12 @@ pub struct Reason {
     pub signal: String,
     pub value: f64,
     pub threshold: f64,
-    /// Human-readable sentence (numbers only, never values).
+    /// Human-readable sentence with the signal's value and its threshold (numbers only,
+    /// never values).
     pub text: String,
+    /// When the reason is missing evidence: what would get it (a command or a column to map).
+    #[serde(default)]
+    pub remedy: Option<String>,
 }
 
 /// The signals of the main filter.
@@ -156,12 +192,24 @@ pub struct KindRate {
 }
 
 /// Distinct affected people.
+///
+/// For the kind with the most: its distinct matching tokens `D` (exact up to
+/// `scan --exact-distinct`, else a sketch with its interval) less the false positives among
+/// them, by [`crate::estimate::true_matches`] with `D` as the hits (a false positive is a
+/// distinct non-member value that hits: at most `Binomial(n − T, p)` of them). The interval
+/// combines the sketch's interval (if any) and the false positives' law.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct People {
     /// Max over independent kinds of distinct matching tokens minus expected false positives.
     pub estimate: f64,
+    #[serde(default)]
+    pub ci_low: f64,
+    #[serde(default)]
+    pub ci_high: f64,
     /// The kind that gave the maximum.
     pub kind: String,
+    /// The count is exact: counted without a sketch, and its 95 % interval is one number
+    /// (no false positive is expected to matter). Otherwise approximate, with its interval.
     pub exact: bool,
     pub definition: String,
 }

@@ -73,7 +73,14 @@ pub struct FilterTally {
     /// Per pair kind: of [`FilterTally::pair_both`], rows where the pair missed (recombined).
     #[serde(default)]
     pub pair_missed: [u64; KINDS],
+    /// Matched rows (a hit of any kind) with a non-empty value of each GDPR category, by
+    /// index in [`crate::forensics::gdpr::CATEGORIES`].
+    #[serde(default)]
+    pub category_rows: [u64; CATEGORIES],
 }
+
+/// Number of GDPR data categories ([`crate::forensics::gdpr::CATEGORIES`]).
+pub const CATEGORIES: usize = crate::forensics::gdpr::CATEGORIES.len();
 
 impl FilterTally {
     pub fn new() -> FilterTally {
@@ -86,6 +93,20 @@ impl FilterTally {
             distinct: (0..KINDS).map(|_| crate::sketch::Distinct::new()).collect(),
             pair_both: [0; KINDS],
             pair_missed: [0; KINDS],
+            category_rows: [0; CATEGORIES],
+        }
+    }
+
+    /// Counts one matched row's categories (bit `c` of `mask`: category `c` present).
+    #[inline]
+    pub fn count_categories(&mut self, mask: u8) {
+        let mut m = mask;
+        while m != 0 {
+            let c = m.trailing_zeros() as usize;
+            if let Some(n) = self.category_rows.get_mut(c) {
+                *n += 1;
+            }
+            m &= m - 1;
         }
     }
 
@@ -96,6 +117,9 @@ impl FilterTally {
             self.distinct[i].merge(&o.distinct[i]);
             self.pair_both[i] += o.pair_both[i];
             self.pair_missed[i] += o.pair_missed[i];
+        }
+        for (a, b) in self.category_rows.iter_mut().zip(o.category_rows) {
+            *a += b;
         }
         self.matched_any += o.matched_any;
         self.matched_two_plus += o.matched_two_plus;

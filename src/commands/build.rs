@@ -222,19 +222,43 @@ fn summary(cfg: &BuildConfig, tally: &Tally, sections: &[SectionInfo], bytes: u6
         thousands(tally.records)
     );
     eprintln!(
-        "  {:<18}{:>12}{:>10}{:>4}{:>14}{:>12}",
-        "kind", "valid", "invalid", "k", "blocks", "FPR"
+        "  {:<18}{:>12}{:>10}{:>4}{:>14}{:>14}{:>12}",
+        "kind", "valid", "invalid", "k", "blocks", "bytes", "FPR"
     );
     for s in sections {
         let c = &tally.kinds[s.kind.index()];
         eprintln!(
-            "  {:<18}{:>12}{:>10}{:>4}{:>14}{:>12.2e}",
+            "  {:<18}{:>12}{:>10}{:>4}{:>14}{:>14}{:>12.2e}",
             s.kind.name(),
             thousands(c.valid),
             thousands(c.invalid_total()),
             s.params.k,
             thousands(s.params.blocks),
+            thousands(s.params.bytes()),
             s.achieved_fpr
         );
     }
+    eprintln!("  {}", pair_cost(sections, bytes));
+}
+
+/// One line on what the pair kinds cost: their sections' bytes and share of the file, or,
+/// without pair kinds, what the filter cannot show.
+pub fn pair_cost(sections: &[SectionInfo], file_bytes: u64) -> String {
+    let pairs: Vec<&SectionInfo> = sections.iter().filter(|s| s.kind.parts().is_some()).collect();
+    if pairs.is_empty() {
+        return format!(
+            "no pair kind: scans cannot tell a genuine extract from a recombination; build with \
+             --kinds {} to add them",
+            Kind::default_list()
+        );
+    }
+    let bytes: u64 = pairs.iter().map(|s| s.params.bytes()).sum();
+    let names: Vec<&str> = pairs.iter().map(|s| s.kind.name()).collect();
+    format!(
+        "pair kinds {}: {} bytes extra ({:.1} % of the file), for the pair-consistency evidence \
+         of the verdict",
+        names.join(", "),
+        thousands(bytes),
+        100.0 * bytes as f64 / file_bytes.max(1) as f64
+    )
 }

@@ -14,7 +14,6 @@ use crate::commands::{build, scan};
 use crate::config::{BuildConfig, ScanConfig};
 use crate::error;
 use crate::filter::Role;
-use crate::ident::Kind;
 use crate::report::{self, text::thousands, Report};
 use crate::synth::{self, SynthConfig, Truth};
 use crate::token::Key;
@@ -64,7 +63,7 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
     build::run(&BuildConfig {
         key_file: Some(key_file.clone()),
         out: filter.clone(),
-        kinds: Some(vec![Kind::Kvnr, Kind::Email, Kind::Phone, Kind::NameDob, Kind::KvnrNameDob]),
+        kinds: None,
         overrides: vec![],
         fpr: 1e-6,
         expected: None,
@@ -97,6 +96,7 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         dumps: vec![dir.join("leak.csv")],
         shard: None,
         range: None,
+        exact_distinct: crate::sketch::DEFAULT_EXACT_LIMIT,
     })?;
     let comparison = compare(&report, &truth);
     Ok((report, truth, comparison))

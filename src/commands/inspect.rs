@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::config::InspectConfig;
 use crate::error;
 use crate::filter::{FilterFile, Metadata, OpenOptions};
+use crate::ident::Kind;
 use crate::report::text::thousands;
 use crate::token::{Key, KeyError};
 
@@ -22,6 +23,10 @@ struct Inspection<'a> {
     role: &'static str,
     snapshot_date: Option<&'a str>,
     sections: Vec<SectionView>,
+    /// The kinds `build` makes when `--kinds` is not given (when the input has their fields).
+    default_kinds: Vec<&'static str>,
+    /// What the pair kinds cost, or what the filter cannot show without them.
+    pair_kinds: String,
     metadata: &'a Metadata,
     /// `verified`, `not checked (no key)`.
     mac: &'static str,
@@ -82,6 +87,8 @@ pub fn run(cfg: &InspectConfig) -> anyhow::Result<u8> {
         role: f.header.role.name(),
         snapshot_date: f.header.snapshot_date.as_deref(),
         sections,
+        default_kinds: Kind::DEFAULT.iter().map(|k| k.name()).collect(),
+        pair_kinds: crate::commands::build::pair_cost(&f.sections, f.file_len),
         metadata: &f.meta,
         mac: if key.is_some() { "verified" } else { "not checked (no key)" },
     };
@@ -120,6 +127,8 @@ fn text(v: &Inspection<'_>) -> String {
     }
     o.push('\n');
     crate::report::text::table(&mut o, "  ", &rows, &[]);
+    let _ = writeln!(o, "  {}", v.pair_kinds);
+    let _ = writeln!(o, "  build's default kinds: {}", v.default_kinds.join(","));
     for (kind, st) in &v.metadata.kinds {
         let inv: Vec<String> =
             st.invalid.iter().map(|(w, n)| format!("{w} {}", thousands(*n))).collect();

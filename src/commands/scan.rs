@@ -213,7 +213,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             continue;
         }
         seen.push(canonical);
-        let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
+        let mut input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
         if let Some(why) = cfg.range.and(input.source.range_refusal()) {
             return Err(UsageError(format!(
                 "{}: --range cannot cut this input: {why}; scan it whole",
@@ -221,6 +221,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             ))
             .into());
         }
+        input.layout.mapping.categories = crate::forensics::gdpr::category_columns(&input.layout);
         inputs.push(input);
     }
     let total = match cfg.range {
@@ -232,7 +233,9 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     for input in &inputs {
         let kinds = scan::probe_kinds(&filters, &input.layout.mapping.fields);
         let pipeline = Tokenize::new(key.tokenizer(), &kinds);
-        let prober = Prober::new(&filters).collect_matches(cfg.emit_matches.is_some());
+        let prober = Prober::new(&filters)
+            .collect_matches(cfg.emit_matches.is_some())
+            .exact_distinct(cfg.exact_distinct);
         let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
         let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &sink, &progress)?;
         let matches = std::mem::take(&mut scanned.tally.matches);

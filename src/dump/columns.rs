@@ -176,6 +176,10 @@ pub struct ColumnMapping {
     pub fields: FieldMap,
     /// One reason per mapped field, overrides first, then in column order.
     pub reasons: Vec<ColumnReason>,
+    /// Columns whose non-empty cells show a GDPR data category, with the category's bit
+    /// (set by `scan` from [`crate::forensics::gdpr::category_columns`]; empty for `build`).
+    /// Readers read them too; their text is only tested for being non-empty.
+    pub categories: Vec<(usize, u8)>,
 }
 
 impl ColumnMapping {
@@ -187,6 +191,7 @@ impl ColumnMapping {
     /// The distinct columns in use, ascending (what a [`super::RecordDecoder`] needs).
     pub fn columns(&self) -> Vec<usize> {
         let mut cols: Vec<usize> = Field::ALL.iter().filter_map(|&f| self.fields.get(f)).collect();
+        cols.extend(self.categories.iter().map(|c| c.0));
         cols.sort_unstable();
         cols.dedup();
         cols

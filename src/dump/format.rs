@@ -336,11 +336,15 @@ impl Fields for RecordDecoder {
     }
 }
 
+/// Most columns a [`Borrowed`] record holds: the fields and a few GDPR category columns
+/// (more take the decoding path).
+const BORROWED_COLUMNS: usize = 16;
+
 /// The mapped columns of a UTF-8 record, validated and borrowed from the record in place (no
 /// copy: the fast path of UTF-8 input). `values[i]` is the text of `columns[i]`.
 struct Borrowed<'r> {
     columns: &'r [usize],
-    values: [Option<&'r str>; crate::ident::Field::ALL.len()],
+    values: [Option<&'r str>; BORROWED_COLUMNS],
 }
 
 impl<'r> Borrowed<'r> {
@@ -352,7 +356,7 @@ impl<'r> Borrowed<'r> {
         columns: &'r [usize],
         valid_chunk: bool,
     ) -> Option<Borrowed<'r>> {
-        let mut values = [None; crate::ident::Field::ALL.len()];
+        let mut values = [None; BORROWED_COLUMNS];
         for (slot, &c) in values.iter_mut().zip(columns) {
             if let Some(bytes) = rec.get(c) {
                 *slot = Some(if valid_chunk {
@@ -387,7 +391,7 @@ impl RecordReader for DelimitedReader {
         let (decoder, columns) = (&mut self.decoder, &self.columns);
         let last = columns.last().copied();
         let utf8 = matches!(self.dialect.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
-            && columns.len() <= crate::ident::Field::ALL.len();
+            && columns.len() <= BORROWED_COLUMNS;
         let valid_chunk = utf8 && std::str::from_utf8(chunk).is_ok();
         self.parser.parse_with_strays(chunk, 0..chunk.len(), &self.dialect, |rec, pos| {
             let pos = Position { byte: pos.byte + base, ..pos };

@@ -1,17 +1,34 @@
-//! GDPR summary: approximate data subjects and records by data category in the matched rows.
+//! GDPR summary (Art. 33(3)(a)): data subjects and records, per data category, each count
+//! labelled exact or approximate with its 95 % interval, and a paragraph to paste.
 //!
-//! A category is present in an input when a mapped field or a column header says so (header
-//! synonyms in [`SYNONYMS`], matched case-insensitively as substrings of the header). Each
-//! matched row of an input counts for every category that input holds (approximate: an empty
-//! cell is not checked). Subjects per category = people × (category records / matched rows).
+//! A column shows a category when it is mapped to an identifier field or its header is a
+//! synonym of the category ([`SYNONYMS`], case-insensitive substrings). The scan tests every
+//! such cell for being non-empty ([`category_columns`]), and a matched row (a hit of any kind
+//! in the main filter) counts for a category only when it holds a value of it: the counts come
+//! from values present in matched rows, not from the columns a file has.
+//!
+//! With `m` matched rows of the main filter, `t` their FP-corrected count (interval
+//! `[t_lo, t_hi]`, [`crate::estimate::true_matches`]), `r` matched rows with a value of the
+//! category and `P` the people signal with its interval:
+//!
+//! - records of the category: point `r − (m − t)·r/m`, interval `[r − (m − t_lo), r]` (the
+//!   false-positive rows may all fall in the category or none);
+//! - data subjects with such a row: point `P·r/m`, interval
+//!   `[P_lo − (m − r), min(P_hi, r)]` (a person without such a row has all rows among the
+//!   `m − r` others; no more people than rows);
+//! - a count is *exact* when its interval is one number and no sketch was used.
+//!
 //! Health data (Art. 9 GDPR, special categories) is flagged. Counts only, never values.
 
 use serde::{Deserialize, Serialize};
 
 use super::Signals;
 use crate::dump::Layout;
+use crate::estimate::Estimate;
 use crate::ident::Field;
-use crate::tally::Tally;
+use crate::report::text::thousands;
+use crate::report::FilterReport;
+use crate::tally::FilterTally;
 
 /// Data categories, in report order: (name, Art. 9 special category).
 pub const CATEGORIES: [(&str, bool); 8] = [
@@ -96,36 +113,112 @@ fn field_category(f: Field) -> &'static str {
     }
 }
 
-/// The categories an input's columns hold, in [`CATEGORIES`] order.
+/// Index of a category in [`CATEGORIES`].
+fn index(name: &str) -> usize {
+    CATEGORIES.iter().position(|c| c.0 == name).expect("known category")
+}
+
+/// The categories of each column header, by [`SYNONYMS`].
+fn header_categories(header: &str) -> impl Iterator<Item = usize> + '_ {
+    let h = header.to_lowercase();
+    SYNONYMS
+        .iter()
+        .filter(move |(_, words)| words.iter().any(|w| h.contains(w)))
+        .map(|(cat, _)| index(cat))
+}
+
+/// The categories an input's columns hold, in [`CATEGORIES`] order (what its columns say,
+/// shown per input; the counts come from values, see [`category_columns`]).
 pub fn categories(layout: &Layout) -> Vec<String> {
     let mut found = [false; CATEGORIES.len()];
-    let index = |name: &str| CATEGORIES.iter().position(|c| c.0 == name).expect("known");
-    for f in Field::ALL {
-        if layout.mapping.fields.get(f).is_some() {
-            found[index(field_category(f))] = true;
-        }
-    }
-    for col in &layout.columns {
-        let h = col.to_lowercase();
-        for (cat, words) in SYNONYMS {
-            if words.iter().any(|w| h.contains(w)) {
-                found[index(cat)] = true;
-            }
-        }
+    for (_, bit) in category_columns(layout) {
+        found[usize::from(bit)] = true;
     }
     CATEGORIES.iter().zip(found).filter(|(_, f)| *f).map(|(c, _)| c.0.to_string()).collect()
+}
+
+/// The columns whose non-empty cells show a category, each with the category's index: the
+/// columns mapped to identifier fields, and every column whose header is a synonym of a
+/// category (address, health, ...). A scan tests each such cell of every record for being
+/// non-empty, so a category counts for a matched row only when the row holds a value of it.
+pub fn category_columns(layout: &Layout) -> Vec<(usize, u8)> {
+    let mut out: Vec<(usize, u8)> = Vec::new();
+    let mut add = |col: usize, cat: usize| {
+        let bit = cat as u8;
+        if !out.contains(&(col, bit)) {
+            out.push((col, bit));
+        }
+    };
+    for f in Field::ALL {
+        if let Some(col) = layout.mapping.fields.get(f) {
+            add(col, index(field_category(f)));
+        }
+    }
+    for (col, header) in layout.columns.iter().enumerate() {
+        for cat in header_categories(header) {
+            add(col, cat);
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// A count as the GDPR summary states it: the point, its 95 % interval, and whether it is
+/// exact (the interval is one number and no sketch was used).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Count {
+    pub estimate: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub exact: bool,
+}
+
+impl Count {
+    fn of(e: Estimate, counted: bool) -> Count {
+        let e = e.rounded_count();
+        Count {
+            estimate: e.estimate,
+            ci_low: e.ci_low,
+            ci_high: e.ci_high,
+            exact: counted && e.ci_low == e.ci_high,
+        }
+    }
+
+    /// `2,400 (exact)` when exact, else `≈2,400 (95 % CI 2,390 – 2,410)` (the text and HTML
+    /// tables).
+    pub fn cell(&self) -> String {
+        crate::report::text::count_ci(self.estimate, self.ci_low, self.ci_high, self.exact)
+    }
+
+    /// `2,400` when exact, else `about 2,400 (95 % interval 2,390 – 2,410)`.
+    pub fn phrase(&self) -> String {
+        let n = |x: f64| thousands(x.max(0.0) as u64);
+        if self.exact {
+            n(self.estimate)
+        } else {
+            format!(
+                "about {} (95 % interval {} – {})",
+                n(self.estimate),
+                n(self.ci_low),
+                n(self.ci_high)
+            )
+        }
+    }
 }
 
 /// The summary.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Gdpr {
-    /// Approximate data subjects (the people signal).
-    pub subjects: f64,
-    /// Approximate affected records (FP-corrected matched rows).
-    pub records: f64,
+    /// Data subjects: the people signal ([`super::People`]).
+    pub subjects: Count,
+    /// Affected records: FP-corrected matched rows of the main filter.
+    pub records: Count,
+    /// Per category with a value in at least one matched row.
     pub categories: Vec<CategoryCount>,
     /// Art. 9 special-category (health) data present in matched rows.
     pub art9: bool,
+    /// One paragraph a data-protection officer can paste (numbers and intervals only).
+    pub summary: String,
 }
 
 /// One category.
@@ -133,37 +226,141 @@ pub struct Gdpr {
 pub struct CategoryCount {
     pub category: String,
     pub art9: bool,
-    pub records: f64,
-    pub subjects: f64,
+    /// Matched rows with a value of this category, FP-corrected.
+    pub records: Count,
+    /// Data subjects with at least one such row.
+    pub subjects: Count,
 }
 
-/// Builds the summary for the main filter `main` (index into the tallies' filters).
-pub fn summary(s: &Signals, main: Option<usize>, inputs: &[(&[String], &Tally)]) -> Gdpr {
-    let records = s.matched_rate.estimate * s.rows_probed as f64;
-    let subjects = s.people.estimate;
-    let matched = |t: &Tally| main.map_or(0, |i| t.filters.get(i).map_or(0, |f| f.matched_any));
-    let all: u64 = inputs.iter().map(|(_, t)| matched(t)).sum();
+/// Builds the summary from the main filter's report and tally (see the module docs).
+pub fn summary(s: &Signals, main: Option<(&FilterReport, &FilterTally)>, verdict: &str) -> Gdpr {
+    let people = Estimate {
+        estimate: s.people.estimate,
+        ci_low: s.people.ci_low,
+        ci_high: s.people.ci_high,
+    };
+    let subjects = Count::of(people, s.people.exact);
+    let (m, t) = match main {
+        Some((f, t)) => {
+            let fpr = crate::estimate::any_fpr(f.kinds.iter().map(|k| k.fpr));
+            (t.matched_any as f64, crate::estimate::true_matches(t.rows_probed, t.matched_any, fpr))
+        }
+        None => (0.0, Estimate { estimate: 0.0, ci_low: 0.0, ci_high: 0.0 }),
+    };
+    let records = Count::of(t, true);
+    // False-positive rows: at most m − t_low; spread over the categories in proportion.
+    let false_high = (m - t.ci_low).max(0.0);
+    let false_point = (m - t.estimate).max(0.0);
     let categories: Vec<CategoryCount> = CATEGORIES
         .iter()
-        .filter_map(|&(cat, art9)| {
-            let raw: u64 = inputs
-                .iter()
-                .filter(|(c, _)| c.iter().any(|x| x == cat))
-                .map(|i| matched(i.1))
-                .sum();
-            (raw > 0).then(|| {
-                let part = raw as f64 / all.max(1) as f64;
+        .enumerate()
+        .filter_map(|(c, &(cat, art9))| {
+            let r = main.map_or(0, |(_, t)| t.category_rows[c]) as f64;
+            (r > 0.0).then(|| {
+                let share = r / m.max(1.0);
+                let rec = Estimate {
+                    estimate: r - false_point * share,
+                    ci_low: (r - false_high).max(0.0),
+                    ci_high: r,
+                };
+                // People without a row of this category have all their rows among the
+                // m − r others; none can have more such rows than there are.
+                let lo = (people.ci_low - (m - r)).max(0.0);
+                let hi = people.ci_high.min(r).max(lo);
+                let sub = Estimate {
+                    estimate: (people.estimate * share).clamp(lo, hi),
+                    ci_low: lo,
+                    ci_high: hi,
+                };
                 CategoryCount {
                     category: cat.into(),
                     art9,
-                    records: records * part,
-                    subjects: subjects * part,
+                    records: Count::of(rec, true),
+                    subjects: Count::of(sub, s.people.exact),
                 }
             })
         })
         .collect();
     let art9 = categories.iter().any(|c| c.art9);
-    Gdpr { subjects, records, categories, art9 }
+    let summary = paragraph(s, &records, &subjects, &categories, verdict);
+    Gdpr { subjects, records, categories, art9, summary }
+}
+
+/// The plain-language paragraph: numbers and intervals, category names, no value.
+fn paragraph(
+    s: &Signals,
+    records: &Count,
+    subjects: &Count,
+    cats: &[CategoryCount],
+    verdict: &str,
+) -> String {
+    let mut o = format!(
+        "A data set of {} records was checked with leakmatch against the keyed filter of our \
+         customer base, without disclosing personal data. {} of its records belong to our \
+         customers, concerning {} distinct data subjects",
+        thousands(s.rows_probed),
+        capitalise(&records.phrase()),
+        subjects.phrase()
+    );
+    if !s.people.kind.is_empty() {
+        o.push_str(&format!(" (counted by their {})", kind_words(&s.people.kind)));
+    }
+    o.push('.');
+    let listed: Vec<String> = cats
+        .iter()
+        .map(|c| {
+            let (what, records, people) =
+                (category_words(&c.category), c.records.phrase(), c.subjects.phrase());
+            format!("{what} ({records} records, {people} data subjects)")
+        })
+        .collect();
+    if listed.is_empty() {
+        o.push_str(" No category of personal data could be recognised in the matched records.");
+    } else {
+        o.push_str(&format!(" The matched records contain: {}.", listed.join("; ")));
+    }
+    match cats.iter().find(|c| c.art9) {
+        Some(h) => o.push_str(&format!(
+            " They include special categories of personal data under Art. 9 GDPR (health data) in {} records.",
+            h.records.phrase()
+        )),
+        None => o.push_str(" No special categories of personal data (Art. 9 GDPR) were recognised."),
+    }
+    o.push_str(&format!(
+        " Assessment of the data set: {verdict}. Figures marked \"about\" are statistical estimates \
+         with 95 % intervals."
+    ));
+    o
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+fn category_words(category: &str) -> &str {
+    match category {
+        "name" => "names",
+        "birth_date" => "birth dates",
+        "address" => "postal addresses",
+        "email" => "e-mail addresses",
+        "phone" => "phone numbers",
+        "bank" => "bank details",
+        "insurance_number" => "health insurance numbers",
+        "health" => "health data",
+        c => c,
+    }
+}
+
+fn kind_words(kind: &str) -> &str {
+    match kind {
+        "kvnr" => "health insurance numbers",
+        "email" => "e-mail addresses",
+        "phone" => "phone numbers",
+        "name_dob" => "names and birth dates",
+        "iban" => "IBANs",
+        k => k,
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
 //! `kvnr`: the German health insurance number (Krankenversichertennummer), unchangeable part.
 //!
-//! Normalised form: 10 characters, uppercase, spaces and hyphens removed, shape
-//! `[A-Z][0-9]{9}`. The last digit is a check digit (see [`check_digit`]).
+//! Normalised form: 10 characters, uppercase, shape `[A-Z][0-9]{9}`, with white space (any
+//! Unicode space, U+00A0 included), hyphens and dots removed: `A 123 456 780`,
+//! `A-123-456-780`, `A.123.456.780` and `A\u{a0}123\u{a0}456\u{a0}780` all give `A123456780`.
+//! Full-width letters and digits are read as ASCII (NFKC; `compat.rs`). The last digit is a
+//! check digit (see [`check_digit`]).
 
-use super::{Flaw, Outcome};
+use super::{compat, Flaw, Outcome};
 
 /// Computes the check digit of a KVNR from its letter and the following 8 digits.
 ///
@@ -48,6 +51,9 @@ pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
             return validate(out);
         }
     }
+    if !input.is_ascii() {
+        return normalize_unicode(input, out);
+    }
     // Size `out` to the input, then write the kept bytes (separators dropped, ASCII letters
     // uppercased) to its front and cut it.
     out.extend_from_slice(src);
@@ -55,10 +61,29 @@ pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
     let mut kept = 0;
     for &b in src {
         dst[kept] = if b.is_ascii_lowercase() { b - 32 } else { b };
-        kept += usize::from(!matches!(b, b' ' | b'-' | b'\t'));
+        kept += usize::from(!is_separator(b));
     }
     out.truncate(kept);
     validate(out)
+}
+
+/// [`normalize`] for input with non-ASCII characters: those with an ASCII form
+/// ([`compat::ascii_byte`]) are read as it, others are kept (and make the value Malformed).
+fn normalize_unicode(input: &str, out: &mut Vec<u8>) -> Outcome {
+    let mut buf = [0u8; 4];
+    for c in input.chars() {
+        match compat::ascii_byte(c) {
+            Some(b) if is_separator(b) => {}
+            Some(b) => out.push(b.to_ascii_uppercase()),
+            None => out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes()),
+        }
+    }
+    validate(out)
+}
+
+/// ASCII white space, `-` and `.`: separators written between the groups of a KVNR.
+fn is_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r' | b'-' | b'.')
 }
 
 /// The outcome for a KVNR with separators removed and letters uppercased.
@@ -137,6 +162,25 @@ mod tests {
     }
 
     #[test]
+    fn dots_no_break_spaces_and_full_width_forms_are_read() {
+        let want = (Outcome::Valid, "A123456780".to_string());
+        for v in [
+            "A.123.456.780",
+            "a.123.456.780.",
+            "A\u{a0}123\u{a0}456\u{a0}780",
+            "\u{a0}A 123\u{202f}456\u{2009}780\u{3000}",
+            "A123456780\n",
+            "\u{ff21}\u{ff11}\u{ff12}\u{ff13}\u{ff14}\u{ff15}\u{ff16}\u{ff17}\u{ff18}\u{ff10}",
+            "\u{ff41}\u{2011}123\u{2013}456\u{2013}780",
+        ] {
+            assert_eq!(norm(v), want, "{v:?}");
+        }
+        for v in ["A/123/456/780", "A\u{200b}123456780", "A123456780\u{00bd}"] {
+            assert_eq!(norm(v).0, Outcome::Invalid(Flaw::Malformed), "{v:?}");
+        }
+    }
+
+    #[test]
     fn wrong_shapes_are_malformed() {
         for v in ["A12345678", "1234567890", "AB23456780", "A1234567800", "Ä123456780"] {
             assert_eq!(norm(v).0, Outcome::Invalid(Flaw::Malformed), "{v}");
@@ -173,14 +217,16 @@ mod tests {
         (sum % 10) as u8
     }
 
-    /// The normaliser as first written: byte by byte pushes, reference check digit.
+    /// The normaliser as first written (byte by byte pushes, reference check digit), with the
+    /// separators and compatibility forms read since: per character.
     fn reference(input: &str, out: &mut Vec<u8>) -> Outcome {
         out.clear();
-        for b in input.bytes() {
+        for c in input.chars() {
+            let b = if c.is_ascii() { Some(c as u8) } else { compat::ascii_byte(c) };
             match b {
-                b' ' | b'-' | b'\t' => {}
-                b'a'..=b'z' => out.push(b.to_ascii_uppercase()),
-                _ => out.push(b),
+                Some(b' ' | b'\t'..=b'\r' | b'-' | b'.') => {}
+                Some(b) => out.push(b.to_ascii_uppercase()),
+                None => out.extend_from_slice(c.to_string().as_bytes()),
             }
         }
         if out.is_empty() {
@@ -222,7 +268,7 @@ mod tests {
 
         #[test]
         fn normalisation_equals_reference_on_number_noise(
-            s in "[ \t-]{0,2}[a-zA-ZÄäX][ 0-9-]{0,3}[0-9]{5,9}[ \t0-9a-z-]{0,3}"
+            s in "[ \t.\u{a0}-]{0,2}[a-zA-ZÄäX\u{ff21}][ .0-9\u{a0}\u{ff10}-]{0,3}[0-9]{5,9}[ \t.\n0-9a-z\u{2009}-]{0,3}"
         ) {
             assert_same_as_reference(&s)?;
         }
@@ -230,7 +276,9 @@ mod tests {
 
     proptest! {
         #[test]
-        fn normalisation_is_idempotent(s in "[ a-zA-Z0-9-]{0,14}") {
+        fn normalisation_is_idempotent(
+            s in prop_oneof![any::<String>(), "[ a-zA-Z0-9.\u{a0}\u{ff10}ä-]{0,14}"]
+        ) {
             let mut a = Vec::new();
             let oa = normalize(&s, &mut a);
             let mut b = Vec::new();

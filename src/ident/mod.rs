@@ -6,6 +6,7 @@
 //!
 //! Normalisers never log, panic on or return the value they were given.
 
+mod compat;
 pub mod date;
 pub mod email;
 pub mod extract;
@@ -154,8 +155,25 @@ impl Kind {
         Kind::EmailNameDob,
     ];
 
-    /// The kinds `build` and `scan` use when `--kinds` is not given.
-    pub const DEFAULT: [Kind; 4] = [Kind::Kvnr, Kind::Email, Kind::Phone, Kind::NameDob];
+    /// The kinds `build` uses when `--kinds` is not given (each one only when the input has
+    /// its fields). The pair kinds are in it: without them no verdict can tell a genuine
+    /// extract from a recombination of several sources (see [`crate::forensics`]).
+    pub const DEFAULT: [Kind; 6] = [
+        Kind::Kvnr,
+        Kind::Email,
+        Kind::Phone,
+        Kind::NameDob,
+        Kind::KvnrNameDob,
+        Kind::EmailNameDob,
+    ];
+
+    /// The pair kinds (tokens of two parts of one row combined).
+    pub const PAIRS: [Kind; 2] = [Kind::KvnrNameDob, Kind::EmailNameDob];
+
+    /// [`Kind::DEFAULT`] as a comma-separated list (for help texts and messages).
+    pub fn default_list() -> String {
+        Kind::DEFAULT.iter().map(|k| k.name()).collect::<Vec<_>>().join(",")
+    }
 
     /// Stable name used on the command line, in filter files, reports and JSON.
     pub fn name(self) -> &'static str {

@@ -2,23 +2,33 @@
 //!
 //! Hand-written rather than the `phonenumber` crate (a libphonenumber port): that crate parses
 //! with regular expressions and allocates per number, far too slow for a 10M-row dump, and the
-//! German-focused rules below cover the spellings that occur in DE customer data:
+//! German-focused rules below cover the spellings that occur in DE customer data. Its Python
+//! sibling `phonenumbers` (libphonenumber 9.0.43) is the reference the test vectors in
+//! `vectors/phone.jsonl` were made with (`vectors/make.py`):
 //!
-//! 1. white space and `/ - . ( )` are removed; `(0)` directly after a country code is dropped
-//!    (`+49 (0)171 …`);
-//! 2. a leading `00` becomes `+`; a leading single `0` (national trunk prefix) becomes `+49`;
+//! 1. a leading RFC 3966 `tel:` scheme (any case) is removed (`tel:+49-30-123456`); URI
+//!    parameters (`;ext=12`, `;phone-context=…`) leave the value Malformed;
+//! 2. white space (any Unicode space) and `/ - . ( )` are removed, typographic dashes
+//!    (U+2010–U+2015, U+2212) count as `-`, and full-width digits, `＋` and brackets are read
+//!    as their ASCII forms (NFKC; see `compat.rs`);
+//! 3. `(0)` directly after a country code is the national trunk prefix and is dropped
+//!    (`+49 (0)171 …`), except after the codes whose numbers keep their 0 (Italy 39, San
+//!    Marino 378, 225, 226, 229, 241, 242, 992; `keeps_leading_zero`): `+39 (0)2 …` →
+//!    `+3902…`, as `+39 02 …`;
+//! 4. a leading `00` becomes `+`; a leading single `0` (national trunk prefix) becomes `+49`;
 //!    `+CC…` is kept as is; zeros right after `+49` are dropped (`+49 0171 …` is a common slip:
 //!    no German number starts with 0 after the country code);
-//! 3. valid: `+` followed by 8–15 digits, the first not 0.
+//! 5. valid: `+` followed by 8–15 digits, the first not 0.
 //!
-//! `0171 1234567`, `+49 (0)171/123 45 67`, `0049 171 1234567` → `+491711234567`.
+//! `0171 1234567`, `+49 (0)171/123 45 67`, `0049 171 1234567`, `tel:+49-171-1234567` →
+//! `+491711234567`.
 //!
 //! A number with neither `+`, `00` nor `0` in front (`491711234567`, `1711234567`, as spreadsheets
 //! leave them) is Malformed: guessing the country would merge different numbers. Letters or other
-//! characters make the value Malformed too; `out` then holds the trimmed input so that
-//! normalising the output again gives the same result.
+//! characters make the value Malformed too; `out` then holds the trimmed input (without `tel:`)
+//! so that normalising the output again gives the same result.
 
-use super::{Flaw, Outcome};
+use super::{compat, Flaw, Outcome};
 
 /// The German country code, prefixed to numbers written with the national trunk `0`.
 const DEFAULT_CC: &[u8] = b"+49";
@@ -35,6 +45,7 @@ pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
     if input.len() > FAST_LEN {
         return reference(input, out);
     }
+    let input = strip_tel(input);
     out.clear();
     let mut buf = [0u8; HEADROOM + FAST_LEN];
     let Some(end) = collect_digits(input, &mut buf) else {
@@ -82,7 +93,12 @@ fn collect_digits(input: &str, buf: &mut [u8; HEADROOM + FAST_LEN]) -> Option<us
     let bytes = input.as_bytes();
     let (mut n, mut i) = (HEADROOM, 0);
     while i < bytes.len() {
-        let b = bytes[i];
+        let mut b = bytes[i];
+        if !b.is_ascii() {
+            let c = input[i..].chars().next().expect("i is a char boundary");
+            i += c.len_utf8() - 1;
+            b = compat::ascii_byte(c)?;
+        }
         match b {
             b'0'..=b'9' => {
                 buf[n] = b;
@@ -92,16 +108,9 @@ fn collect_digits(input: &str, buf: &mut [u8; HEADROOM + FAST_LEN]) -> Option<us
                 buf[n] = b;
                 n += 1;
             }
-            b'(' if bytes[i..].starts_with(b"(0)") && has_country_code(&buf[HEADROOM..n]) => i += 2,
+            b'(' if bytes[i..].starts_with(b"(0)") && is_trunk_zero(&buf[HEADROOM..n]) => i += 2,
             b' ' | b'\t' | b'/' | b'-' | b'.' | b'(' | b')' => {}
-            _ if b.is_ascii() => return None,
-            _ => {
-                let c = input[i..].chars().next().expect("i is a char boundary");
-                if !c.is_whitespace() {
-                    return None;
-                }
-                i += c.len_utf8() - 1;
-            }
+            _ => return None,
         }
         i += 1;
     }
@@ -112,6 +121,7 @@ fn collect_digits(input: &str, buf: &mut [u8; HEADROOM + FAST_LEN]) -> Option<us
 /// `splice`, `drain`); [`normalize`] gives the same result, and calls this for long inputs.
 fn reference(input: &str, out: &mut Vec<u8>) -> Outcome {
     out.clear();
+    let input = strip_tel(input);
     if !collect_digits_reference(input, out) {
         out.clear();
         out.extend_from_slice(input.trim().as_bytes());
@@ -146,29 +156,67 @@ fn collect_digits_reference(input: &str, out: &mut Vec<u8>) -> bool {
     let bytes = input.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
+        let mut b = bytes[i];
+        if !b.is_ascii() {
+            let c = input[i..].chars().next().expect("i is a char boundary");
+            i += c.len_utf8() - 1;
+            match compat::ascii_byte(c) {
+                Some(ascii) => b = ascii,
+                None => return false,
+            }
+        }
         match b {
             b'0'..=b'9' => out.push(b),
             b'+' if out.is_empty() => out.push(b),
-            b'(' if bytes[i..].starts_with(b"(0)") && has_country_code(out) => i += 2,
+            b'(' if bytes[i..].starts_with(b"(0)") && is_trunk_zero(out) => i += 2,
             b' ' | b'\t' | b'/' | b'-' | b'.' | b'(' | b')' => {}
-            _ if b.is_ascii() => return false,
-            _ => {
-                let c = input[i..].chars().next().expect("i is a char boundary");
-                if !c.is_whitespace() {
-                    return false;
-                }
-                i += c.len_utf8() - 1;
-            }
+            _ => return false,
         }
         i += 1;
     }
     true
 }
 
-/// True once `+` and a digit, or `00` and a digit, have been collected.
-fn has_country_code(v: &[u8]) -> bool {
-    (v.len() >= 2 && v[0] == b'+') || (v.len() >= 3 && v.starts_with(b"00"))
+/// Whether a `(0)` after the collected `v` is a trunk prefix to drop: true once `+` or `00`
+/// and a country code have been collected, unless its numbers keep a leading 0 ([`keeps_leading_zero`]).
+fn is_trunk_zero(v: &[u8]) -> bool {
+    let cc = match v {
+        [b'+', cc @ ..] => cc,
+        [b'0', b'0', cc @ ..] => cc,
+        _ => return false,
+    };
+    !cc.is_empty() && !keeps_leading_zero(cc)
+}
+
+/// Country codes whose national numbers may start with 0, so that the 0 stays after the
+/// country code (`+39 02 …`, Milan): a `(0)` written after them is a digit. From
+/// libphonenumber's metadata (9.0.43: fixed-line or mobile patterns that admit a leading 0, or
+/// example numbers flagged `italian_leading_zero`, in regions without a national prefix):
+/// Italy and the Vatican (39), San Marino (378), Côte d'Ivoire (225), Burkina Faso (226), Benin
+/// (229), Gabon (241), Congo (242), Tajikistan (992). Everywhere else a `(0)` is the national
+/// trunk prefix written in parentheses.
+fn keeps_leading_zero(cc: &[u8]) -> bool {
+    matches!(cc, b"39" | b"225" | b"226" | b"229" | b"241" | b"242" | b"378" | b"992")
+}
+
+/// Leading RFC 3966 `tel:` schemes (any case, after white space) removed, until none is left
+/// (so that the result is a fixed point): `tel:+49-30-123456`. Parameters (`;ext=`,
+/// `;phone-context=`) are not read: they leave the value malformed.
+fn strip_tel(input: &str) -> &str {
+    // Most values start with `+`, `0` or `(`: no scheme, no white space to look past.
+    if let Some(&b) = input.as_bytes().first() {
+        if b.is_ascii() && !matches!(b, b't' | b'T') && !b.is_ascii_whitespace() {
+            return input;
+        }
+    }
+    let mut s = input;
+    loop {
+        let t = s.trim_start();
+        match t.as_bytes() {
+            [b't' | b'T', b'e' | b'E', b'l' | b'L', b':', ..] => s = &t[4..],
+            _ => return s,
+        }
+    }
 }
 
 /// `+` followed by 8–15 digits, the first not 0 (ITU-T E.164).
@@ -214,6 +262,49 @@ mod tests {
         assert_eq!(norm("+43 (0)1 5321234"), (Outcome::Valid, "+4315321234".into()));
         assert_eq!(norm("0033 1 23 45 67 89"), (Outcome::Valid, "+33123456789".into()));
         assert_eq!(norm("+39 06 1234 5678"), (Outcome::Valid, "+390612345678".into()));
+    }
+
+    #[test]
+    fn rfc3966_tel_uris_are_read() {
+        assert_eq!(norm("tel:+49-30-123456"), (Outcome::Valid, "+4930123456".into()));
+        assert_eq!(norm(" TEL:+49.171.1234567"), (Outcome::Valid, "+491711234567".into()));
+        assert_eq!(norm("tel:tel:+49-30-123456"), (Outcome::Valid, "+4930123456".into()));
+        assert_eq!(norm("tel:+49-30-123456;ext=12").0, Outcome::Invalid(Flaw::Malformed));
+        assert_eq!(norm("tel:").0, Outcome::Empty);
+    }
+
+    #[test]
+    fn trunk_zero_in_brackets_is_kept_where_numbers_start_with_zero() {
+        let milan = (Outcome::Valid, "+390212345678".to_string());
+        assert_eq!(norm("+39 (0)2 1234 5678"), milan);
+        assert_eq!(norm("0039 (0)2 1234 5678"), milan);
+        assert_eq!(norm("+39 02 1234 5678"), milan);
+        assert_eq!(norm("+378 (0)549 886377"), (Outcome::Valid, "+3780549886377".into()));
+        // A trunk prefix elsewhere, also for codes that share a first digit with a kept one.
+        assert_eq!(norm("+3 (0)9 1234 5678"), (Outcome::Valid, "+3912345678".into()));
+        assert_eq!(norm("+44 (0)20 7946 0958"), (Outcome::Valid, "+442079460958".into()));
+        assert_eq!(norm("+22 (0)5 0123 4567"), (Outcome::Valid, "+22501234567".into()));
+    }
+
+    #[test]
+    fn full_width_digits_and_typographic_dashes_are_read() {
+        let want = (Outcome::Valid, "+491711234567".to_string());
+        for v in [
+            "\u{ff10}\u{ff11}\u{ff17}\u{ff11} \u{ff11}\u{ff12}\u{ff13}\u{ff14}\u{ff15}\u{ff16}\u{ff17}",
+            "\u{ff0b}49 171 1234567",
+            "0171\u{2011}1234567",
+            "0171\u{2013}123\u{2212}4567",
+            "+49\u{202f}171\u{3000}1234567",
+        ] {
+            assert_eq!(norm(v), want, "{v}");
+        }
+        assert_eq!(norm("0171 123456\u{00bd}").0, Outcome::Invalid(Flaw::Malformed));
+    }
+
+    #[test]
+    fn agrees_with_libphonenumber_vectors() {
+        let rows = testkit::check_vectors(normalize, include_str!("vectors/phone.jsonl"));
+        assert!(rows >= 30, "{rows}");
     }
 
     #[test]
@@ -267,7 +358,7 @@ mod tests {
 
         #[test]
         fn normalisation_equals_reference_on_number_noise(
-            s in "[ \u{a0}]?([+]|00|0)?[+0 ]{0,3}(49|43)?(\\(0\\))?[0-9 ()/.x+\u{2009}-]{0,22}[ ]?"
+            s in "[ \u{a0}]?((?i)tel:)?[ \u{a0}]?([+\u{ff0b}]|00|0)?[+0 ]{0,3}(49|43|39|378|22)?(\\(0\\))?[0-9 ()/.x+\u{2009}\u{2011}\u{ff10}-\u{ff19}-]{0,22}[ ]?"
         ) {
             assert_same_as_reference(&s)?;
         }
@@ -280,7 +371,9 @@ mod tests {
         }
 
         #[test]
-        fn normalisation_is_idempotent_on_number_noise(s in "[+]?[0 ]{0,3}(\\(0\\))?[0-9 ()/.x+-]{0,20}") {
+        fn normalisation_is_idempotent_on_number_noise(
+            s in "((?i)tel:){0,2}[+]?[0 ]{0,3}(39|49)?(\\(0\\))?[0-9 ()/.x+;=\u{ff10}-]{0,20}"
+        ) {
             assert_idempotent(&s)?;
         }
 

@@ -1,8 +1,23 @@
 //! Kölner Phonetik (Hans Joachim Postel, 1969), the name code of `name_dob_phonetic`.
 //!
 //! Every letter gets a code digit from Postel's table (reproduced on the private `code`
-//! function; context rules for C, D/T, P and X; H gets none); then runs of equal digits are collapsed, and finally every `0` except
-//! one at the very beginning is removed. Meier, Maier, Mayer and Meyer all give `67`.
+//! function; context rules for C, D/T, P and X; H gets none); then runs of equal digits are
+//! collapsed, and finally every `0` except one at the very beginning is removed. Meier, Maier,
+//! Mayer and Meyer all give `67`.
+//!
+//! **Reference followed: the classic rule** — Postel's three steps in this order, as the
+//! published examples and Apache Commons Codec up to 1.21 have them. A vowel's `0` separates
+//! equal codes at step 2, so both survive (`Hoffmann` → `0366`); `H` has no code at all, so
+//! equal codes on either side of it are adjacent and collapse (`Mülhler` → `657`). Commons Codec
+//! 1.22 (CODEC-317) collapses repeated codes across vowels too (`Hoffmann` → `036`); that merges
+//! more names (`Nan` and `Na`: `66` and `6` here, `6` both there) and is not followed. A change of rule changes the tokens of
+//! `name_dob_phonetic`, so filters built with one rule do not match scans with the other.
+//!
+//! **Hyphenated and multi-part names are coded as one word**, not per part: [`super::name`]
+//! has already removed hyphens and spaces (`Müller-Lüdenscheid` → `muellerluedenscheid`), so
+//! `Müller-Lüdenscheid`, `Müller Lüdenscheid` and `Müllerlüdenscheid` share one code; equal codes
+//! meeting at the joint collapse, and context rules read across it (`Test-Test` → `28282`, where
+//! coding the parts would give `282282`), as Commons Codec treats a hyphen (CODEC-250).
 //!
 //! The input is a name already normalised by [`super::name`], so only `a`–`z` are coded (other
 //! characters are skipped) and umlauts arrive expanded: `ü` → `ue`, `ß` → `ss`. For vowels this
@@ -138,6 +153,36 @@ mod tests {
         for (a, b) in [("mueller", "schmidt"), ("meier", "becker"), ("weiss", "schwarz")] {
             assert_ne!(k(a), k(b), "{a} {b}");
         }
+    }
+
+    #[test]
+    fn classic_collapse_keeps_equal_codes_apart_across_vowels_not_across_h() {
+        assert_eq!(k("hoffmann"), "0366", "Commons Codec 1.22 (CODEC-317) gives 036");
+        assert_eq!(k("muelhler"), "657", "H has no code: the two L collapse");
+        assert_eq!(k("nana"), "66");
+        assert_ne!(k("nan"), k("na"), "CODEC-317 would code both 6");
+        assert_eq!(k("papa"), "11");
+    }
+
+    /// The phonetic code of a raw name as `name_dob_phonetic` computes it.
+    fn k_raw(raw: &str) -> String {
+        let mut name = Vec::new();
+        super::super::name::normalize(raw, &mut name);
+        k(std::str::from_utf8(&name).unwrap())
+    }
+
+    #[test]
+    fn hyphenated_names_are_coded_as_one_word() {
+        assert_eq!(k_raw("Test-Test"), "28282");
+        assert_eq!(k_raw("Test Test"), "28282");
+        assert_ne!(k_raw("Test-Test"), format!("{}{}", k("test"), k("test")), "not per part");
+        let whole = k("muellerluedenscheid");
+        for v in ["Müller-Lüdenscheid", "Müller Lüdenscheid", "MUELLER-LUEDENSCHEID"] {
+            assert_eq!(k_raw(v), whole, "{v}");
+        }
+        // Context across the joint: C after S is 8 (`Haas-Claßen`), at a word start before L 4.
+        assert_eq!(k_raw("Haas-Clasen"), "08586");
+        assert_eq!(k("clasen"), "4586");
     }
 
     #[test]

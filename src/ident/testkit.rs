@@ -27,3 +27,42 @@ pub fn assert_idempotent(f: Normalise, s: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(oa, ob);
     Ok(())
 }
+
+/// One row of a test-vector file under `src/ident/vectors/` (written by its `make.py` from the
+/// reference implementations; the format is described there).
+#[derive(serde::Deserialize)]
+struct Vector {
+    #[serde(rename = "in")]
+    input: String,
+    #[serde(rename = "ref")]
+    reference: Option<String>,
+    want: String,
+    norm: Option<String>,
+    why: Option<String>,
+}
+
+/// Checks `f` against every row of a test-vector file: the outcome (valid, invalid, empty)
+/// and, for valid rows, the normal form. Rows without a `why` must agree with the reference
+/// implementation's verdict. Returns the number of rows checked.
+pub fn check_vectors(f: Normalise, jsonl: &str) -> usize {
+    let mut rows = 0;
+    for (i, line) in jsonl.lines().enumerate() {
+        let v: Vector = serde_json::from_str(line).expect("vector row");
+        let (outcome, normal) = norm(f, &v.input);
+        let at = format!("vector line {}: {:?}", i + 1, v.input);
+        match v.want.as_str() {
+            "valid" => {
+                assert_eq!(outcome, Outcome::Valid, "{at}");
+                assert_eq!(Some(&normal), v.norm.as_ref(), "{at}");
+            }
+            "invalid" => assert!(matches!(outcome, Outcome::Invalid(_)), "{at}: {outcome:?}"),
+            "empty" => assert_eq!(outcome, Outcome::Empty, "{at}"),
+            other => panic!("{at}: unknown want {other:?}"),
+        }
+        if v.why.is_none() {
+            assert_eq!(v.reference, v.norm, "{at}: departs from the reference without a why");
+        }
+        rows += 1;
+    }
+    rows
+}

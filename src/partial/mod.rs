@@ -6,8 +6,11 @@
 //! geometry, no bits) and per input its descriptor, its byte range and its merged [`Tally`]
 //! (counts, first positions, and the distinct-token sketches: keyed tokens' bits, never a
 //! value). Tallies merge exactly ([`Tally::merge`]), so the merged counts and estimates equal
-//! those of one scan; the distinct sketch is exact below its limit and a HyperLogLog merged by
-//! register maximum above (equal to the sketch of one scan).
+//! those of one scan; the distinct sets are exact up to the scan's `--exact-distinct` bound
+//! (merged by set union, so the merged distinct counts equal one scan's exactly) and a
+//! HyperLogLog merged by register maximum above (equal to the sketch of one scan). The file
+//! is created with mode 0600 (a temporary file renamed into place): it holds keyed tokens'
+//! bits, for the key holder's eyes only.
 //!
 //! Merging ([`merge`]) refuses partials of other tool or schema versions, other keys or other
 //! filters, naming the file; counts a shard id seen twice once (a retried task) unless the two
@@ -28,8 +31,9 @@ use crate::tally::Tally;
 mod check;
 pub use check::MAX_PARTIAL_LEN;
 
-/// Version of the partial format. Bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the partial format. Bumped on any incompatible change (2: distinct sets carry
+/// their bound and insert count, and hold exact sets up to `scan --exact-distinct`).
+pub const SCHEMA_VERSION: u32 = 2;
 /// The value of the `format` field, telling a partial from other JSON.
 pub const FORMAT: &str = "leakmatch-partial";
 

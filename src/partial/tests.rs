@@ -212,8 +212,10 @@ fn parse_refuses_other_formats_and_schema_versions_naming_the_file() {
     let p = Path::new("x.json");
     let line = parts[0].1.to_line();
     assert_eq!(Partial::parse(p, line.as_bytes()).unwrap(), parts[0].1);
-    let v2 = line.replace("\"schema_version\":1", "\"schema_version\":2");
-    assert!(matches!(Partial::parse(p, v2.as_bytes()), Err(PartialError::Schema { found: 2, .. })));
+    let this = format!("\"schema_version\":{SCHEMA_VERSION}");
+    let other = line.replace(&this, "\"schema_version\":99");
+    let e = Partial::parse(p, other.as_bytes());
+    assert!(matches!(e, Err(PartialError::Schema { found: 99, .. })));
     let e = Partial::parse(p, b"{\"format\":\"other\"}").unwrap_err();
     assert!(e.to_string().starts_with("x.json: not a leakmatch partial"), "{e}");
     let e = Partial::parse(p, b"{\"secret A123456780").unwrap_err().to_string();

@@ -375,11 +375,10 @@ fn rates(o: &mut String, r: &Report) {
     let _ = write!(
         o,
         "<table><tr><td>Strong matches (≥ 2 independent kinds)</td><td class=\"n\">{}</td></tr>\
-         <tr><td>Distinct affected people</td><td class=\"n\">{}{}</td></tr>\
+         <tr><td>Distinct affected people</td><td class=\"n\">{}</td></tr>\
          <tr><td>Duplicate rows in the dump</td><td class=\"n\">{}{} of {}</td></tr>",
         thousands(s.strong_matches),
-        if p.exact { "" } else { "≈" },
-        num::count(p.estimate),
+        escape(&super::text::count_ci(p.estimate, p.ci_low, p.ci_high, p.exact)),
         if s.duplicates.exact { "" } else { "≈" },
         thousands(s.duplicates.duplicates),
         thousands(s.duplicates.rows)
@@ -484,24 +483,26 @@ fn gdpr(o: &mut String, r: &Report) {
     let g = &r.forensics.gdpr;
     let _ = write!(
         o,
-        "<section id=\"gdpr\"><h2>GDPR summary</h2><p>≈{} data subjects, ≈{} records.{}</p>\
-         <table><tr><th>Category</th><th>Records</th><th>Subjects</th></tr>",
-        thousands(g.subjects.round() as u64),
-        thousands(g.records.round() as u64),
+        "<section id=\"gdpr\"><h2>GDPR summary</h2><p>Data subjects {}, records {}.{}</p>\
+         <p id=\"gdpr-summary\">{}</p><p>Per category, counted from values present in matched \
+         rows:</p><table><tr><th>Category</th><th>Records</th><th>Subjects</th></tr>",
+        escape(&g.subjects.cell()),
+        escape(&g.records.cell()),
         if g.art9 {
             " <span class=\"art9\">Special-category health data (Art. 9 GDPR) present.</span>"
         } else {
             ""
-        }
+        },
+        escape(&g.summary)
     );
     for c in &g.categories {
         let _ = write!(
             o,
-            "<tr><td{}>{}</td><td>≈{}</td><td>≈{}</td></tr>",
+            "<tr><td{}>{}</td><td>{}</td><td>{}</td></tr>",
             if c.art9 { " class=\"art9\"" } else { "" },
             escape(&c.category),
-            thousands(c.records.round() as u64),
-            thousands(c.subjects.round() as u64)
+            escape(&c.records.cell()),
+            escape(&c.subjects.cell())
         );
     }
     o.push_str("</table></section>");

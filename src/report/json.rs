@@ -1,13 +1,15 @@
-//! The `--json` report: one object, `schema_version` 1.
+//! The `--json` report: one object, `schema_version` 2 (2: GDPR counts as objects with
+//! interval and `exact`, `gdpr.summary`, people's interval, reasons' `remedy`, distinct
+//! intervals).
 //!
-//! The machine-readable schema is `schema/report.v1.schema.json` (JSON Schema draft 2020-12,
+//! The machine-readable schema is `schema/report.v2.schema.json` (JSON Schema draft 2020-12,
 //! shipped in the repository and checked against real `scan --json` and `merge --json` output
-//! by the integration tests). Within version 1 fields may be added; a removed or changed field
+//! by the integration tests). Within a version fields may be added; a removed or changed field
 //! bumps the version. Exact counts are integers.
 //!
 //! ```text
 //! {
-//!   "schema_version": 1,            // bumped on incompatible changes
+//!   "schema_version": 2,            // bumped on incompatible changes
 //!   "tool_version": "0.1.0",
 //!   "key_id": "hex(16 bytes)",
 //!   "inputs": [{ "path", "bytes", "sha256", "format", "delimiter", "header", "encoding",
@@ -27,7 +29,8 @@
 //!                 "matched_rate": { "estimate", "ci_low", "ci_high" },
 //!                 "kinds": [{ "kind", "valid", "hits", "fpr", "expected_false_positives",
 //!                             "estimate", "ci_low", "ci_high", "distinct_hits",
-//!                             "distinct_exact", "filter_count" }] }],
+//!                             "distinct_exact", "distinct_ci_low", "distinct_ci_high",
+//!                             "filter_count" }] }],
 //!   "claimed": null | { "size", "filter", "estimate", "ci_low", "ci_high", "base",
 //!                       "exceeds_base" },   // exceeds_base: the extrapolation is hypothetical
 //!   "alert": null | { "threshold", "rate_low", "exceeded" },
@@ -36,7 +39,7 @@
 //!   "signals": { "filter", "rows_probed", "matched_rate": {estimate, ci_low, ci_high},
 //!                "match_rate_by_kind": [{ "kind", "valid", "hits", "rate": {…} }],
 //!                "strong_matches", "strong_share": {…},
-//!                "people": { "estimate", "kind", "exact", "definition" },
+//!                "people": { "estimate", "ci_low", "ci_high", "kind", "exact", "definition" },
 //!                "kvnr_validity": null | { "part", "whole", "share": {…} },
 //!                "kvnr_valid_unknown": null | {…},
 //!                "recombined": [{ "pair", "both_parts", "pair_missed", "share": {…} }],
@@ -44,20 +47,25 @@
 //!                "birth_years": null | { "bucket_years", "buckets": [[start, dump, base]],
 //!                                        "tvd", "dump_rows" },
 //!                "claimed": null | { "claimed", "implied_low", "base", "exaggerated" } },
-//!   "verdict": { "label", "meaning", "reasons": [{ "signal", "value", "threshold", "text" }] },
+//!   "verdict": { "label", "meaning",
+//!                "reasons": [{ "signal", "value", "threshold", "text", "remedy": null | "…" }] },
 //!   "best_snapshot": null | "label",
 //!   "snapshots": [{ "label", "snapshot_date", "matched_rate": {…} }],
 //!   "canary": { "proof_of_origin", "filters": [{ "label", "rows_hit", "planted_hit",
 //!                                                "expected_false", "significant" }] },
-//!   "gdpr": { "subjects", "records", "art9",
-//!             "categories": [{ "category", "art9", "records", "subjects" }] }
+//!   "gdpr": { "subjects": count, "records": count, "art9", "summary": "paragraph",
+//!             "categories": [{ "category", "art9", "records": count, "subjects": count }] }
+//!   // count = { "estimate", "ci_low", "ci_high", "exact" } (crate::forensics::gdpr::Count)
 //! }
 //! ```
 //!
 //! `records.matched_any` / `matched_two_plus` are the largest over `customers` filters;
 //! `matched_rate` is the false-positive-corrected share of probed rows that truly match, and
 //! `alert.rate_low` its lower 95 % bound. Estimates are counts of records (rows), not people;
-//! `distinct_hits` counts distinct matching tokens. No field holds a value of any input.
+//! `distinct_hits` counts distinct matching tokens (exact when `distinct_exact`, else a
+//! sketch with its interval; never above `hits`). Counts' intervals are whole numbers, rates
+//! have four decimals ([`crate::estimate::Estimate::rounded_rate`]), and every `estimate`
+//! lies inside its own `[ci_low, ci_high]`. No field holds a value of any input.
 
 use super::Report;
 

@@ -17,7 +17,7 @@ use crate::ident::{Flaw, Kind};
 use crate::tally::{Malformed, Pos, Tally};
 
 /// Version of the JSON schema (see [`json`]). Bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything the scan found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -148,7 +148,8 @@ pub struct FilterReport {
     pub rows_probed: u64,
     pub matched_any: u64,
     pub matched_two_plus: u64,
-    /// False-positive-corrected share of probed rows that are true matches.
+    /// False-positive-corrected share of probed rows that are true matches (rounded as every
+    /// rate in the report: [`Estimate::rounded_rate`]; counts: [`Estimate::rounded_count`]).
     pub matched_rate: Estimate,
 }
 
@@ -166,9 +167,16 @@ pub struct KindReport {
     pub estimate: f64,
     pub ci_low: f64,
     pub ci_high: f64,
-    /// Distinct matching tokens (≈ distinct affected people for this kind).
+    /// Distinct matching tokens (≈ distinct affected people for this kind): exact up to
+    /// `scan --exact-distinct`, a HyperLogLog estimate past it; never more than `hits`.
     pub distinct_hits: f64,
     pub distinct_exact: bool,
+    /// 95 % interval of `distinct_hits` (one point when exact; ±1.6 % for a sketch, clamped
+    /// to what is certain).
+    #[serde(default)]
+    pub distinct_ci_low: f64,
+    #[serde(default)]
+    pub distinct_ci_high: f64,
     /// The filter's customers of this kind (inserted count).
     pub filter_count: u64,
 }
@@ -274,13 +282,17 @@ impl Report {
         for (_, t) in &ctx.inputs {
             total.merge(t);
         }
+        for d in total.filters.iter_mut().flat_map(|f| &mut f.distinct) {
+            d.settle();
+        }
         let filters: Vec<FilterReport> =
             ctx.filters.iter().zip(&total.filters).map(|(f, t)| filter_report(f, t)).collect();
         let customers: Vec<&FilterReport> =
             filters.iter().filter(|f| f.role == "customers").collect();
         let main = customers.first().copied().or(filters.first());
         let claimed = ctx.claimed_size.zip(main).map(|(size, f)| {
-            let e = estimate::extrapolate(f.rows_probed, f.matched_any, row_fpr(f), size);
+            let e = estimate::extrapolate(f.rows_probed, f.matched_any, row_fpr(f), size)
+                .rounded_count();
             Claimed {
                 size,
                 filter: f.name(),
@@ -301,7 +313,6 @@ impl Report {
             total: &total,
             filters: &filters,
             descs: ctx.filters,
-            inputs: ctx.inputs.iter().map(|(i, t)| (i.categories.as_slice(), t)).collect(),
             claimed_size: ctx.claimed_size,
         });
         let claimed = claimed.map(|c| Claimed {
@@ -359,7 +370,11 @@ fn filter_report(f: &FilterDesc, t: &crate::tally::FilterTally) -> FilterReport 
         .map(|(s, kind)| {
             let i = kind.index();
             let (n, h, p) = (t.probed[i], t.hits[i], s.achieved_fpr);
-            let e = estimate::true_matches(n, h, p);
+            let e = estimate::true_matches(n, h, p).rounded_count();
+            let d = &t.distinct[i];
+            let (lo, hi) = d.interval();
+            let distinct =
+                Estimate { estimate: d.count(), ci_low: lo, ci_high: hi }.rounded_count();
             KindReport {
                 kind: s.kind.clone(),
                 valid: n,
@@ -369,8 +384,10 @@ fn filter_report(f: &FilterDesc, t: &crate::tally::FilterTally) -> FilterReport 
                 estimate: e.estimate,
                 ci_low: e.ci_low,
                 ci_high: e.ci_high,
-                distinct_hits: t.distinct[i].count(),
-                distinct_exact: t.distinct[i].is_exact(),
+                distinct_hits: distinct.estimate,
+                distinct_exact: d.is_exact(),
+                distinct_ci_low: distinct.ci_low,
+                distinct_ci_high: distinct.ci_high,
                 filter_count: s.inserted,
             }
         })
@@ -387,7 +404,7 @@ fn filter_report(f: &FilterDesc, t: &crate::tally::FilterTally) -> FilterReport 
         matched_two_plus: t.matched_two_plus,
         matched_rate: Estimate { estimate: 0.0, ci_low: 0.0, ci_high: 0.0 },
     };
-    r.matched_rate = estimate::true_rate(t.rows_probed, t.matched_any, row_fpr(&r));
+    r.matched_rate = estimate::true_rate(t.rows_probed, t.matched_any, row_fpr(&r)).rounded_rate();
     r
 }
 

@@ -220,8 +220,29 @@ fn filter(o: &mut String, f: &super::FilterReport, total_rows: u64) {
         thousands(f.rows_probed),
         thousands(total_rows),
     );
-    let m = &f.matched_rate;
-    let _ = writeln!(o, "  true matched-row rate (FP-corrected): {}", ci(m));
+    for k in f.kinds.iter().filter(|k| !k.distinct_exact) {
+        let _ = writeln!(
+            o,
+            "  ≈ distinct {}: more matching values than the exact bound (--exact-distinct); \
+             HyperLogLog estimate, 95 % CI {} – {} (±{:.1} %)",
+            k.kind,
+            thousands(k.distinct_ci_low as u64),
+            thousands(k.distinct_ci_high as u64),
+            100.0 * crate::sketch::HLL_ERROR_95
+        );
+    }
+    let _ = writeln!(o, "  true matched-row rate (FP-corrected): {}", ci(&f.matched_rate));
+}
+
+/// A count with its interval: `2,400 (exact)` when the interval is one number, else
+/// `≈2,400 (95 % CI 2,390 – 2,410)`.
+pub fn count_ci(estimate: f64, low: f64, high: f64, exact: bool) -> String {
+    let n = |x: f64| thousands(x.max(0.0) as u64);
+    if exact && low == high {
+        format!("{} (exact)", n(estimate))
+    } else {
+        format!("≈{} (95 % CI {} – {})", n(estimate), n(low), n(high))
+    }
 }
 
 fn ci(e: &crate::estimate::Estimate) -> String {
@@ -245,10 +266,9 @@ fn forensics(o: &mut String, r: &Report) {
     let p = &s.people;
     let _ = writeln!(
         o,
-        "  distinct affected people: {}{} (distinct matching {} values, FP-corrected; the most of \
+        "  distinct affected people: {} (distinct matching {} values, FP-corrected; the most of \
          any independent kind)",
-        if p.exact { "" } else { "≈" },
-        count(p.estimate),
+        count_ci(p.estimate, p.ci_low, p.ci_high, p.exact),
         p.kind
     );
     if let Some(v) = &s.kvnr_validity {
@@ -333,26 +353,48 @@ fn forensics(o: &mut String, r: &Report) {
     let g = &f.gdpr;
     let _ = writeln!(
         o,
-        "\nGDPR summary: ≈{} data subjects, ≈{} records{}",
-        thousands(g.subjects.round() as u64),
-        thousands(g.records.round() as u64),
+        "\nGDPR summary: data subjects {}, records {}{}",
+        g.subjects.cell(),
+        g.records.cell(),
         if g.art9 { "; Art. 9 HEALTH DATA PRESENT" } else { "" }
     );
+    let _ = writeln!(o, "  per category, counted from values present in matched rows:");
     for c in &g.categories {
         let _ = writeln!(
             o,
-            "  {:<18} ≈{} records, ≈{} subjects{}",
+            "  {:<18} records {}, subjects {}{}",
             c.category,
-            thousands(c.records.round() as u64),
-            thousands(c.subjects.round() as u64),
+            c.records.cell(),
+            c.subjects.cell(),
             if c.art9 { " (Art. 9)" } else { "" }
         );
+    }
+    let _ = writeln!(o, "\n  For the notification (paste):");
+    for line in wrap(&g.summary, 96) {
+        let _ = writeln!(o, "  {line}");
     }
     let v = &f.verdict;
     let _ = writeln!(o, "\nVerdict: {} — {}", v.label, v.meaning);
     for reason in &v.reasons {
         let _ = writeln!(o, "  - {}", reason.text);
     }
+}
+
+/// Greedy word wrap at `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = lines.last_mut().expect("one line");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -372,6 +414,8 @@ mod tests {
             ci_high: (n - 5) as f64,
             distinct_hits: (n - 2) as f64,
             distinct_exact: false,
+            distinct_ci_low: (n - 3) as f64,
+            distinct_ci_high: (n - 1) as f64,
             filter_count: 25_000_000,
         }
     }

@@ -37,16 +37,24 @@ pub type Sink<'a> = dyn Fn(&mut Tally, &Batch) + Sync + 'a;
 pub struct Batch {
     pub tokens: Vec<Tokens>,
     pub positions: Vec<Pos>,
+    /// Per record: the GDPR categories with a non-empty cell (bit = index in
+    /// [`crate::forensics::gdpr::CATEGORIES`]), from [`crate::dump::ColumnMapping::categories`].
+    pub categories: Vec<u8>,
 }
 
 impl Batch {
     fn with_capacity(n: usize) -> Batch {
-        Batch { tokens: Vec::with_capacity(n), positions: Vec::with_capacity(n) }
+        Batch {
+            tokens: Vec::with_capacity(n),
+            positions: Vec::with_capacity(n),
+            categories: Vec::with_capacity(n),
+        }
     }
 
     fn clear(&mut self) {
         self.tokens.clear();
         self.positions.clear();
+        self.categories.clear();
     }
 
     /// Number of records.
@@ -275,8 +283,9 @@ fn run_chunks<'a>(
     let read_chunk = |(reader, worker): &mut WorkerState<'_>,
                       (index, chunk): (usize, Chunk<'_>)| {
         let mut tally = Tally::new(filters);
-        let fields = &layout.mapping.fields;
-        let mut ctx = ChunkCtx { fields, sink, worker, chunk: index, tally: &mut tally };
+        let (fields, categories) = (&layout.mapping.fields, &layout.mapping.categories[..]);
+        let mut ctx =
+            ChunkCtx { fields, categories, sink, worker, chunk: index, tally: &mut tally };
         let r = reader.read(&chunk.bytes, chunk.base, &mut |e| ctx.event(e));
         ctx.flush();
         input.source.done(&chunk);
@@ -319,6 +328,8 @@ fn run_chunks<'a>(
 /// What a worker needs to handle the events of one chunk.
 struct ChunkCtx<'a, 'p> {
     fields: &'a FieldMap,
+    /// Columns showing a GDPR category when non-empty, with the category's bit.
+    categories: &'a [(usize, u8)],
     sink: &'a Sink<'a>,
     worker: &'a mut Worker<'p>,
     /// Index of the chunk, for positions.
@@ -340,6 +351,13 @@ impl ChunkCtx<'_, '_> {
                 let tokens = *self.worker.record(self.tally, |f| record.get(fields.get(f)?));
                 self.worker.batch.tokens.push(tokens);
                 self.worker.batch.positions.push(pos(p));
+                let mut mask = 0u8;
+                for &(column, bit) in self.categories {
+                    if record.get(column).is_some_and(|v| !v.trim().is_empty()) {
+                        mask |= 1 << bit;
+                    }
+                }
+                self.worker.batch.categories.push(mask);
                 if self.worker.batch.len() == BATCH {
                     self.flush();
                 }

@@ -17,13 +17,27 @@ pub struct Prober<'f> {
     collect: bool,
     /// Admission bound of the input's duplicate sample.
     row_bound: RowBound,
+    /// Distinct matching tokens counted exactly per filter and kind up to this many.
+    exact_distinct: u64,
 }
 
 impl<'f> Prober<'f> {
     pub fn new(filters: &'f [FilterFile]) -> Prober<'f> {
         let filters =
             filters.iter().map(|f| std::array::from_fn(|i| f.section(Kind::ALL[i]))).collect();
-        Prober { filters, collect: false, row_bound: RowBound::default() }
+        Prober {
+            filters,
+            collect: false,
+            row_bound: RowBound::default(),
+            exact_distinct: crate::sketch::DEFAULT_EXACT_LIMIT,
+        }
+    }
+
+    /// Count distinct matching tokens exactly up to `limit` per filter and kind
+    /// (`--exact-distinct`; a HyperLogLog past it, see [`crate::sketch`]).
+    pub fn exact_distinct(mut self, limit: u64) -> Self {
+        self.exact_distinct = limit;
+        self
     }
 
     /// Also collect each matching record's position and hits into [`Tally::matches`].
@@ -58,7 +72,11 @@ impl<'f> Prober<'f> {
                 if let Some(ahead) = batch.tokens.get(i + PREFETCH_AHEAD) {
                     prefetch(sections, ahead);
                 }
-                let kinds = probe_record(sections, &mut tally.filters[f], tokens);
+                let ft = &mut tally.filters[f];
+                let kinds = probe_record(sections, ft, tokens, self.exact_distinct);
+                if kinds != 0 {
+                    ft.count_categories(batch.categories.get(i).copied().unwrap_or(0));
+                }
                 if self.collect && kinds != 0 {
                     hits.push(crate::tally::MatchHit { pos: *pos, filter: f as u32, kinds });
                 }
@@ -95,6 +113,7 @@ fn probe_record(
     sections: &[Option<BloomRef<'_>>; KINDS],
     ft: &mut FilterTally,
     tokens: &Tokens,
+    exact_distinct: u64,
 ) -> u16 {
     let (mut kinds, mut independent, mut probed) = (0u16, 0, false);
     for (i, (section, token)) in sections.iter().zip(tokens).enumerate() {
@@ -103,7 +122,7 @@ fn probe_record(
         ft.probed[i] += 1;
         if bloom.contains(*t) {
             ft.hits[i] += 1;
-            ft.distinct[i].insert(*t as u64);
+            ft.distinct[i].insert(*t as u64, exact_distinct);
             kinds |= 1 << i;
             independent += usize::from(INDEPENDENT.contains(&Kind::ALL[i]));
         }

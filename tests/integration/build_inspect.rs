@@ -31,7 +31,9 @@ fn build_then_inspect_round_trips_header_and_counts() {
     assert_eq!(v["metadata"]["rows"], 3);
     let kinds: Vec<&str> =
         v["sections"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["kvnr", "email", "phone", "name_dob"]);
+    assert_eq!(kinds, ["kvnr", "email", "phone", "name_dob", "kvnr+name_dob", "email+name_dob"]);
+    assert_eq!(v["default_kinds"].as_array().unwrap().len(), 6);
+    assert!(v["pair_kinds"].as_str().unwrap().contains("bytes extra"), "{}", v["pair_kinds"]);
     for s in v["sections"].as_array().unwrap() {
         assert_eq!(s["inserted"], 3, "{s}");
         assert!(s["achieved_fpr"].as_f64().unwrap() < 1e-6);

@@ -299,3 +299,189 @@ fn iban_phonetic_and_pair_kinds_work_end_to_end_and_health_columns_flag_art9() {
         assert!(!text.contains(raw) && !v.to_string().contains(raw), "raw value in a report");
     }
 }
+
+#[test]
+fn recombined_dump_is_recombined_with_default_kinds_and_inconclusive_without_pairs() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    let gen = ["generate", "--out-dir", "g", "--customers", "20000", "--leak", "4000"];
+    wd.ok(&[&gen[..], &["--seed", "4", "--overlap", "0.3", "--recombined", "0.3"]].concat());
+    build(&wd, &key, "default.lmf", "g/customers.csv", &[]);
+    let inspect = wd.ok(&["inspect", "--json", "default.lmf"]);
+    let inspect: Value = serde_json::from_str(&inspect).unwrap();
+    let kinds: Vec<&str> = inspect["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"kvnr+name_dob") && kinds.contains(&"email+name_dob"), "{kinds:?}");
+    let v = scan(&wd, &key, &["--filter", "default.lmf", "g/leak.csv"]);
+    assert_eq!(v["verdict"]["label"], "recombined", "{:#}", v["verdict"]);
+
+    build(&wd, &key, "nopairs.lmf", "g/customers.csv", &["--kinds", "kvnr,email,phone,name_dob"]);
+    let v = scan(&wd, &key, &["--filter", "nopairs.lmf", "g/leak.csv"]);
+    assert_eq!(v["verdict"]["label"], "inconclusive", "{:#}", v["verdict"]);
+    let reasons = v["verdict"]["reasons"].as_array().unwrap();
+    let r = reasons.iter().find(|r| r["signal"] == "pair_kinds").expect("missing-evidence reason");
+    let text = r["text"].as_str().unwrap();
+    assert!(text.contains("no pair kind in filter 'nopairs.lmf'"), "{text}");
+    assert!(text.contains("cannot be told apart"), "{text}");
+    assert!(r["remedy"].as_str().unwrap().contains("leakmatch build --kinds"), "{r}");
+}
+
+#[test]
+fn build_summary_states_what_the_pair_kinds_cost() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    wd.write("c.csv", crate::workdir::customers_csv());
+    let out = wd.run(&["build", "--key-file", &key, "--out", "f.lmf", "c.csv"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let line = err.lines().find(|l| l.contains("pair kinds")).expect("pair cost line");
+    assert!(
+        line.contains("kvnr+name_dob, email+name_dob") && line.contains("bytes extra"),
+        "{line}"
+    );
+    let text = wd.ok(&["inspect", "f.lmf"]);
+    assert!(text.contains("build's default kinds: kvnr,email,phone,name_dob,kvnr+name_dob"));
+    let out = wd.run(&["build", "--key-file", &key, "--out", "g.lmf", "--kinds", "kvnr", "c.csv"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no pair kind"));
+}
+
+#[test]
+fn gdpr_categories_count_values_in_matched_rows_not_columns() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    let mut customers = String::from("KVNR;Nachname;Vorname;Geburtsdatum\n");
+    let mut dump = String::from("KVNR;Nachname;Vorname;Geburtsdatum;Straße;Diagnose\n");
+    let kvnrs = ["A123456780", "Z987654321", "M234567898"];
+    for (i, k) in kvnrs.iter().enumerate() {
+        customers.push_str(&format!("{k};Meier;Hans{i};01.02.196{i}\n"));
+    }
+    // Row 1: a matched customer with a diagnosis; row 2: matched, no address, no diagnosis;
+    // row 3: not a customer, with a diagnosis (not counted: not a matched row).
+    dump.push_str("A123456780;Meier;Hans0;01.02.1960;Hauptstr. 1;J45\n");
+    dump.push_str("Z987654321;Meier;Hans1;01.02.1961;;\n");
+    dump.push_str("B000000000;Otto;Paul;03.04.1975;Weg 2;E11\n");
+    wd.write("c.csv", customers);
+    wd.write("d.csv", dump);
+    build(&wd, &key, "f.lmf", "c.csv", &[]);
+    let v = scan(&wd, &key, &["--filter", "f.lmf", "d.csv"]);
+    let g = &v["gdpr"];
+    let cat = |name: &str| {
+        let cats = g["categories"].as_array().unwrap();
+        cats.iter().find(|c| c["category"] == name).cloned()
+    };
+    let records = |name: &str| cat(name).map(|c| c["records"]["estimate"].as_f64().unwrap());
+    assert_eq!(records("name"), Some(2.0));
+    assert_eq!(records("address"), Some(1.0), "the empty street cell is not counted");
+    assert_eq!(records("health"), Some(1.0), "only the matched row's diagnosis");
+    assert_eq!(cat("health").unwrap()["art9"], true);
+    assert_eq!(g["records"]["exact"], true);
+    assert_eq!(g["subjects"]["estimate"], 2.0);
+    let summary = g["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("Art. 9 GDPR") && summary.contains("2 distinct data subjects"),
+        "{summary}"
+    );
+    for raw in ["J45", "Hauptstr", "Meier", "A123456780"] {
+        assert!(!summary.contains(raw));
+    }
+    // The same rows without any diagnosis value: no Art. 9 flag though the column is there.
+    wd.write(
+        "e.csv",
+        "KVNR;Nachname;Vorname;Geburtsdatum;Diagnose\nA123456780;Meier;Hans0;01.02.1960;\n",
+    );
+    let v = scan(&wd, &key, &["--filter", "f.lmf", "e.csv"]);
+    assert_eq!(v["gdpr"]["art9"], false, "{:#}", v["gdpr"]);
+    let text = wd.ok(&[
+        "scan",
+        "--quiet",
+        "--key-file",
+        &key,
+        "--filter",
+        "f.lmf",
+        "--html",
+        "r.html",
+        "d.csv",
+    ]);
+    let html = std::fs::read_to_string(wd.path("r.html")).unwrap();
+    assert!(text.contains("For the notification (paste):"));
+    assert!(html.contains("id=\"gdpr-summary\""));
+    assert!(html.contains(&crate_escape(summary)), "the same paragraph in HTML");
+}
+
+fn crate_escape(s: &str) -> String {
+    leakmatch::report::html::escape(s)
+}
+
+/// Every interval of the JSON report contains its point, and the text and HTML print the
+/// same rounded numbers.
+#[test]
+fn intervals_hold_their_points_and_print_alike_in_text_json_and_html() {
+    let (wd, key, _) = case(&["--seed", "13", "--overlap", "0.3", "--recombined", "0.2"]);
+    let args = ["--filter", "f.lmf", "--claimed-size", "50000", "g/leak.csv"];
+    let v = scan(&wd, &key, &args);
+    let mut seen = 0;
+    fn walk(v: &Value, seen: &mut usize) {
+        match v {
+            Value::Object(o) => {
+                if let (Some(e), Some(lo), Some(hi)) = (
+                    o.get("estimate").and_then(Value::as_f64),
+                    o.get("ci_low").and_then(Value::as_f64),
+                    o.get("ci_high").and_then(Value::as_f64),
+                ) {
+                    assert!(lo <= e && e <= hi, "point outside its interval: {v}");
+                    *seen += 1;
+                }
+                o.values().for_each(|x| walk(x, seen));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, seen)),
+            _ => {}
+        }
+    }
+    walk(&v, &mut seen);
+    assert!(seen > 20, "{seen} intervals");
+    let mut text_args = vec!["scan", "--quiet", "--key-file", &key, "--html", "r.html"];
+    text_args.extend_from_slice(&args);
+    let text = wd.ok(&text_args);
+    assert!(text.ends_with('\n'));
+    let html = std::fs::read_to_string(wd.path("r.html")).unwrap();
+    let m = &v["signals"]["matched_rate"];
+    let pct = |x: &Value| format!("{:.2} %", 100.0 * x.as_f64().unwrap());
+    let printed =
+        format!("{} (95 % CI {} – {})", pct(&m["estimate"]), pct(&m["ci_low"]), pct(&m["ci_high"]));
+    assert!(text.contains(&printed), "text has {printed}");
+    for e in [&m["estimate"], &m["ci_low"], &m["ci_high"]] {
+        assert!(html.contains(&pct(e)), "html has {}", pct(e));
+    }
+    let r = &v["signals"]["recombined"][0]["share"];
+    for e in [&r["estimate"], &r["ci_low"], &r["ci_high"]] {
+        assert!(text.contains(&pct(e)), "text has {}", pct(e));
+    }
+}
+
+#[test]
+fn text_reports_end_with_a_newline_on_every_path() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    wd.write("c.csv", crate::workdir::customers_csv());
+    build(&wd, &key, "f.lmf", "c.csv", &[]);
+    wd.write("empty.csv", "");
+    wd.write("header.csv", "KVNR;Nachname\n");
+    wd.write("one.csv", "KVNR\nA123456780\n");
+    for (dump, extra) in [
+        ("empty.csv", &[][..]),
+        ("header.csv", &[][..]),
+        ("one.csv", &["--alert-above", "0.5", "--claimed-size", "10"][..]),
+        ("c.csv", &["--alert-above", "0"][..]),
+    ] {
+        let mut args = vec!["scan", "--quiet", "--key-file", &key, "--filter", "f.lmf"];
+        args.extend_from_slice(extra);
+        args.push(dump);
+        let out = wd.run(&args);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.ends_with('\n') && !text.ends_with("\n\n\n"), "{dump}: {text:?}");
+    }
+}

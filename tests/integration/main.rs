@@ -9,6 +9,7 @@ mod forensics;
 mod formats;
 mod hostile;
 mod keygen;
+mod normalise;
 mod samples;
 mod scan;
 mod shards;

@@ -1,6 +1,7 @@
 //! Every file in `samples/` with a `NAME.truth.json` sidecar is scanned against a filter of
 //! `samples/customers.csv` (fresh key) and must give the sidecar's records, malformed, valid
-//! and hits per kind (kinds the sidecar leaves out: none valid). A new sample needs no code.
+//! and hits per kind (kinds the sidecar leaves out: none valid; the filter holds the base
+//! kinds the sidecars describe). A new sample needs no code.
 
 use std::path::PathBuf;
 
@@ -17,7 +18,10 @@ fn every_sample_matches_its_truth_sidecar() {
     let wd = Workdir::new();
     let key = wd.keygen("k");
     let customers = samples().join("customers.csv");
-    wd.ok(&["build", "--quiet", "--key-file", &key, "--out", "f.lmf", customers.to_str().unwrap()]);
+    // The sidecars count the base kinds (the default set's pair kinds are tested elsewhere).
+    let kinds = "kvnr,email,phone,name_dob";
+    let customers = customers.to_str().unwrap();
+    wd.ok(&["build", "--quiet", "--key-file", &key, "--out", "f.lmf", "--kinds", kinds, customers]);
     let mut checked = 0;
     let mut entries: Vec<PathBuf> =
         std::fs::read_dir(samples()).unwrap().map(|e| e.unwrap().path()).collect();

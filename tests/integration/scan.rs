@@ -34,7 +34,7 @@ fn estimates_cover_the_truth_and_are_exact_when_fpr_is_negligible() {
         &wd,
         &["scan", "--quiet", "--json", "--key-file", &key, "--filter", "f.lmf", "g/leak.csv"],
     );
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], leakmatch::report::SCHEMA_VERSION);
     assert_eq!(v["records"]["total"], truth["leak_rows"]);
     let f = &v["filters"][0];
     let mut checked = 0;

@@ -252,7 +252,7 @@ fn inspect_shows_the_creation_date() {
 
 /// Validates `instance` against the shipped schema; returns the error messages.
 fn schema_errors(instance: &Value) -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.v1.schema.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.v2.schema.json");
     let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
     validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path)).collect()
@@ -325,7 +325,7 @@ fn scan_and_merge_json_match_the_shipped_schema() {
     bad.as_object_mut().unwrap().remove("verdict");
     assert!(!schema_errors(&bad).is_empty());
     let mut bad = scan;
-    bad["schema_version"] = serde_json::json!(2);
+    bad["schema_version"] = serde_json::json!(1);
     assert!(!schema_errors(&bad).is_empty());
 }
 
