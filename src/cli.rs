@@ -16,6 +16,10 @@ pub struct Cli {
     pub quiet: bool,
     #[command(subcommand)]
     pub command: CliCommand,
+    /// Largest filter file loaded, in GiB (default 64). A larger one is refused before it is
+    /// mapped or hashed, so that a crafted header cannot make leakmatch hash a terabyte.
+    #[arg(long, global = true, value_name = "GIB", default_value_t = 64)]
+    pub max_filter_gib: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,6 +189,20 @@ pub struct BuildArgs {
     pub oprf: bool,
     #[command(flatten)]
     pub service: KeyServiceArgs,
+    /// Smallest birth-year bucket (5 years) published in the filter's metadata; smaller
+    /// buckets are suppressed.
+    #[arg(long, value_name = "N", default_value_t = crate::commands::build::BIRTH_MIN_COUNT)]
+    pub birth_year_min_count: u64,
+    /// Add ε-differentially-private noise to the birth-year histogram.
+    ///
+    /// Without it, two filters of snapshots that differ by one customer reveal that
+    /// person's 5-year birth bucket to anyone holding both (no key needed), whatever
+    /// --birth-year-min-count is. With ε (e.g. 1), each bucket count gets discrete Laplace
+    /// noise of scale 1/ε: the histogram is then ε-DP towards adding or removing one
+    /// customer, and k snapshots together are kε-DP. Smaller ε: more noise, less precise
+    /// birth-year fit in scans.
+    #[arg(long, value_name = "EPSILON")]
+    pub birth_year_noise: Option<f64>,
     /// Customer CSV files (with --role dump: dumps in any format the scan reads).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,

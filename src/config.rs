@@ -155,6 +155,10 @@ pub struct BuildConfig {
     pub oprf: bool,
     /// `--key-server`: OPRF tokens through the key service (no key here).
     pub key_server: Option<crate::oprf::mode::KeyService>,
+    /// `--birth-year-min-count`: smallest birth-year bucket published.
+    pub birth_min_count: u64,
+    /// `--birth-year-noise ε`: discrete Laplace noise on the histogram (ε-DP), if given.
+    pub birth_noise: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -242,6 +246,11 @@ pub fn check_date(s: &str) -> Result<(), UsageError> {
 impl Command {
     /// Validates parsed arguments.
     pub fn from_cli(cli: cli::Cli) -> Result<Command, UsageError> {
+        if cli.max_filter_gib == 0 {
+            return Err(usage("--max-filter-gib must be at least 1"));
+        }
+        // Process-wide: every filter loader's default (`filter::OpenOptions::default`).
+        crate::filter::set_max_filter_len(cli.max_filter_gib.saturating_mul(1 << 30));
         let quiet = cli.quiet;
         Ok(match cli.command {
             CliCommand::Keygen { out } => Command::Keygen { out, quiet },
@@ -253,6 +262,9 @@ impl Command {
                 }
                 if let Some(d) = &a.snapshot_date {
                     check_date(d)?;
+                }
+                if a.birth_year_noise.is_some_and(|e| !(e > 0.0 && e <= 10.0)) {
+                    return Err(usage("--birth-year-noise must be in (0, 10]"));
                 }
                 if a.like.is_some() && (a.kinds.is_some() || a.expected.is_some()) {
                     return Err(usage(
@@ -276,6 +288,8 @@ impl Command {
                     quiet,
                     inputs: a.inputs,
                     like: a.like,
+                    birth_min_count: a.birth_year_min_count,
+                    birth_noise: a.birth_year_noise,
                     format: crate::dump::Format::from_name(&a.format).map_err(usage)?,
                     oprf: a.oprf,
                     key_server: key_service(a.service),

@@ -23,6 +23,7 @@
 //! - [`scan`]: the parallel pipeline shared by `build` and `scan`.
 //! - [`tally`], [`sketch`]: mergeable counters; [`estimate`]: the estimators with intervals.
 //! - [`forensics`]: signals and the verdict; [`partial`]: shard results and their merge.
+//! - [`output`]: every file written (atomic, devices written into, inputs never overwritten).
 //! - [`report`]: the [`report::Report`] value and its renderings; [`synth`]: synthetic data.
 //!
 //! ```
@@ -47,6 +48,7 @@ pub mod filter;
 pub mod forensics;
 pub mod ident;
 pub mod oprf;
+pub mod output;
 pub mod partial;
 pub mod report;
 pub mod scan;

@@ -229,16 +229,42 @@ fn measure(
 pub const PEAK_RSS_ENV: &str = "LEAKMATCH_PEAK_RSS_FILE";
 
 /// If `$LEAKMATCH_PEAK_RSS_FILE` is set, writes this process's peak resident set size in bytes
-/// there (called by `main` at exit; used by `bench` only).
+/// there (called by `main` at exit; used by `bench`'s children only). Guarded so that the
+/// variable cannot make leakmatch overwrite a file: the path must already exist as an empty
+/// regular file owned by this user, and is opened without following a symlink, without
+/// creating or truncating anything (`bench` hands each child a fresh temporary file).
 pub fn record_peak_rss() {
     let Some(path) = std::env::var_os(PEAK_RSS_ENV) else { return };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let Ok(mut file) = opts.open(&path) else { return };
+    let Ok(meta) = file.metadata() else { return };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if meta.uid() != unsafe { libc::geteuid() } {
+            return;
+        }
+    }
+    if !meta.is_file() || meta.len() != 0 {
+        return;
+    }
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kib = status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .unwrap_or(0);
-    let _ = std::fs::write(path, format!("{} {}", kib * 1024, cpu_seconds()));
+    let _ = std::io::Write::write_all(
+        &mut file,
+        format!("{} {}", kib * 1024, cpu_seconds()).as_bytes(),
+    );
 }
 
 /// CPU time (user + system, all threads) of this process so far, in seconds: fields 14 and 15

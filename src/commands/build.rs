@@ -33,6 +33,7 @@ pub struct Built {
 
 /// Builds the filter described by `cfg`.
 pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
+    cfg.check_outputs()?;
     if !cfg.force && std::fs::symlink_metadata(&cfg.out).is_ok() {
         bail!(UsageError(format!(
             "{} already exists; pass --force to replace it",
@@ -150,7 +151,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         role: cfg.role,
         prf: mode.prf(),
     };
-    let meta = metadata(&tally, &kinds);
+    let meta = metadata(&tally, &kinds, cfg);
     let pairs: Vec<(SectionInfo, &filter::Bloom)> =
         sections.iter().cloned().zip(finished.iter()).collect();
     let bytes = filter::write_filter(&cfg.out, &header, &pairs, &meta, &mode.mac_key())
@@ -256,7 +257,7 @@ fn line_count(input: &Prepared, body: &[u8]) -> anyhow::Result<u64> {
     })
 }
 
-fn metadata(tally: &Tally, kinds: &[Kind]) -> Metadata {
+fn metadata(tally: &Tally, kinds: &[Kind], cfg: &BuildConfig) -> Metadata {
     let mut stats = BTreeMap::new();
     for &k in kinds {
         let c = &tally.kinds[k.index()];
@@ -273,11 +274,15 @@ fn metadata(tally: &Tally, kinds: &[Kind]) -> Metadata {
         .enumerate()
         .filter(|(_, n)| **n > 0)
         .map(|(i, n)| (1900 + i as u16, *n));
-    Metadata {
-        rows: tally.records,
-        kinds: stats,
-        birth_years: filter::BirthYears::from_counts(per_year, BIRTH_BUCKET_YEARS, BIRTH_MIN_COUNT),
-    }
+    let (width, min) = (BIRTH_BUCKET_YEARS, cfg.birth_min_count);
+    let years = 1900..=1900 + (tally.birth_years.len().max(1) - 1) as u16;
+    let birth_years = match cfg.birth_noise {
+        None => filter::BirthYears::from_counts(per_year, width, min),
+        Some(eps) => {
+            filter::BirthYears::noised(per_year, width, min, years, eps, &mut rand::rngs::OsRng)
+        }
+    };
+    Metadata { rows: tally.records, kinds: stats, birth_years }
 }
 
 fn summary(cfg: &BuildConfig, tally: &Tally, sections: &[SectionInfo], bytes: u64, secs: f64) {

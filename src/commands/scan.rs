@@ -10,6 +10,7 @@ use crate::commands::progress::Progress;
 use crate::config::{ScanConfig, UsageError};
 use crate::error;
 use crate::filter::{FilterFile, OpenOptions};
+use crate::output;
 use crate::partial::{ByteRange, Partial, PartialInput};
 use crate::report::{self, BuildContext, ColumnUse, FilterDesc, InputReport, Report};
 use crate::scan::{self, Prepared, Prober, Tokenize};
@@ -24,14 +25,16 @@ pub fn run(cfg: &ScanConfig) -> anyhow::Result<u8> {
         parse_only(cfg)?;
         return Ok(error::SUCCESS);
     }
+    cfg.check_outputs()?;
+    let inputs = cfg.inputs();
+    let inputs = output::refs(&inputs);
     if let Some((id, out)) = &cfg.shard {
-        let partial = scan_inputs(cfg)?.into_partial(id);
-        partial.write(out).with_context(|| format!("writing {}", out.display()))?;
+        scan_inputs(cfg)?.into_partial(id).write(out, &inputs)?;
         return Ok(error::SUCCESS);
     }
     let report = scan(cfg)?;
     if let Some(path) = &cfg.html {
-        write_atomic(path, report::html::render(&report).as_bytes())?;
+        output::write_bytes(path, &inputs, report::html::render(&report).as_bytes())?;
     }
     let out = if cfg.json { report::json::render(&report) } else { report::text::render(&report) };
     write_stdout(&out)?;
@@ -255,7 +258,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         results.push(scanned);
     }
     if let Some(path) = &cfg.emit_matches {
-        write_atomic(path, &emitted)?;
+        output::write_bytes(path, &output::refs(&cfg.inputs()), &emitted)?;
     }
     let rows = results.iter().map(|r| r.tally.records).sum();
     // Raw bytes read (of a stream: all of it, compressed bytes for gzip/zstd), or of a range.
@@ -283,16 +286,6 @@ fn first_pass(cfg: &ScanConfig, path: &Path, collect: &Tokenize) -> anyhow::Resu
     .with_context(|| format!("reading {}", path.display()))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, renamed into place.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
 /// SHA-256 of an input, hashed in 8 MiB windows that are released behind the hash, so that
 /// hashing a mapped file does not make it resident (see [`crate::dump::Source::release`]).
 pub fn sha256(source: &crate::dump::Source) -> String {
@@ -315,12 +308,22 @@ pub fn sha256_of(source: &crate::dump::Source, range: std::ops::Range<usize>) ->
     hex::encode(h.finalize())
 }
 
-/// The header of a mapped column, if it may be shown: JSON paths and SQL column names always;
-/// a CSV header cell only when it is a recognised synonym, since a data row mistaken for a
-/// header must not reach the report.
+/// The header of a mapped column, if it may be shown: SQL column names always; a CSV header
+/// cell only when it is a recognised synonym, since a data row mistaken for a header must not
+/// reach the report; a JSON path only when `--map` named it or every segment is a recognised
+/// synonym, since object keys are data (`{"<an e-mail>": {"phone": ...}}`). A column not
+/// shown is reported by its number alone.
 fn shown_header(input: &Prepared, r: &crate::dump::ColumnReason) -> Option<String> {
-    let csv = input.layout.format == crate::dump::Format::Delimited;
-    r.header.clone().filter(|h| !csv || crate::dump::columns::field_for_header(h).is_some())
+    use crate::dump::{columns::field_for_header, Format, Why};
+    let header = r.header.clone()?;
+    let shown = match input.layout.format {
+        Format::Delimited => field_for_header(&header).is_some(),
+        Format::JsonLines => {
+            r.why == Why::Override || header.split('.').all(|s| field_for_header(s).is_some())
+        }
+        _ => true,
+    };
+    shown.then_some(header)
 }
 
 fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {

@@ -135,6 +135,18 @@ impl Layout {
         match format.unwrap_or_else(|| super::detect::format(data)) {
             Format::Delimited => {
                 let dialect = super::sniff(data)?;
+                if !dialect.has_header {
+                    let count = super::content::sample_width(data, &dialect);
+                    for ov in overrides {
+                        match ov.column {
+                            super::ColumnRef::Index(i) if i >= count && count > 0 => {
+                                let column = i + 1;
+                                return Err(DumpError::ColumnOutOfRange { column, count });
+                            }
+                            _ => {}
+                        }
+                    }
+                }
                 let mut mapping = map_columns(&dialect.headers, overrides)?;
                 if !dialect.has_header && mapping.reasons.is_empty() {
                     mapping = super::content::map_by_content(data, &dialect);

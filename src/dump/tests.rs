@@ -144,6 +144,23 @@ fn sql_dump_starting_with_nul_reads_the_same_whole_chunked_and_streamed() {
     }
 }
 
+#[test]
+fn sql_tuple_of_many_mebibytes_is_one_oversized_unit_read_alike_and_not_copied() {
+    use crate::dump::MAX_RECORD;
+    let mut data =
+        b"INSERT INTO t (email, note) VALUES ('a@b.de', 'x'),\n('c@d.de', 'y\nz".to_vec();
+    data.extend(std::iter::repeat_n(b'q', 3 * MAX_RECORD));
+    data.extend_from_slice(b"'),\n('e@f.de', 'w');\nINSERT INTO t (email) VALUES ('g@h.de');\n");
+    check(&data, Format::Sql, 1 << 16, 1 << 16).unwrap();
+    let layout = Layout::detect(&data, Some(Format::Sql), &[]).unwrap();
+    let rows = read(&layout, layout.chunks(&data, usize::MAX));
+    let skipped: Vec<_> = rows.iter().filter(|r| r.3.contains("Oversized")).collect();
+    assert_eq!(skipped.len(), 1, "{rows:?}");
+    assert_eq!(rows.iter().filter(|r| r.3.contains("@")).count(), 2, "{rows:?}");
+    let largest = layout.chunks(&data, usize::MAX).map(|c| c.bytes.len()).max().unwrap();
+    assert!(largest < MAX_RECORD + 4096, "a chunk of {largest} bytes");
+}
+
 fn values(data: &[u8]) -> Vec<Row> {
     let layout = Layout::detect(data, None, &[]).unwrap();
     assert_eq!(layout.format, Format::Sql);

@@ -30,7 +30,7 @@ mod header;
 mod read;
 mod write;
 
-pub use read::{FilterFile, OpenOptions};
+pub use read::{set_max_filter_len, FilterFile, OpenOptions, DEFAULT_MAX_FILTER_LEN};
 pub use write::write_filter;
 
 #[cfg(target_endian = "big")]
@@ -195,6 +195,10 @@ pub struct BirthYears {
     pub buckets: Vec<(u16, u64)>,
     /// People in suppressed buckets.
     pub suppressed: u64,
+    /// `Some(ε)`: every bucket count (empty ones included) and `suppressed` carry two-sided
+    /// geometric noise of parameter e^−ε before suppression ([`BirthYears::noised`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise_epsilon: Option<f64>,
 }
 
 impl BirthYears {
@@ -206,10 +210,55 @@ impl BirthYears {
         min_count: u64,
     ) -> BirthYears {
         let width = bucket_years.max(1);
+        BirthYears::suppress(BirthYears::sums(counts, width), width, min_count)
+    }
+
+    /// Per-bucket sums of per-year counts.
+    fn sums(counts: impl IntoIterator<Item = (u16, u64)>, width: u16) -> BTreeMap<u16, u64> {
         let mut sums: BTreeMap<u16, u64> = BTreeMap::new();
         for (year, n) in counts {
-            *sums.entry(year - year % width).or_default() += n;
+            let e = sums.entry(year - year % width).or_default();
+            *e = e.saturating_add(n);
         }
+        sums
+    }
+
+    /// [`BirthYears::from_counts`] with noise for ε-differential privacy: each bucket of
+    /// `years` (empty ones too, so that a bucket's presence tells nothing) gets an independent
+    /// two-sided geometric variable of parameter α = e^−ε added (the discrete Laplace
+    /// mechanism, Ghosh, Roughgarden & Sundararajan 2009), clamped at 0, and only then is
+    /// suppression applied (post-processing). One person changes one bucket by 1, so the
+    /// histogram is ε-DP towards adding or removing one customer; k snapshots together are
+    /// kε-DP. `rows` and the per-kind counts of the metadata are not noised.
+    pub fn noised(
+        counts: impl IntoIterator<Item = (u16, u64)>,
+        bucket_years: u16,
+        min_count: u64,
+        years: std::ops::RangeInclusive<u16>,
+        epsilon: f64,
+        rng: &mut impl rand::Rng,
+    ) -> BirthYears {
+        let width = bucket_years.max(1);
+        let mut sums = BirthYears::sums(counts, width);
+        let (first, last) = (*years.start() - years.start() % width, *years.end());
+        for start in (first..=last).step_by(usize::from(width)) {
+            sums.entry(start).or_default();
+        }
+        let alpha = (-epsilon).exp();
+        let mut geometric = || {
+            let u: f64 = rng.gen_range(f64::MIN_POSITIVE..1.0);
+            (u.ln() / alpha.ln()).floor() as i64
+        };
+        for n in sums.values_mut() {
+            let noise = geometric() - geometric();
+            *n = (*n as i64).saturating_add(noise).max(0) as u64;
+        }
+        let mut out = BirthYears::suppress(sums, width, min_count);
+        out.noise_epsilon = Some(epsilon);
+        out
+    }
+
+    fn suppress(sums: BTreeMap<u16, u64>, width: u16, min_count: u64) -> BirthYears {
         let mut out = BirthYears { bucket_years: width, min_count, ..BirthYears::default() };
         for (start, n) in sums.into_iter().filter(|&(_, n)| n > 0) {
             if n < min_count {
@@ -250,6 +299,12 @@ pub enum FilterError {
     /// Longer than its header says.
     #[error("{path}: {actual} bytes, but the header announces {expected}: bytes were appended")]
     Padded { path: PathBuf, expected: u64, actual: u64 },
+    /// Larger than `--max-filter-gib` allows.
+    #[error("{path}: {len} bytes, more than the {max} bytes allowed (raise --max-filter-gib if it is genuine)")]
+    TooLarge { path: PathBuf, len: u64, max: u64 },
+    /// A large file that is mostly holes: crafted, not written by leakmatch.
+    #[error("{path}: sparse file ({len} bytes long, {allocated} allocated): not a filter written by leakmatch (a copy made with `cp --sparse=never` is accepted)")]
+    Sparse { path: PathBuf, len: u64, allocated: u64 },
     /// A header field outside its bounds.
     #[error("{path}: header field out of bounds: {what}")]
     OutOfBounds { path: PathBuf, what: &'static str },
@@ -277,11 +332,16 @@ pub enum FilterError {
     )]
     KeyMismatch { path: PathBuf, file_key_id: String, key_id: String },
     /// The metadata JSON does not parse (it holds aggregates only, never identifiers).
-    #[error("{path}: metadata section: {source}")]
-    Metadata { path: PathBuf, source: serde_json::Error },
+    #[error(
+        "{path}: metadata section: field {field} does not decode (near byte {byte} of the section)"
+    )]
+    Metadata { path: PathBuf, field: String, byte: u64 },
     /// A section's declared geometry differs from its bit array's (writing).
     #[error("{path}: section {kind}: declared {declared}, bit array has {actual}")]
     GeometryMismatch { path: PathBuf, kind: Kind, declared: Params, actual: Params },
+    /// The output was refused or could not be written (see [`crate::output`]).
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
     /// Input to [`write_filter`] that cannot be written.
     #[error("{path}: cannot write filter: {what}")]
     InvalidInput { path: PathBuf, what: String },
