@@ -8,6 +8,10 @@
 //! - `parse`: chunked CSV parsing of a generated leak (MB/s), then with normalising and
 //!   tokenising added (the scan minus probes).
 //!
+//! - `oprf`: one core's OPRF work per element (RFC 9497 VOPRF, ristretto255-SHA512): the key
+//!   service's batch evaluation with its proof, the scanner's blinding and verified
+//!   finalisation, the data owner's local evaluation, next to the keyed SipHash token.
+//!
 //! Figures are recorded in `benches/README.md`.
 
 use std::hint::black_box;
@@ -218,9 +222,49 @@ fn parse(c: &mut Criterion) {
     g.finish();
 }
 
+fn oprf(c: &mut Criterion) {
+    use leakmatch::oprf::{self, Blinded, OprfKey};
+    const N: usize = 256;
+    let values: Vec<Vec<u8>> = (0..N).map(|i| format!("A{i:09}").into_bytes()).collect();
+    let inputs: Vec<Vec<u8>> = values
+        .iter()
+        .map(|v| {
+            let mut b = Vec::new();
+            oprf::input(Kind::Kvnr, v, &mut b);
+            b
+        })
+        .collect();
+    let kinds = vec![Kind::Kvnr; N];
+    let key = OprfKey::from_key(&Key::from_bytes([7; 32]));
+    let pk = key.public_key();
+    let blinded = Blinded::new(&inputs).unwrap();
+    let answer = key.blind_evaluate(&blinded.body).unwrap();
+    let local: Vec<u128> = values.iter().map(|v| key.evaluate(Kind::Kvnr, v)).collect();
+    assert_eq!(blinded.finalize(&inputs, &kinds, &answer, &pk).unwrap(), local);
+    let mut g = c.benchmark_group("oprf");
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("server: batch evaluate + proof", |b| {
+        b.iter(|| key.blind_evaluate(black_box(&blinded.body)).unwrap().len())
+    });
+    g.bench_function("client: blind", |b| {
+        b.iter(|| Blinded::new(black_box(&inputs)).unwrap().len())
+    });
+    g.bench_function("client: verify + finalize", |b| {
+        b.iter(|| blinded.finalize(&inputs, &kinds, black_box(&answer), &pk).unwrap().len())
+    });
+    g.bench_function("owner: local evaluate", |b| {
+        b.iter(|| values.iter().fold(0u128, |a, v| a ^ key.evaluate(Kind::Kvnr, v)))
+    });
+    let tok = Key::from_bytes([7; 32]).tokenizer();
+    g.bench_function("baseline: keyed siphash token", |b| {
+        b.iter(|| values.iter().fold(0u128, |a, v| a ^ tok.token(Kind::Kvnr, black_box(v))))
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(3));
-    targets = prf, normalise, filter, parse
+    targets = prf, normalise, filter, parse, oprf
 }
 criterion_main!(benches);

@@ -16,6 +16,10 @@ pub struct Cli {
     pub quiet: bool,
     #[command(subcommand)]
     pub command: CliCommand,
+    /// Largest filter file loaded, in GiB (default 64). A larger one is refused before it is
+    /// mapped or hashed, so that a crafted header cannot make leakmatch hash a terabyte.
+    #[arg(long, global = true, value_name = "GIB", default_value_t = 64)]
+    pub max_filter_gib: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +63,60 @@ pub enum CliCommand {
         /// A command's own page (e.g. `scan`) instead of the overview.
         command: Option<String>,
     },
+    /// Serve OPRF evaluations of blinded values (RFC 9497) under the key, to authenticated
+    /// clients within a query budget: scans without handing out the key.
+    KeyServer(KeyServerArgs),
+}
+
+/// Where OPRF tokens come from when the key stays with its owner.
+#[derive(Debug, Args)]
+pub struct KeyServiceArgs {
+    /// Get OPRF tokens from this key service (`leakmatch key-server`, e.g. `https://keys.example`
+    /// behind a TLS proxy) instead of a key.
+    ///
+    /// Each distinct normalised value of the input is blinded, evaluated by the service, and
+    /// checked against the public key recorded in the filter (VOPRF proofs): the service learns
+    /// nothing about the values and the scanner never holds the key. Every distinct value
+    /// counts against the client's query budget. Each input is read twice (values, then
+    /// tokens), so stdin and pipes cannot be used. Only for filters built with `--oprf`.
+    #[arg(long, value_name = "URL")]
+    pub key_server: Option<String>,
+    /// File holding the bearer token for --key-server, mode 0600 (default:
+    /// $LEAKMATCH_KEY_SERVER_TOKEN_FILE).
+    #[arg(long, value_name = "FILE", requires = "key_server")]
+    pub key_server_token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyServerArgs {
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Clients file: one `NAME TOKEN` per line (TOKEN at least 16 characters, e.g.
+    /// `openssl rand -hex 32`), mode 0600.
+    #[arg(long, value_name = "FILE")]
+    pub clients: PathBuf,
+    /// Address to listen on. Plain HTTP: keep it on loopback and put a TLS reverse proxy in
+    /// front for other hosts (README, "Key service"). Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8631")]
+    pub listen: String,
+    /// Evaluations each client may request per window (--budget-window); the request that
+    /// would exceed it is refused with HTTP 429.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub budget: u64,
+    /// Length of a budget window in seconds (default: one day).
+    #[arg(long, value_name = "SECS", default_value_t = 86_400)]
+    pub budget_window: u64,
+    /// Most blinded elements in one request (larger requests get HTTP 413).
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub max_batch: usize,
+    /// Append the audit log (one JSON line per request: client, counts, never elements) to
+    /// FILE, and restore the current window's budget use from it at start [default: stderr,
+    /// and budgets start at zero].
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Stop by itself after SECS seconds (time-boxed engagements, tests).
+    #[arg(long, value_name = "SECS")]
+    pub stop_after: Option<u64>,
 }
 
 /// Where the key comes from.
@@ -94,7 +152,8 @@ pub struct BuildArgs {
     /// positives of a 330,000-row scan under one per kind.
     #[arg(long, value_name = "P", default_value_t = 1e-6)]
     pub fpr: f64,
-    /// Expected number of customers (sizes the filter); default: rows counted in a first pass.
+    /// Expected number of customers (sizes the filter); default: the file length divided by
+    /// the mean line length of a sample (lines counted for inputs under 64 MiB and streams).
     #[arg(long, value_name = "N")]
     pub expected: Option<u64>,
     /// A label stored in the header (e.g. the insurer's name). Not secret: do not put personal data here.
@@ -120,6 +179,30 @@ pub struct BuildArgs {
     /// --expected and --fpr.
     #[arg(long, value_name = "FILTER")]
     pub like: Option<PathBuf>,
+    /// Build an OPRF filter (format version 2): tokens are the OPRF (RFC 9497) under the key's
+    /// OPRF key, evaluated here, and the filter records the key service's public key.
+    ///
+    /// Such a filter is scanned through `leakmatch key-server` run with the same key file
+    /// (`scan --key-server URL`), so that no scanner holds the key; about 10,000 times slower
+    /// per value than keyed tokens (README, "Key service").
+    #[arg(long, conflicts_with = "key_server")]
+    pub oprf: bool,
+    #[command(flatten)]
+    pub service: KeyServiceArgs,
+    /// Smallest birth-year bucket (5 years) published in the filter's metadata; smaller
+    /// buckets are suppressed.
+    #[arg(long, value_name = "N", default_value_t = crate::commands::build::BIRTH_MIN_COUNT)]
+    pub birth_year_min_count: u64,
+    /// Add ε-differentially-private noise to the birth-year histogram.
+    ///
+    /// Without it, two filters of snapshots that differ by one customer reveal that
+    /// person's 5-year birth bucket to anyone holding both (no key needed), whatever
+    /// --birth-year-min-count is. With ε (e.g. 1), each bucket count gets discrete Laplace
+    /// noise of scale 1/ε: the histogram is then ε-DP towards adding or removing one
+    /// customer, and k snapshots together are kε-DP. Smaller ε: more noise, less precise
+    /// birth-year fit in scans.
+    #[arg(long, value_name = "EPSILON")]
+    pub birth_year_noise: Option<f64>,
     /// Customer CSV files (with --role dump: dumps in any format the scan reads).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
@@ -212,6 +295,8 @@ pub struct ScanArgs {
     /// (`leakmatch plan` prints ranges; adjacent ranges read every record exactly once).
     #[arg(long, value_name = "START..END")]
     pub range: Option<String>,
+    #[command(flatten)]
+    pub service: KeyServiceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -338,6 +423,10 @@ pub struct BenchArgs {
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also run the same jobs in DuckDB (Python package `duckdb`, installed with pip into a
+    /// venv in DIR when missing) and the floor of a KVNR scan, and print the ratios.
+    #[arg(long)]
+    pub against_duckdb: bool,
 }
 
 /// Writes the completion script for `shell` (a name accepted by `completions`).

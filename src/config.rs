@@ -57,6 +57,19 @@ pub enum Command {
     Man {
         command: Option<String>,
     },
+    KeyServer(KeyServerConfig),
+}
+
+/// `key-server`: the key file and the service's settings.
+#[derive(Debug)]
+pub struct KeyServerConfig {
+    pub key_file: Option<PathBuf>,
+    pub server: crate::oprf::server::ServerConfig,
+}
+
+fn key_service(a: cli::KeyServiceArgs) -> Option<crate::oprf::mode::KeyService> {
+    a.key_server
+        .map(|url| crate::oprf::mode::KeyService { url, token_file: a.key_server_token_file })
 }
 
 /// Most shards `plan` splits a dump into.
@@ -138,6 +151,14 @@ pub struct BuildConfig {
     pub like: Option<PathBuf>,
     /// `--format`; `None` detects it from the content.
     pub format: Option<crate::dump::Format>,
+    /// `--oprf`: OPRF tokens evaluated locally with the key's OPRF key.
+    pub oprf: bool,
+    /// `--key-server`: OPRF tokens through the key service (no key here).
+    pub key_server: Option<crate::oprf::mode::KeyService>,
+    /// `--birth-year-min-count`: smallest birth-year bucket published.
+    pub birth_min_count: u64,
+    /// `--birth-year-noise ε`: discrete Laplace noise on the histogram (ε-DP), if given.
+    pub birth_noise: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -172,6 +193,8 @@ pub struct ScanConfig {
     pub shard: Option<(String, PathBuf)>,
     /// `--range START..END`: only records starting inside these bytes of the one dump.
     pub range: Option<(u64, u64)>,
+    /// `--key-server`: OPRF tokens through the key service (no key here).
+    pub key_server: Option<crate::oprf::mode::KeyService>,
     /// `--exact-distinct N`: distinct matching tokens counted exactly up to N per filter and
     /// kind, a HyperLogLog past it ([`crate::sketch`]); at least 1.
     pub exact_distinct: u64,
@@ -184,6 +207,8 @@ pub struct BenchConfig {
     pub customers: u64,
     pub leaks: Vec<u64>,
     pub json: bool,
+    /// Also run the same jobs in DuckDB and measure the floor of a KVNR scan.
+    pub against_duckdb: bool,
 }
 
 fn usage(msg: impl Into<String>) -> UsageError {
@@ -221,6 +246,11 @@ pub fn check_date(s: &str) -> Result<(), UsageError> {
 impl Command {
     /// Validates parsed arguments.
     pub fn from_cli(cli: cli::Cli) -> Result<Command, UsageError> {
+        if cli.max_filter_gib == 0 {
+            return Err(usage("--max-filter-gib must be at least 1"));
+        }
+        // Process-wide: every filter loader's default (`filter::OpenOptions::default`).
+        crate::filter::set_max_filter_len(cli.max_filter_gib.saturating_mul(1 << 30));
         let quiet = cli.quiet;
         Ok(match cli.command {
             CliCommand::Keygen { out } => Command::Keygen { out, quiet },
@@ -232,6 +262,9 @@ impl Command {
                 }
                 if let Some(d) = &a.snapshot_date {
                     check_date(d)?;
+                }
+                if a.birth_year_noise.is_some_and(|e| !(e > 0.0 && e <= 10.0)) {
+                    return Err(usage("--birth-year-noise must be in (0, 10]"));
                 }
                 if a.like.is_some() && (a.kinds.is_some() || a.expected.is_some()) {
                     return Err(usage(
@@ -255,7 +288,11 @@ impl Command {
                     quiet,
                     inputs: a.inputs,
                     like: a.like,
+                    birth_min_count: a.birth_year_min_count,
+                    birth_noise: a.birth_year_noise,
                     format: crate::dump::Format::from_name(&a.format).map_err(usage)?,
+                    oprf: a.oprf,
+                    key_server: key_service(a.service),
                 })
             }
             CliCommand::Inspect(a) => Command::Inspect(InspectConfig {
@@ -300,6 +337,7 @@ impl Command {
                     dumps: a.dumps,
                     shard: a.shard_id.zip(a.partial),
                     range,
+                    key_server: key_service(a.service),
                     exact_distinct: a.exact_distinct.max(1),
                 })
             }
@@ -345,6 +383,29 @@ impl Command {
                 };
                 Command::Generate { out_dir: a.out_dir, synth, force: a.force, quiet }
             }
+            CliCommand::KeyServer(a) => {
+                let listen = a.listen.parse().map_err(|_| {
+                    usage(format!(
+                        "--listen: expected HOST:PORT (e.g. 127.0.0.1:8631), got '{}'",
+                        a.listen
+                    ))
+                })?;
+                if a.budget_window == 0 || a.max_batch == 0 {
+                    return Err(usage("--budget-window and --max-batch must be at least 1"));
+                }
+                Command::KeyServer(KeyServerConfig {
+                    key_file: a.key.key_file,
+                    server: crate::oprf::server::ServerConfig {
+                        listen,
+                        clients: a.clients,
+                        budget: a.budget,
+                        window: std::time::Duration::from_secs(a.budget_window),
+                        max_batch: a.max_batch.min(1 << 16),
+                        audit_log: a.audit_log,
+                        stop_after: a.stop_after.map(std::time::Duration::from_secs),
+                    },
+                })
+            }
             CliCommand::Demo(a) => Command::Demo { dir: a.dir, json: a.json, quiet },
             CliCommand::Bench(a) => {
                 let leaks = a
@@ -362,6 +423,7 @@ impl Command {
                     customers: a.customers,
                     leaks,
                     json: a.json,
+                    against_duckdb: a.against_duckdb,
                 })
             }
         })

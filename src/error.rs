@@ -3,8 +3,8 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | success (also: stdout closed early by a pipe reader) |
-//! | 1 | runtime failure (I/O error while writing, out of memory, internal error) |
-//! | 2 | usage error or unusable input (bad flag, bad key file, bad filter, bad dump) |
+//! | 1 | runtime failure (an output that cannot be written, out of memory, internal error) |
+//! | 2 | usage error or unusable input (bad flag, bad key file, bad filter, bad dump; an output that is an input, a directory or a block device) |
 //! | 3 | `scan --alert-above RATE`: the lower bound of the matched-row rate exceeds RATE |
 
 use std::io;
@@ -12,6 +12,7 @@ use std::io;
 use crate::config::UsageError;
 use crate::dump::DumpError;
 use crate::filter::FilterError;
+use crate::output::OutputError;
 use crate::token::KeyError;
 
 pub const SUCCESS: u8 = 0;
@@ -22,8 +23,23 @@ pub const ALERT: u8 = 3;
 /// The exit code for an error: 2 when any error in its chain is a usage error or names an
 /// unusable input, 1 otherwise.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    // An output refused (2) or a failed write (1) decides, whatever wraps it.
+    for e in err.chain() {
+        if let Some(o) = e.downcast_ref::<OutputError>() {
+            return o.exit_code();
+        }
+        if let Some(FilterError::Output(o)) = e.downcast_ref::<FilterError>() {
+            return o.exit_code();
+        }
+    }
     let unusable = err.chain().any(|e| {
-        e.is::<UsageError>() || e.is::<KeyError>() || e.is::<FilterError>() || e.is::<DumpError>()
+        e.is::<UsageError>()
+            || e.is::<KeyError>()
+            || e.is::<FilterError>()
+            || e.is::<DumpError>()
+            || e.downcast_ref::<crate::oprf::client::ClientError>().is_some_and(|c| c.unusable())
+            || e.downcast_ref::<crate::oprf::server::ServerError>()
+                .is_some_and(|s| matches!(s, crate::oprf::server::ServerError::Clients { .. }))
     });
     if unusable {
         USAGE
@@ -32,9 +48,46 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     }
 }
 
+/// The one line printed for an error: its cause chain joined by `: `, leaving out a cause
+/// whose text the message before it already holds (`{path}: {source}` variants), so that no
+/// operating-system text is printed twice.
+pub fn render(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    let mut last = String::new();
+    for e in err.chain() {
+        let text = e.to_string();
+        if text.is_empty() || last.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+        last = text;
+    }
+    line.replace('\n', " ")
+}
+
 /// Whether the error is a closed pipe on stdout (`leakmatch scan ... | head`): not a failure.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .filter_map(|e| e.downcast_ref::<io::Error>())
         .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operating_system_text_is_printed_once() {
+        let os = io::Error::from_raw_os_error(2);
+        let err = anyhow::Error::new(KeyError::Io { path: "/k".into(), source: os })
+            .context("loading the key");
+        let line = render(&err);
+        assert_eq!(line.matches("os error 2").count(), 1, "{line}");
+        assert!(line.starts_with("loading the key: /k: "), "{line}");
+        let plain = anyhow::Error::new(io::Error::from_raw_os_error(2)).context("writing x");
+        assert_eq!(render(&plain).matches("os error 2").count(), 1);
+    }
 }

@@ -7,7 +7,8 @@
 //! input ─► dump::Source (mmap | stream: stdin, pipe, gzip, zstd, UTF-16)
 //!            └► dump::Layout::detect (csv | jsonl | combo | sql; columns → fields)
 //!                 └► record-aligned dump::Chunk ─► rayon workers: dump::RecordReader
-//!                      └► ident::Extractor (normalise) ─► token::Tokenizer (keyed PRF)
+//!                      └► ident::Extractor (normalise) ─► scan::TokenSource: token::Tokenizer
+//!                           (keyed PRF) | oprf (OPRF: local key, or key service in two passes)
 //!                           └► scan::Batch ─► build: filter::AtomicBloom ─► filter::write_filter
 //!                                          └► scan:  scan::Prober (probe filters) ─► tally::Tally
 //! tally::Tally (mergeable; shards: partial::Partial ─► merge)
@@ -16,11 +17,13 @@
 //!
 //! - [`ident`]: identifier kinds and their normalisers (pure, idempotent).
 //! - [`token`]: the secret [`token::Key`], purpose-separated subkeys, the keyed PRF.
+//! - [`oprf`]: oblivious PRF tokens (RFC 9497) and the key service, for scans without the key.
 //! - [`filter`]: the cache-line-blocked Bloom filter, its file format, filter comparison.
 //! - [`dump`]: reading dumps: sources, format detection, record-aligned chunks, readers.
 //! - [`scan`]: the parallel pipeline shared by `build` and `scan`.
 //! - [`tally`], [`sketch`]: mergeable counters; [`estimate`]: the estimators with intervals.
 //! - [`forensics`]: signals and the verdict; [`partial`]: shard results and their merge.
+//! - [`output`]: every file written (atomic, devices written into, inputs never overwritten).
 //! - [`report`]: the [`report::Report`] value and its renderings; [`synth`]: synthetic data.
 //!
 //! ```
@@ -44,6 +47,8 @@ pub mod estimate;
 pub mod filter;
 pub mod forensics;
 pub mod ident;
+pub mod oprf;
+pub mod output;
 pub mod partial;
 pub mod report;
 pub mod scan;

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let _ = writeln!(io::stderr(), "leakmatch: {err:#}");
+            let _ = writeln!(io::stderr(), "leakmatch: {}", error::render(&err));
             ExitCode::from(error::exit_code(&err))
         }
     }

@@ -56,16 +56,24 @@ pub enum KeyError {
         "{path}: key file is readable by group or others (mode {mode:04o}); run `chmod 600 {path}`"
     )]
     Permissions { path: PathBuf, mode: u32 },
+    #[error("{path}: not a regular file; a key file must be one")]
+    NotRegular { path: PathBuf },
     #[error("{path}: not a leakmatch key (expected 64 hex digits)")]
     Format { path: PathBuf },
     #[error("no key given: pass --key-file FILE or set {KEY_FILE_ENV}")]
     Missing,
 }
 
-/// The secret key. Its `Debug` output never shows the bytes.
+/// The secret key. Its `Debug` output never shows the bytes; they are zeroized on drop.
 #[derive(Clone)]
 pub struct Key {
     bytes: [u8; 32],
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.bytes);
+    }
 }
 
 impl fmt::Debug for Key {
@@ -90,31 +98,35 @@ impl Key {
         Key { bytes }
     }
 
-    /// Writes the key as 64 hex digits and a newline to a new file with mode 0600.
-    /// Refuses to overwrite an existing file.
+    /// Writes the key as 64 hex digits and a newline to a new file with mode 0600, atomically
+    /// ([`crate::output::write_new`]). Refuses to overwrite anything that exists at `path`.
     pub fn write_new(&self, path: &Path) -> Result<(), KeyError> {
-        use std::io::Write;
+        use crate::output::OutputError;
+        let text = zeroize::Zeroizing::new(format!("{}\n", hex::encode(self.bytes)));
+        crate::output::write_new(path, text.as_bytes()).map_err(|e| match e {
+            OutputError::Io { source, .. } => KeyError::Io { path: path.into(), source },
+            _ => KeyError::Exists { path: path.into() },
+        })
+    }
+
+    /// Loads a key file, refusing one that group or others may read (as OpenSSH does). The
+    /// file is opened with `O_NONBLOCK` and must be a regular file (a FIFO would block
+    /// forever); its text and the decoded bytes are zeroized when dropped.
+    pub fn load(path: &Path) -> Result<Key, KeyError> {
+        use std::io::Read;
+        let io_err = |e| KeyError::Io { path: path.into(), source: e };
         let mut opts = fs::OpenOptions::new();
-        opts.write(true).create_new(true);
+        opts.read(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
+            opts.custom_flags(libc::O_NONBLOCK);
         }
-        let mut f = opts.open(path).map_err(|e| match e.kind() {
-            io::ErrorKind::AlreadyExists => KeyError::Exists { path: path.into() },
-            _ => KeyError::Io { path: path.into(), source: e },
-        })?;
-        let text = format!("{}\n", hex::encode(self.bytes));
-        f.write_all(text.as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(|e| KeyError::Io { path: path.into(), source: e })
-    }
-
-    /// Loads a key file, refusing one that group or others may read (as OpenSSH does).
-    pub fn load(path: &Path) -> Result<Key, KeyError> {
-        let io_err = |e| KeyError::Io { path: path.into(), source: e };
-        let meta = fs::metadata(path).map_err(io_err)?;
+        let file = opts.open(path).map_err(io_err)?;
+        let meta = file.metadata().map_err(io_err)?;
+        if !meta.is_file() {
+            return Err(KeyError::NotRegular { path: path.into() });
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -123,16 +135,17 @@ impl Key {
                 return Err(KeyError::Permissions { path: path.into(), mode });
             }
         }
-        if meta.len() > 1024 {
+        let mut text = zeroize::Zeroizing::new(Vec::with_capacity(1025));
+        file.take(1025).read_to_end(&mut text).map_err(io_err)?;
+        if text.len() > 1024 {
             return Err(KeyError::Format { path: path.into() });
         }
-        let text = fs::read(path).map_err(io_err)?;
         let text =
             std::str::from_utf8(&text).map_err(|_| KeyError::Format { path: path.into() })?;
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(text.trim(), &mut bytes)
+        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(text.trim(), &mut *bytes)
             .map_err(|_| KeyError::Format { path: path.into() })?;
-        Ok(Key { bytes })
+        Ok(Key { bytes: *bytes })
     }
 
     /// Loads the key from `path` or, when `None`, from `$LEAKMATCH_KEY_FILE`.
@@ -150,6 +163,12 @@ impl Key {
     pub fn id(&self) -> KeyId {
         let d = blake3::derive_key(CTX_KEY_ID, &self.bytes);
         d[..16].try_into().expect("16 of 32 bytes")
+    }
+
+    /// A subkey for another purpose, named by a context string unique to it (the OPRF key of
+    /// [`crate::oprf`] is derived this way).
+    pub fn derive_subkey(&self, context: &str) -> [u8; 32] {
+        blake3::derive_key(context, &self.bytes)
     }
 
     /// The subkey for filter MACs.

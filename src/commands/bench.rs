@@ -22,6 +22,8 @@ use crate::report::{text::thousands, Report};
 use crate::synth::{self, SynthConfig};
 use crate::token::Key;
 
+mod against;
+
 /// One measured step.
 #[derive(Debug, Serialize)]
 pub struct Step {
@@ -29,11 +31,28 @@ pub struct Step {
     pub bytes: u64,
     pub rows: u64,
     pub seconds: f64,
+    /// CPU time of the step (user + system, all threads): steadier than wall time on a
+    /// shared machine.
+    pub cpu_seconds: Option<f64>,
     pub peak_rss_bytes: u64,
     /// For scans: throughput relative to the parse-only pass over the same file.
     pub ratio_to_parse: Option<f64>,
     /// For scans: the largest |estimate − truth| / truth over the kinds (accuracy).
     pub max_relative_error: Option<f64>,
+    /// With `--against-duckdb`: seconds of the same job in DuckDB, and leakmatch / DuckDB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duckdb_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duckdb_cpu_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duckdb_peak_rss_bytes: Option<u64>,
+    /// DuckDB's matches per kind (its own normalisation: close to leakmatch's, not equal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duckdb_matches: Option<serde_json::Value>,
+    /// For the KVNR-only scan: seconds of the floor (memchr to the KVNR cell, one token and one
+    /// prefetched probe per row, on all cores).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_seconds: Option<f64>,
 }
 
 pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
@@ -62,6 +81,27 @@ pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
     let mut build = child(&exe, &["build", "--quiet", "--key-file"], &[&key]);
     build.args(["--out"]).arg(&filter).arg(&customers);
     steps.push(measure("build", &customers, cfg.customers, build)?.0);
+    let duck = cfg.against_duckdb.then(|| against::Duck::prepare(&cfg.dir)).transpose()?;
+    let db = cfg.dir.join(format!("customers-{}.duckdb", cfg.customers));
+    let kvnr_filter = cfg.dir.join(format!("customers-{}-kvnr.lmf", cfg.customers));
+    if let Some(duck) = &duck {
+        let _ = std::fs::remove_file(&kvnr_filter);
+        let mut build =
+            child(&exe, &["build", "--quiet", "--kinds", "kvnr", "--key-file"], &[&key]);
+        build.args(["--out"]).arg(&kvnr_filter).arg(&customers);
+        let mut b = measure("build kvnr", &customers, cfg.customers, build)?.0;
+        let _ = std::fs::remove_file(&db);
+        let store = duck.run("store", &db, &customers)?;
+        b.duckdb_seconds = Some(store.seconds);
+        b.duckdb_cpu_seconds = Some(store.cpu_seconds);
+        b.duckdb_peak_rss_bytes = Some(store.peak_rss_bytes);
+        steps.push(b);
+        // DuckDB's counterpart of the 4-kind build is the same store: one stored table.
+        let four = steps.iter_mut().find(|s| s.name == "build").expect("the build step");
+        four.duckdb_seconds = Some(store.seconds);
+        four.duckdb_cpu_seconds = Some(store.cpu_seconds);
+        four.duckdb_peak_rss_bytes = Some(store.peak_rss_bytes);
+    }
     for &leak in &cfg.leaks {
         let path = cfg.dir.join(format!("leak-{}-{leak}.csv", cfg.customers));
         let mut truth = None;
@@ -89,8 +129,28 @@ pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
                 })
                 .fold(0.0, f64::max)
         });
+        let mut extra = Vec::new();
+        if let Some(duck) = &duck {
+            let four = duck.run("four", &db, &path)?;
+            s.duckdb_seconds = Some(four.seconds);
+            s.duckdb_cpu_seconds = Some(four.cpu_seconds);
+            s.duckdb_peak_rss_bytes = Some(four.peak_rss_bytes);
+            s.duckdb_matches = Some(four.matches);
+            let mut scan = child(&exe, &["scan", "--quiet", "--json", "--key-file"], &[&key]);
+            scan.arg("--filter").arg(&kvnr_filter).arg(&path);
+            let (mut k, _) = measure(&format!("scan kvnr {leak}"), &path, leak, scan)?;
+            let one = duck.run("kvnr", &db, &path)?;
+            k.duckdb_seconds = Some(one.seconds);
+            k.duckdb_cpu_seconds = Some(one.cpu_seconds);
+            k.duckdb_peak_rss_bytes = Some(one.peak_rss_bytes);
+            k.duckdb_matches = Some(one.matches);
+            let loaded = Key::load(&key)?;
+            k.floor_seconds = Some(against::floor(&path, &kvnr_filter, &loaded, 0)?.0);
+            extra.push(k);
+        }
         steps.push(p);
         steps.push(s);
+        steps.extend(extra);
     }
     let out = if cfg.json { serde_json::to_string_pretty(&steps)? + "\n" } else { render(&steps) };
     crate::commands::scan::write_stdout(&out)?;
@@ -136,7 +196,10 @@ fn measure(
     if !status.success() {
         bail!("{name} failed with {status}");
     }
-    let rss = std::fs::read_to_string(rss_file.path())?.trim().parse::<u64>().unwrap_or(0);
+    let written = std::fs::read_to_string(rss_file.path())?;
+    let mut fields = written.split_whitespace();
+    let rss = fields.next().and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let cpu_seconds = fields.next().and_then(|f| f.parse::<f64>().ok());
     let mut stdout = Vec::new();
     {
         use std::io::{Read, Seek};
@@ -149,9 +212,15 @@ fn measure(
         bytes,
         rows,
         seconds,
+        cpu_seconds,
         peak_rss_bytes: rss,
         ratio_to_parse: None,
         max_relative_error: None,
+        duckdb_seconds: None,
+        duckdb_cpu_seconds: None,
+        duckdb_peak_rss_bytes: None,
+        duckdb_matches: None,
+        floor_seconds: None,
     };
     Ok((step, stdout))
 }
@@ -160,16 +229,53 @@ fn measure(
 pub const PEAK_RSS_ENV: &str = "LEAKMATCH_PEAK_RSS_FILE";
 
 /// If `$LEAKMATCH_PEAK_RSS_FILE` is set, writes this process's peak resident set size in bytes
-/// there (called by `main` at exit; used by `bench` only).
+/// there (called by `main` at exit; used by `bench`'s children only). Guarded so that the
+/// variable cannot make leakmatch overwrite a file: the path must already exist as an empty
+/// regular file owned by this user, and is opened without following a symlink, without
+/// creating or truncating anything (`bench` hands each child a fresh temporary file).
 pub fn record_peak_rss() {
     let Some(path) = std::env::var_os(PEAK_RSS_ENV) else { return };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let Ok(mut file) = opts.open(&path) else { return };
+    let Ok(meta) = file.metadata() else { return };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if meta.uid() != unsafe { libc::geteuid() } {
+            return;
+        }
+    }
+    if !meta.is_file() || meta.len() != 0 {
+        return;
+    }
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kib = status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .unwrap_or(0);
-    let _ = std::fs::write(path, (kib * 1024).to_string());
+    let _ = std::io::Write::write_all(
+        &mut file,
+        format!("{} {}", kib * 1024, cpu_seconds()).as_bytes(),
+    );
+}
+
+/// CPU time (user + system, all threads) of this process so far, in seconds: fields 14 and 15
+/// of `/proc/self/stat`, in the kernel's user-visible clock ticks (100 per second on Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name (field 2) is parenthesised and may hold spaces: count after it.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: u64 =
+        rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse::<u64>().ok()).sum();
+    ticks as f64 / 100.0
 }
 
 fn render(steps: &[Step]) -> String {
@@ -193,6 +299,43 @@ fn render(steps: &[Step]) -> String {
             s.ratio_to_parse.map_or("-".into(), |r| format!("{:.0} %", 100.0 * r)),
             s.max_relative_error.map_or("-".into(), |e| format!("{:.2} %", 100.0 * e)),
         );
+    }
+    if steps.iter().any(|s| s.duckdb_seconds.is_some()) {
+        let _ = writeln!(
+            o,
+            "\n{:<20}{:>8}{:>8}{:>10}{:>8}{:>8}{:>10}{:>8}{:>8}{:>8}{:>9}",
+            "job",
+            "lm s",
+            "lm cpu",
+            "lm RSS",
+            "duck s",
+            "cpu",
+            "duck RSS",
+            "ratio",
+            "cpu",
+            "floor",
+            "vs floor"
+        );
+        for s in steps.iter().filter(|s| s.duckdb_seconds.is_some()) {
+            let duck = s.duckdb_seconds.unwrap_or(f64::NAN);
+            let (cpu, duck_cpu) =
+                (s.cpu_seconds.unwrap_or(f64::NAN), s.duckdb_cpu_seconds.unwrap_or(f64::NAN));
+            let _ = writeln!(
+                o,
+                "{:<20}{:>8.2}{:>8.2}{:>6} MiB{:>8.2}{:>8.2}{:>6} MiB{:>8.2}{:>8.2}{:>8}{:>9}",
+                s.name,
+                s.seconds,
+                cpu,
+                s.peak_rss_bytes >> 20,
+                duck,
+                duck_cpu,
+                s.duckdb_peak_rss_bytes.unwrap_or(0) >> 20,
+                s.seconds / duck,
+                cpu / duck_cpu,
+                s.floor_seconds.map_or("-".into(), |f| format!("{f:.2}")),
+                s.floor_seconds.map_or("-".into(), |f| format!("{:.2}x", s.seconds / f)),
+            );
+        }
     }
     o
 }

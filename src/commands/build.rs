@@ -1,7 +1,7 @@
 //! `leakmatch build`: customer files → one filter file with a section per kind.
 //!
-//! Inputs are read twice at most: once to count lines for sizing (skipped with `--expected`),
-//! once to insert. Workers insert into shared atomic filters, so memory is the filters plus a
+//! Inputs are read once: sized by their length and a sample of their mean line length (small
+//! inputs and streams by a line count; skipped with `--expected`), then inserted. Workers insert into shared atomic filters, so memory is the filters plus a
 //! constant per worker, and both cores are used.
 
 use std::collections::BTreeMap;
@@ -16,7 +16,7 @@ use crate::ident::{Flaw, Kind};
 use crate::report::text::thousands;
 use crate::scan::{self, Batch, Prepared, Tokenize};
 use crate::tally::Tally;
-use crate::token::Key;
+use crate::token::KeyId;
 
 /// Birth-year histogram stored in the filter: 5-year buckets, buckets under 10 people
 /// suppressed (aggregates only; no bucket small enough to single anyone out).
@@ -33,19 +33,29 @@ pub struct Built {
 
 /// Builds the filter described by `cfg`.
 pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
+    cfg.check_outputs()?;
     if !cfg.force && std::fs::symlink_metadata(&cfg.out).is_ok() {
         bail!(UsageError(format!(
             "{} already exists; pass --force to replace it",
             cfg.out.display()
         )));
     }
-    let key = Key::load_from(cfg.key_file.as_deref())?;
+    let mode = crate::oprf::mode::for_build(
+        cfg.key_file.as_deref(),
+        cfg.oprf,
+        cfg.key_server.as_ref(),
+        cfg.like.as_deref(),
+        cfg.quiet,
+    )?;
+    for p in &cfg.inputs {
+        crate::oprf::mode::check_rereadable(&mode, p)?;
+    }
     let inputs = cfg
         .inputs
         .iter()
         .map(|p| Prepared::open_as(p, cfg.mmap, cfg.format, &cfg.overrides))
         .collect::<Result<Vec<_>, _>>()?;
-    let like = cfg.like.as_deref().map(|p| like_geometry(p, &key)).transpose()?;
+    let like = cfg.like.as_deref().map(|p| like_geometry(p, &mode.key_id())).transpose()?;
     let kinds = match &like {
         Some(g) => g.iter().map(|s| s.kind).collect(),
         None => choose_kinds(cfg, &inputs)?,
@@ -53,7 +63,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
     let expected = match (&like, cfg.expected) {
         (Some(_), _) => 1,
         (None, Some(n)) => n,
-        (None, None) => inputs.iter().map(line_count).sum::<anyhow::Result<u64>>()?.max(1),
+        (None, None) => inputs.iter().map(sized_records).sum::<anyhow::Result<u64>>()?.max(1),
     };
     let geometry = |k: Kind| match &like {
         Some(g) => {
@@ -70,7 +80,15 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         .collect();
     let mut token_kinds = kinds.clone();
     scan::with_parts(&mut token_kinds);
-    let pipeline = Tokenize::new(key.tokenizer(), &token_kinds);
+    let source = mode.source(&token_kinds, |collect| {
+        for p in &cfg.inputs {
+            let input = Prepared::open_as(p, cfg.mmap, cfg.format, &cfg.overrides)?;
+            scan::run_input(&input, collect, 0, &|_, _| {}, &|_| {})
+                .with_context(|| format!("reading {}", p.display()))?;
+        }
+        Ok(())
+    })?;
+    let pipeline = Tokenize::new(source, &token_kinds);
     let sink = |_: &mut Tally, batch: &Batch| {
         let batch = &batch.tokens;
         for (kind, _, bloom) in &blooms {
@@ -95,6 +113,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         input.source.finish()?;
         tally.merge(&t);
     }
+    crate::oprf::mode::check_complete(pipeline.source(), &cfg.inputs[0])?;
     let read: u64 = inputs.iter().map(|i| i.source.len() as u64).sum();
     let secs = progress.finish("read", read, tally.records);
     let mut sections = Vec::new();
@@ -110,18 +129,32 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         });
         finished.push(bloom);
     }
+    if like.is_none() && !cfg.quiet {
+        for s in sections.iter().filter(|s| s.inserted > expected + expected / 20) {
+            eprintln!(
+                "leakmatch: warning: {} {} values, but the filter was sized for {}: its FPR is \
+                 {:.2e} instead of {:.2e}; give --expected N to size it",
+                thousands(s.inserted),
+                s.kind.name(),
+                thousands(expected),
+                s.achieved_fpr,
+                s.target_fpr
+            );
+        }
+    }
     let header = FilterHeader {
-        key_id: key.id(),
+        key_id: mode.key_id(),
         created_unix: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         label: cfg.label.clone(),
         snapshot_date: cfg.snapshot_date.clone(),
         role: cfg.role,
+        prf: mode.prf(),
     };
-    let meta = metadata(&tally, &kinds);
+    let meta = metadata(&tally, &kinds, cfg);
     let pairs: Vec<(SectionInfo, &filter::Bloom)> =
         sections.iter().cloned().zip(finished.iter()).collect();
-    let bytes = filter::write_filter(&cfg.out, &header, &pairs, &meta, &key.mac_key())
+    let bytes = filter::write_filter(&cfg.out, &header, &pairs, &meta, &mode.mac_key())
         .with_context(|| format!("writing {}", cfg.out.display()))?;
     if !cfg.quiet {
         summary(cfg, &tally, &sections, bytes, secs);
@@ -131,9 +164,9 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
 
 /// The sections of `--like FILTER` (kinds, geometry, target FPR); the filter must carry the
 /// key's id, so that the new filter can be OR'ed or compared with it.
-fn like_geometry(path: &std::path::Path, key: &Key) -> anyhow::Result<Vec<SectionInfo>> {
+fn like_geometry(path: &std::path::Path, key_id: &KeyId) -> anyhow::Result<Vec<SectionInfo>> {
     let f = filter::FilterFile::open(path, &filter::OpenOptions::default())?;
-    f.check_key(&key.id())?;
+    f.check_key(key_id)?;
     Ok(f.sections.clone())
 }
 
@@ -161,19 +194,59 @@ fn choose_kinds(cfg: &BuildConfig, inputs: &[Prepared]) -> anyhow::Result<Vec<Ki
     Ok(kinds)
 }
 
-/// Lines in the body of an input: an upper bound of its records, used for sizing. Counted in
-/// windows released behind the count, so a mapped input never becomes fully resident. A long
-/// stream of unknown length (stdin, compressed) cannot be counted in advance: usage error.
-fn line_count(input: &Prepared) -> anyhow::Result<u64> {
-    const WINDOW: usize = 8 << 20;
+/// Inputs up to this size are sized by an exact line count; larger mapped files by a sample.
+const COUNT_EXACTLY: usize = 64 << 20;
+/// The size sample of a large input: this many windows, evenly spread over the body.
+const SAMPLE_WINDOWS: usize = 32;
+/// Bytes per sample window.
+const SAMPLE_WINDOW: usize = 1 << 20;
+
+/// The number of records an input is sized for. Up to [`COUNT_EXACTLY`] bytes: its lines (an
+/// upper bound of its records). A larger file in memory: its body length divided by the mean
+/// line length of [`SAMPLE_WINDOWS`] windows spread over it (no counting pass; the filter
+/// stores the FPR its real fill gives, and `build` warns when the count was exceeded). A long
+/// stream of unknown length (stdin, compressed) cannot be sized in advance: usage error.
+fn sized_records(input: &Prepared) -> anyhow::Result<u64> {
+    sized_records_over(input, COUNT_EXACTLY)
+}
+
+/// [`sized_records`], counting exactly up to `exact` body bytes (tests use small bounds).
+fn sized_records_over(input: &Prepared, exact: usize) -> anyhow::Result<u64> {
     let data = input.source.bytes();
-    let mut at = input.layout.dialect.body_start.min(data.len());
+    let body = &data[input.layout.dialect.body_start.min(data.len())..];
+    if input.source.is_streamed() || body.len() <= exact {
+        return line_count(input, body);
+    }
+    let step = body.len() / SAMPLE_WINDOWS;
+    let (mut lines, mut bytes) = (0u64, 0u64);
+    for w in 0..SAMPLE_WINDOWS {
+        let window = &body[w * step..(w * step + SAMPLE_WINDOW).min(body.len())];
+        // Whole lines only: from just after the first `\n` to just after the last.
+        let (Some(first), Some(last)) =
+            (memchr::memchr(b'\n', window), memchr::memrchr(b'\n', window))
+        else {
+            continue;
+        };
+        lines += memchr::memchr_iter(b'\n', &window[first + 1..=last]).count() as u64;
+        bytes += (last - first) as u64;
+        let start = w * step;
+        input.source.release(start..start + window.len());
+    }
+    if lines == 0 {
+        return line_count(input, body);
+    }
+    Ok((body.len() as u128 * lines as u128).div_ceil(bytes as u128) as u64 + 1)
+}
+
+/// Lines in the body of an input: an upper bound of its records. Counted in windows released
+/// behind the count, so a mapped input never becomes fully resident.
+fn line_count(input: &Prepared, body: &[u8]) -> anyhow::Result<u64> {
+    const WINDOW: usize = 8 << 20;
+    let offset = input.source.bytes().len() - body.len();
     let mut lines = 1;
-    while at < data.len() {
-        let end = (at + WINDOW).min(data.len());
-        lines += memchr::memchr_iter(b'\n', &data[at..end]).count() as u64;
-        input.source.release(at..end);
-        at = end;
+    for (i, window) in body.chunks(WINDOW).enumerate() {
+        lines += memchr::memchr_iter(b'\n', window).count() as u64;
+        input.source.release(offset + i * WINDOW..offset + i * WINDOW + window.len());
     }
     input.source.scale_from_head(lines).ok_or_else(|| {
         UsageError(format!(
@@ -184,7 +257,7 @@ fn line_count(input: &Prepared) -> anyhow::Result<u64> {
     })
 }
 
-fn metadata(tally: &Tally, kinds: &[Kind]) -> Metadata {
+fn metadata(tally: &Tally, kinds: &[Kind], cfg: &BuildConfig) -> Metadata {
     let mut stats = BTreeMap::new();
     for &k in kinds {
         let c = &tally.kinds[k.index()];
@@ -201,11 +274,15 @@ fn metadata(tally: &Tally, kinds: &[Kind]) -> Metadata {
         .enumerate()
         .filter(|(_, n)| **n > 0)
         .map(|(i, n)| (1900 + i as u16, *n));
-    Metadata {
-        rows: tally.records,
-        kinds: stats,
-        birth_years: filter::BirthYears::from_counts(per_year, BIRTH_BUCKET_YEARS, BIRTH_MIN_COUNT),
-    }
+    let (width, min) = (BIRTH_BUCKET_YEARS, cfg.birth_min_count);
+    let years = 1900..=1900 + (tally.birth_years.len().max(1) - 1) as u16;
+    let birth_years = match cfg.birth_noise {
+        None => filter::BirthYears::from_counts(per_year, width, min),
+        Some(eps) => {
+            filter::BirthYears::noised(per_year, width, min, years, eps, &mut rand::rngs::OsRng)
+        }
+    };
+    Metadata { rows: tally.records, kinds: stats, birth_years }
 }
 
 fn summary(cfg: &BuildConfig, tally: &Tally, sections: &[SectionInfo], bytes: u64, secs: f64) {
@@ -256,4 +333,36 @@ pub fn pair_cost(sections: &[SectionInfo], file_bytes: u64) -> String {
         thousands(bytes),
         100.0 * bytes as f64 / file_bytes.max(1) as f64
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A mapped CSV of `rows` rows of varying length; returns it prepared.
+    fn prepared(dir: &std::path::Path, rows: u64) -> Prepared {
+        let path = dir.join("c.csv");
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        writeln!(f, "KVNR;E-Mail;Nachname").unwrap();
+        for i in 0..rows {
+            let pad = "x".repeat((i * 7919 % 23) as usize);
+            writeln!(f, "A{i:09};user{i}{pad}@example.de;Name{}", i % 977).unwrap();
+        }
+        drop(f);
+        Prepared::open(&path, true, &[]).unwrap()
+    }
+
+    #[test]
+    fn a_large_file_is_sized_by_a_sample_within_one_percent_and_a_small_one_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = 200_000;
+        let input = prepared(dir.path(), rows);
+        let exact = sized_records(&input).unwrap();
+        assert_eq!(exact, rows + 1, "under the bound: every line counted (plus one)");
+        let sampled = sized_records_over(&input, 1 << 16).unwrap();
+        assert_ne!(sampled, exact, "the sample path was taken");
+        let err = (sampled as f64 - rows as f64).abs() / rows as f64;
+        assert!(err < 0.01, "sampled {sampled} for {rows} rows");
+    }
 }

@@ -76,6 +76,10 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         quiet,
         inputs: vec![dir.join("customers.csv")],
         like: None,
+        oprf: false,
+        key_server: None,
+        birth_min_count: build::BIRTH_MIN_COUNT,
+        birth_noise: None,
     })?;
     let report = scan::scan(&ScanConfig {
         key_file: Some(key_file),
@@ -94,6 +98,7 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         dumps: vec![dir.join("leak.csv")],
         shard: None,
         range: None,
+        key_server: None,
         exact_distinct: crate::sketch::DEFAULT_EXACT_LIMIT,
     })?;
     let comparison = compare(&report, &truth);

@@ -28,8 +28,13 @@ struct Inspection<'a> {
     /// What the pair kinds cost, or what the filter cannot show without them.
     pair_kinds: String,
     metadata: &'a Metadata,
-    /// `verified`, `not checked (no key)`.
+    /// `verified`, `not checked (no key)`; OPRF filters: `integrity verified (public check key)`.
     mac: &'static str,
+    /// `keyed` (format version 1) or `oprf` (version 2: RFC 9497 VOPRF, ristretto255-SHA512).
+    tokens: &'static str,
+    /// OPRF filters: the key service's public key (hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oprf_public_key: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -53,9 +58,18 @@ pub fn run(cfg: &InspectConfig) -> anyhow::Result<u8> {
         Err(KeyError::Missing) => None,
         Err(e) => return Err(e.into()),
     };
-    if let Some(k) = &key {
-        f.check_key(&k.id())?;
-        f.verify_mac(&k.mac_key())?;
+    let pk = f.header.prf.oprf_public_key();
+    match (&key, pk) {
+        (Some(k), None) => {
+            f.check_key(&k.id())?;
+            f.verify_mac(&k.mac_key())?;
+        }
+        (Some(k), Some(pk)) => {
+            crate::oprf::mode::local_mode(k, pk, &f.path)?;
+            f.verify_mac(&pk.check_key())?;
+        }
+        (None, Some(pk)) => f.verify_mac(&pk.check_key())?,
+        (None, None) => {}
     }
     let sections = f
         .sections
@@ -90,7 +104,13 @@ pub fn run(cfg: &InspectConfig) -> anyhow::Result<u8> {
         default_kinds: Kind::DEFAULT.iter().map(|k| k.name()).collect(),
         pair_kinds: crate::commands::build::pair_cost(&f.sections, f.file_len),
         metadata: &f.meta,
-        mac: if key.is_some() { "verified" } else { "not checked (no key)" },
+        mac: match (pk, &key) {
+            (Some(_), _) => "integrity verified (OPRF filter: public check key)",
+            (None, Some(_)) => "verified",
+            (None, None) => "not checked (no key)",
+        },
+        tokens: if pk.is_some() { "oprf" } else { "keyed" },
+        oprf_public_key: pk.map(|p| p.hex()),
     };
     let out = if cfg.json { serde_json::to_string_pretty(&view)? + "\n" } else { text(&view) };
     crate::commands::scan::write_stdout(&out)?;
@@ -108,6 +128,11 @@ fn text(v: &Inspection<'_>) -> String {
     let _ = writeln!(o, "  tool version   {}", v.tool_version);
     let _ = writeln!(o, "  key id         {}", v.key_id);
     let _ = writeln!(o, "  MAC            {}", v.mac);
+    let _ = writeln!(o, "  tokens         {}", v.tokens);
+    if let Some(pk) = &v.oprf_public_key {
+        let _ =
+            writeln!(o, "  key service    public key {pk} (RFC 9497 VOPRF, ristretto255-SHA512)");
+    }
     let _ = writeln!(o, "  rows           {}", thousands(v.metadata.rows));
     let mut rows =
         vec![["kind", "inserted", "est. distinct", "k", "bytes", "fill", "target", "FPR"]

@@ -8,9 +8,11 @@ use crate::report::{self, BuildContext, Report};
 
 /// Reads, checks and merges the partials, prints the report; exit code 3 on `--alert-above`.
 pub fn run(cfg: &MergeConfig) -> anyhow::Result<u8> {
+    cfg.check_outputs()?;
     let report = merge(cfg)?;
     if let Some(path) = &cfg.html {
-        crate::commands::scan::write_atomic(path, report::html::render(&report).as_bytes())?;
+        let inputs = crate::output::refs(&cfg.partials);
+        crate::output::write_bytes(path, &inputs, report::html::render(&report).as_bytes())?;
     }
     let out = if cfg.json { report::json::render(&report) } else { report::text::render(&report) };
     write_stdout(&out)?;

@@ -5,6 +5,7 @@ pub mod build;
 pub mod compare;
 pub mod demo;
 pub mod inspect;
+pub mod key_server;
 pub mod keygen;
 pub mod merge;
 pub mod plan;
@@ -32,6 +33,7 @@ pub fn run(cmd: Command) -> anyhow::Result<u8> {
         Command::Merge(c) => merge::run(&c),
         Command::Plan { shards, dump } => plan::run(shards, &dump),
         Command::Compare(c) => compare::run(&c),
+        Command::KeyServer(c) => key_server::run(&c),
         Command::Union { key_file, out, filters, quiet } => {
             union::run(key_file.as_deref(), &out, &filters, quiet)
         }

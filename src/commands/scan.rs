@@ -10,6 +10,7 @@ use crate::commands::progress::Progress;
 use crate::config::{ScanConfig, UsageError};
 use crate::error;
 use crate::filter::{FilterFile, OpenOptions};
+use crate::output;
 use crate::partial::{ByteRange, Partial, PartialInput};
 use crate::report::{self, BuildContext, ColumnUse, FilterDesc, InputReport, Report};
 use crate::scan::{self, Prepared, Prober, Tokenize};
@@ -24,14 +25,16 @@ pub fn run(cfg: &ScanConfig) -> anyhow::Result<u8> {
         parse_only(cfg)?;
         return Ok(error::SUCCESS);
     }
+    cfg.check_outputs()?;
+    let inputs = cfg.inputs();
+    let inputs = output::refs(&inputs);
     if let Some((id, out)) = &cfg.shard {
-        let partial = scan_inputs(cfg)?.into_partial(id);
-        partial.write(out).with_context(|| format!("writing {}", out.display()))?;
+        scan_inputs(cfg)?.into_partial(id).write(out, &inputs)?;
         return Ok(error::SUCCESS);
     }
     let report = scan(cfg)?;
     if let Some(path) = &cfg.html {
-        write_atomic(path, report::html::render(&report).as_bytes())?;
+        output::write_bytes(path, &inputs, report::html::render(&report).as_bytes())?;
     }
     let out = if cfg.json { report::json::render(&report) } else { report::text::render(&report) };
     write_stdout(&out)?;
@@ -45,14 +48,21 @@ pub fn write_stdout(s: &str) -> io::Result<()> {
     out.flush()
 }
 
-/// Opens every filter, checking each against the key's id and MAC (and, when the MAC fails,
-/// for damage: see [`FilterFile::verify`]).
+/// Opens every filter of keyed tokens, checking each against the key's id and MAC (and, when
+/// the MAC fails, for damage: see [`FilterFile::verify`]). OPRF filters are refused.
 pub fn open_filters(paths: &[PathBuf], key: &Key) -> anyhow::Result<Vec<FilterFile>> {
     let opts = OpenOptions { verify_checksum: false, ..OpenOptions::default() };
     paths
         .iter()
         .map(|p| {
             let f = FilterFile::open(p, &opts)?;
+            if f.header.prf.oprf_public_key().is_some() {
+                anyhow::bail!(crate::config::UsageError(format!(
+                    "{}: an OPRF filter (tokens from a key service); this command takes filters \
+                     with keyed tokens only",
+                    p.display()
+                )));
+            }
             f.check_key(&key.id())?;
             f.verify(&key.mac_key())?;
             Ok(f)
@@ -189,8 +199,12 @@ fn scan_one(
 
 /// Runs the scan described by `cfg`: per input, its descriptor and tally.
 pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
-    let key = Key::load_from(cfg.key_file.as_deref())?;
-    let filters = open_filters(&cfg.filters, &key)?;
+    let (filters, mode) = crate::oprf::mode::open_for_scan(
+        &cfg.filters,
+        cfg.key_file.as_deref(),
+        cfg.key_server.as_ref(),
+        cfg.quiet,
+    )?;
     let labels: Vec<String> = filters
         .iter()
         .map(|f| match f.header.label.as_str() {
@@ -210,6 +224,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             continue;
         }
         seen.push(canonical);
+        crate::oprf::mode::check_rereadable(&mode, path)?;
         let mut input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
         if let Some(why) = cfg.range.and(input.source.range_refusal()) {
             return Err(UsageError(format!(
@@ -229,19 +244,21 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     let mut results = Vec::new();
     for input in &inputs {
         let kinds = scan::probe_kinds(&filters, &input.layout.mapping.fields);
-        let pipeline = Tokenize::new(key.tokenizer(), &kinds);
+        let source = mode.source(&kinds, |collect| first_pass(cfg, &input.source.path, collect))?;
+        let pipeline = Tokenize::new(source, &kinds);
         let prober = Prober::new(&filters)
             .collect_matches(cfg.emit_matches.is_some())
             .exact_distinct(cfg.exact_distinct);
         let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
         let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &sink, &progress)?;
+        crate::oprf::mode::check_complete(pipeline.source(), &input.source.path)?;
         let matches = std::mem::take(&mut scanned.tally.matches);
         let name = input.source.path.display().to_string();
         crate::forensics::rows::write_matches(&mut emitted, &name, &matches, &labels)?;
         results.push(scanned);
     }
     if let Some(path) = &cfg.emit_matches {
-        write_atomic(path, &emitted)?;
+        output::write_bytes(path, &output::refs(&cfg.inputs()), &emitted)?;
     }
     let rows = results.iter().map(|r| r.tally.records).sum();
     // Raw bytes read (of a stream: all of it, compressed bytes for gzip/zstd), or of a range.
@@ -251,17 +268,22 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
     };
     let seconds = progress.finish("scanned", bytes, rows);
     let filters = filters.iter().map(FilterDesc::of).collect();
-    Ok(Scanned { key_id: hex::encode(key.id()), filters, inputs: results, seconds })
+    Ok(Scanned { key_id: hex::encode(mode.key_id()), filters, inputs: results, seconds })
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, renamed into place.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+/// The first of the two passes over an input in `--key-server` mode: the same records as
+/// the scan (the same range), read by a pipeline that only collects values.
+fn first_pass(cfg: &ScanConfig, path: &Path, collect: &Tokenize) -> anyhow::Result<()> {
+    let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
+    let none = |_: &mut Tally, _: &scan::Batch| {};
+    match cfg.range.map(|r| clip(&input, Some(r))) {
+        None => scan::run_input(&input, collect, 0, &none, &|_| {}).map(drop),
+        Some(r) => {
+            let target = scan::chunk_target((r.end - r.start) as usize);
+            scan::run_input_range(&input, collect, 0, &none, &|_| {}, r, target).map(drop)
+        }
+    }
+    .with_context(|| format!("reading {}", path.display()))
 }
 
 /// SHA-256 of an input, hashed in 8 MiB windows that are released behind the hash, so that
@@ -286,12 +308,22 @@ pub fn sha256_of(source: &crate::dump::Source, range: std::ops::Range<usize>) ->
     hex::encode(h.finalize())
 }
 
-/// The header of a mapped column, if it may be shown: JSON paths and SQL column names always;
-/// a CSV header cell only when it is a recognised synonym, since a data row mistaken for a
-/// header must not reach the report.
+/// The header of a mapped column, if it may be shown: SQL column names always; a CSV header
+/// cell only when it is a recognised synonym, since a data row mistaken for a header must not
+/// reach the report; a JSON path only when `--map` named it or every segment is a recognised
+/// synonym, since object keys are data (`{"<an e-mail>": {"phone": ...}}`). A column not
+/// shown is reported by its number alone.
 fn shown_header(input: &Prepared, r: &crate::dump::ColumnReason) -> Option<String> {
-    let csv = input.layout.format == crate::dump::Format::Delimited;
-    r.header.clone().filter(|h| !csv || crate::dump::columns::field_for_header(h).is_some())
+    use crate::dump::{columns::field_for_header, Format, Why};
+    let header = r.header.clone()?;
+    let shown = match input.layout.format {
+        Format::Delimited => field_for_header(&header).is_some(),
+        Format::JsonLines => {
+            r.why == Why::Override || header.split('.').all(|s| field_for_header(s).is_some())
+        }
+        _ => true,
+    };
+    shown.then_some(header)
 }
 
 fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {

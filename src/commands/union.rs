@@ -20,6 +20,10 @@ pub fn run(
     filters: &[PathBuf],
     quiet: bool,
 ) -> anyhow::Result<u8> {
+    let mut inputs = crate::output::refs(filters);
+    let key_path = crate::output::key_path(key_file);
+    inputs.extend(key_path.as_deref());
+    crate::output::check(out, &inputs)?;
     let key = Key::load_from(key_file)?;
     let files = open_filters(filters, &key)?;
     let bytes = union(&files, &key, out)?;

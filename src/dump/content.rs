@@ -50,6 +50,12 @@ pub fn map_by_content(data: &[u8], dialect: &Dialect) -> ColumnMapping {
     mapping
 }
 
+/// The most fields of a record in the detection sample of a headerless file: the columns an
+/// index given to `--map` may name.
+pub fn sample_width(data: &[u8], dialect: &Dialect) -> usize {
+    sample_rows(data, dialect).iter().map(Vec::len).max().unwrap_or(0)
+}
+
 /// Per mille of the non-empty values of `column` that `normalise` accepts as valid.
 fn share(rows: &[Vec<String>], column: usize, normalise: Normalise, buf: &mut Vec<u8>) -> u16 {
     let (mut seen, mut valid) = (0u64, 0u64);

@@ -13,6 +13,9 @@ use std::ops::Range;
 use super::chunk::{skip_terminators, stray_segments, MAX_RECORD};
 use super::{Dialect, DumpError};
 
+mod split;
+pub use split::Split;
+
 /// Bytes the csv reader copies from the chunk per read.
 const READ_BUFFER: usize = 64 * 1024;
 

@@ -135,6 +135,18 @@ impl Layout {
         match format.unwrap_or_else(|| super::detect::format(data)) {
             Format::Delimited => {
                 let dialect = super::sniff(data)?;
+                if !dialect.has_header {
+                    let count = super::content::sample_width(data, &dialect);
+                    for ov in overrides {
+                        match ov.column {
+                            super::ColumnRef::Index(i) if i >= count && count > 0 => {
+                                let column = i + 1;
+                                return Err(DumpError::ColumnOutOfRange { column, count });
+                            }
+                            _ => {}
+                        }
+                    }
+                }
                 let mut mapping = map_columns(&dialect.headers, overrides)?;
                 if !dialect.has_header && mapping.reasons.is_empty() {
                     mapping = super::content::map_by_content(data, &dialect);
@@ -305,6 +317,8 @@ struct DelimitedReader {
     parser: ChunkParser,
     decoder: RecordDecoder,
     columns: Vec<usize>,
+    /// Quote-free UTF-8 chunks take the `memchr` split (off only in tests, to compare).
+    quote_free_split: bool,
 }
 
 impl DelimitedReader {
@@ -314,7 +328,18 @@ impl DelimitedReader {
             parser: ChunkParser::new(),
             decoder: RecordDecoder::new(layout.dialect.encoding),
             columns: layout.mapping.columns(),
+            quote_free_split: true,
         }
+    }
+}
+
+impl Layout {
+    /// A delimited reader that sends every chunk through the CSV state machine, never the
+    /// quote-free split: the reference the split is tested against.
+    #[cfg(test)]
+    pub(crate) fn state_machine_reader(&self) -> Box<dyn RecordReader> {
+        assert_eq!(self.format, Format::Delimited);
+        Box::new(DelimitedReader { quote_free_split: false, ..DelimitedReader::new(self) })
     }
 }
 
@@ -344,14 +369,24 @@ impl<'r> Borrowed<'r> {
         columns: &'r [usize],
         valid_chunk: bool,
     ) -> Option<Borrowed<'r>> {
+        Borrowed::from_raw(columns, columns.iter().map(|&c| rec.get(c)), valid_chunk)
+    }
+
+    /// [`Borrowed::of`] from the raw bytes of each of `columns` (`None`: the record lacks it).
+    fn from_raw(
+        columns: &'r [usize],
+        raw: impl Iterator<Item = Option<&'r [u8]>>,
+        valid_chunk: bool,
+    ) -> Option<Borrowed<'r>> {
         let mut values = [None; BORROWED_COLUMNS];
-        for (slot, &c) in values.iter_mut().zip(columns) {
-            if let Some(bytes) = rec.get(c) {
+        for (slot, bytes) in values.iter_mut().zip(raw) {
+            if let Some(bytes) = bytes {
                 *slot = Some(if valid_chunk {
                     // SAFETY: the chunk is valid UTF-8, and a field is its bytes between
                     // delimiters, quotes and line ends with quotes and escape bytes removed:
                     // all ASCII, so every cut and removal falls on a character boundary and
-                    // leaves valid UTF-8 (csv-core changes no other byte).
+                    // leaves valid UTF-8 (csv-core and the quote-free split change no other
+                    // byte).
                     unsafe { std::str::from_utf8_unchecked(bytes) }
                 } else {
                     std::str::from_utf8(bytes).ok()?
@@ -380,7 +415,26 @@ impl RecordReader for DelimitedReader {
         let last = columns.last().copied();
         let utf8 = matches!(self.dialect.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
             && columns.len() <= BORROWED_COLUMNS;
-        let valid_chunk = utf8 && std::str::from_utf8(chunk).is_ok();
+        let valid = |chunk: &[u8]| utf8 && std::str::from_utf8(chunk).is_ok();
+        if utf8 && self.quote_free_split && memchr::memchr(self.dialect.quote, chunk).is_none() {
+            // No quote byte: the memchr split, which skips the unmapped columns. When at most
+            // a third of the columns are mapped, validating just their bytes beats one pass
+            // over the whole chunk.
+            let valid_chunk = 3 * columns.len() > self.dialect.headers.len() && valid(chunk);
+            let delimiter = self.dialect.delimiter;
+            let stats = self.parser.parse_quote_free(chunk, delimiter, columns, |rec, pos| {
+                let pos = Position { byte: pos.byte + base, ..pos };
+                if rec.ragged {
+                    on(Event::Flawed(Malformed::Ragged, pos));
+                }
+                match Borrowed::from_raw(columns, rec.values.iter().copied(), valid_chunk) {
+                    Some(fields) => on(Event::Record(&fields, pos)),
+                    None => on(Event::Skipped(Malformed::Encoding, pos)),
+                }
+            });
+            return Ok(stats);
+        }
+        let valid_chunk = valid(chunk);
         self.parser.parse_with_strays(chunk, 0..chunk.len(), &self.dialect, |rec, pos| {
             let pos = Position { byte: pos.byte + base, ..pos };
             let Some(rec) = rec else {

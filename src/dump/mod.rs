@@ -108,8 +108,8 @@ pub enum DumpError {
         /// The header names, comma-separated.
         available: String,
     },
-    /// `--map` names a column number beyond the header.
-    #[error("column {column} does not exist (the header has {count} columns)")]
+    /// `--map` names a column number beyond the header (or, without one, the widest sampled record).
+    #[error("column {column} does not exist (the file has {count} columns)")]
     ColumnOutOfRange {
         /// The 1-based column number asked for.
         column: usize,

@@ -102,6 +102,39 @@ pub fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Largest zstd window accepted, as a power of two: 2^27 = 128 MiB, the most `zstd -19`
+/// and `zstd --long` use (libzstd's own default decoder limit is 2^27 too). A frame
+/// declaring a larger window is refused before its window is allocated, so a small file
+/// cannot make the decoder grow to gigabytes.
+pub const ZSTD_WINDOW_LOG_MAX: u32 = 27;
+
+/// A zstd decoder over every frame of `raw` (concatenated frames are read whole, skippable
+/// frames skipped), each frame's window bounded by [`ZSTD_WINDOW_LOG_MAX`].
+fn zstd_reader<R: Read + Send>(raw: R) -> io::Result<impl Read + Send> {
+    let mut d = zstd::stream::read::Decoder::new(raw)?;
+    d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+    Ok(WindowChecked(d))
+}
+
+/// Rewrites libzstd's "Frame requires too much memory for decoding" as the window limit it is.
+struct WindowChecked<R>(R);
+
+impl<R: Read> Read for WindowChecked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            if e.to_string().contains("too much memory") {
+                let mib = (1u64 << ZSTD_WINDOW_LOG_MAX) >> 20;
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("zstd frame declares a window larger than {mib} MiB"),
+                )
+            } else {
+                e
+            }
+        })
+    }
+}
+
 /// What a stream was decoded from: its packing and, for UTF-16 text, the encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decoding {
@@ -123,10 +156,7 @@ pub fn decoded(
     let mut text: Box<dyn Read + Send> = match packing {
         Packing::Plain => Box::new(raw),
         Packing::Gzip => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(raw))),
-        Packing::Zstd => Box::new(
-            ruzstd::decoding::StreamingDecoder::new(raw)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?,
-        ),
+        Packing::Zstd => Box::new(zstd_reader(raw)?),
     };
     let bom = read_up_to(&mut text, 2)?;
     let utf16 = match bom.as_slice() {
@@ -351,6 +381,52 @@ mod tests {
         assert_eq!(sha, hex::encode(Sha256::digest(&gz)));
         let (out, packing, _, _) = decode_all(text.clone());
         assert_eq!((out, packing), (text, Packing::Plain));
+    }
+
+    #[test]
+    fn concatenated_zstd_frames_and_gzip_members_are_read_whole() {
+        let (a, b) = (b"email\na@b.de\n".repeat(50), b"c@d.de\n".repeat(70));
+        let mut zst = zstd::encode_all(&a[..], 1).unwrap();
+        zst.extend(zstd::encode_all(&b[..], 1).unwrap());
+        let mut gz = Vec::new();
+        for part in [&a, &b] {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(part).unwrap();
+            gz.extend(e.finish().unwrap());
+        }
+        let whole = [a, b].concat();
+        for raw in [zst, gz] {
+            let len = raw.len() as u64;
+            let (out, _, _, read) = decode_all(raw);
+            assert_eq!((out, read), (whole.clone(), len));
+        }
+    }
+
+    /// A zstd frame header declaring a window of 2^`log` bytes, then one raw block `a\n`.
+    fn zstd_frame_with_window(log: u32) -> Vec<u8> {
+        let exponent = (log - 10) as u8;
+        let mut f = vec![0x28, 0xB5, 0x2F, 0xFD, 0x00, exponent << 3];
+        let block = 1u32 | (2 << 3); // last block, raw, 2 bytes
+        f.extend_from_slice(&block.to_le_bytes()[..3]);
+        f.extend_from_slice(b"a\n");
+        f
+    }
+
+    #[test]
+    fn zstd_frame_declaring_a_huge_window_is_refused_on_every_frame() {
+        let (out, ..) = decode_all(zstd_frame_with_window(20));
+        assert_eq!(out, b"a\n", "the crafted frame is valid with a small window");
+        for log in [ZSTD_WINDOW_LOG_MAX + 1, 30, 41] {
+            let alone = zstd_frame_with_window(log);
+            let second = [zstd_frame_with_window(20), zstd_frame_with_window(log)].concat();
+            for raw in [alone, second] {
+                let digest = SharedDigest::default();
+                let err = decoded(Box::new(io::Cursor::new(raw)), digest)
+                    .and_then(|(mut r, _)| r.read_to_end(&mut Vec::new()))
+                    .unwrap_err();
+                assert_eq!(err.to_string(), "zstd frame declares a window larger than 128 MiB");
+            }
+        }
     }
 
     #[test]

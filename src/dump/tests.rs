@@ -10,7 +10,14 @@ use super::{Chunk, Event, Format, Layout};
 type Row = (u64, u64, u64, String);
 
 fn read<'a>(layout: &Layout, chunks: impl Iterator<Item = Chunk<'a>>) -> Vec<Row> {
-    let mut reader = layout.reader();
+    read_with(layout.reader(), layout, chunks)
+}
+
+fn read_with<'a>(
+    mut reader: Box<dyn super::RecordReader>,
+    layout: &Layout,
+    chunks: impl Iterator<Item = Chunk<'a>>,
+) -> Vec<Row> {
     let cols = layout.mapping.columns();
     let (mut rows, mut records, mut lines) = (Vec::new(), 0, 0);
     for chunk in chunks {
@@ -137,6 +144,23 @@ fn sql_dump_starting_with_nul_reads_the_same_whole_chunked_and_streamed() {
     }
 }
 
+#[test]
+fn sql_tuple_of_many_mebibytes_is_one_oversized_unit_read_alike_and_not_copied() {
+    use crate::dump::MAX_RECORD;
+    let mut data =
+        b"INSERT INTO t (email, note) VALUES ('a@b.de', 'x'),\n('c@d.de', 'y\nz".to_vec();
+    data.extend(std::iter::repeat_n(b'q', 3 * MAX_RECORD));
+    data.extend_from_slice(b"'),\n('e@f.de', 'w');\nINSERT INTO t (email) VALUES ('g@h.de');\n");
+    check(&data, Format::Sql, 1 << 16, 1 << 16).unwrap();
+    let layout = Layout::detect(&data, Some(Format::Sql), &[]).unwrap();
+    let rows = read(&layout, layout.chunks(&data, usize::MAX));
+    let skipped: Vec<_> = rows.iter().filter(|r| r.3.contains("Oversized")).collect();
+    assert_eq!(skipped.len(), 1, "{rows:?}");
+    assert_eq!(rows.iter().filter(|r| r.3.contains("@")).count(), 2, "{rows:?}");
+    let largest = layout.chunks(&data, usize::MAX).map(|c| c.bytes.len()).max().unwrap();
+    assert!(largest < MAX_RECORD + 4096, "a chunk of {largest} bytes");
+}
+
 fn values(data: &[u8]) -> Vec<Row> {
     let layout = Layout::detect(data, None, &[]).unwrap();
     assert_eq!(layout.format, Format::Sql);
@@ -190,6 +214,49 @@ proptest! {
     fn utf8_with_invalid_bytes_whole_chunked_and_streamed_agree(
         data in utf8_rows_with_invalid_bytes(), target in 1usize..80, block in 1usize..40) {
         check(&data, Format::Delimited, target, block)?;
+    }
+}
+
+/// Delimited rows, some with quotes (so some chunks take the quote-free split and others the
+/// CSV state machine), ragged and blank rows, invalid UTF-8, `\r\n` and lone `\r`.
+fn delimited_rows() -> impl Strategy<Value = Vec<u8>> {
+    let row = prop::sample::select(vec![
+        &b"A123456780;a@b.de;x;0151 1234567"[..],
+        "Z987654321;jörg.groß@b.de;Grüße;;".as_bytes(),
+        b"A123456780;a@b.de",
+        b"B123456781;\xC3(@b.de;x;1",
+        b" ; ;\t",
+        b"",
+        b"C123456780;\"c@d.de\";\"y\ny\";2",
+        b"D123456780;e@f.de;\"\";3\r",
+        b"\xC3(23456780;a@b.de;x;1",
+    ]);
+    // Three of four columns mapped (the whole chunk is validated at once), or one of four
+    // (only the mapped cells are).
+    let header = prop::sample::select(vec![
+        &b"\xEF\xBB\xBFKVNR;E-Mail;Notiz;Telefon\n"[..],
+        b"\xEF\xBB\xBFKVNR;Notiz;Notiz 2;Notiz 3\n",
+    ]);
+    (prop::collection::vec(row, 0..30), any::<bool>(), header).prop_map(|(rows, crlf, header)| {
+        let mut data = header.to_vec();
+        for r in rows {
+            data.extend_from_slice(r);
+            data.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+        }
+        data
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn quote_free_split_reads_as_the_state_machine_in_any_chunking(
+        data in delimited_rows(), target in 1usize..120) {
+        let layout = Layout::detect(&data, Some(Format::Delimited), &[]).unwrap();
+        let chunks = || layout.chunks(&data, target).map(owned).collect::<Vec<_>>().into_iter();
+        let reference = read_with(layout.state_machine_reader(), &layout, chunks());
+        prop_assert_eq!(read(&layout, chunks()), reference);
     }
 }
 

@@ -21,7 +21,7 @@ pub mod params;
 
 pub use bloom::{AtomicBloom, Block, Bloom, BloomRef, GeometryMismatch, Probe};
 pub use format::{
-    write_filter, BirthYears, FilterError, FilterFile, FilterHeader, KindStats, Metadata,
-    OpenOptions, Role, SectionInfo,
+    set_max_filter_len, write_filter, BirthYears, FilterError, FilterFile, FilterHeader, KindStats,
+    Metadata, OpenOptions, Prf, Role, SectionInfo, DEFAULT_MAX_FILTER_LEN,
 };
 pub use params::{Params, ParamsError};

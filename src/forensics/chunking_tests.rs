@@ -61,6 +61,7 @@ fn filter(dir: &std::path::Path) -> FilterFile {
         label: "t".into(),
         snapshot_date: None,
         role: Role::Customers,
+        prf: crate::filter::Prf::Keyed,
     };
     let path = dir.join("f.lmf");
     filter::write_filter(&path, &header, &sections, &Metadata::default(), &key().mac_key())

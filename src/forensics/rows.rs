@@ -64,6 +64,13 @@ impl RowSample {
     }
 
     /// Union with another sample.
+    /// Whether a sample read from a file keeps its bound: at most [`ROW_SAMPLE`] hashes,
+    /// multiplicities summing to at most `rows`.
+    pub fn is_well_formed(&self) -> bool {
+        let kept = self.sample.values().try_fold(0u64, |a, &n| a.checked_add(n));
+        self.sample.len() <= ROW_SAMPLE && kept.is_some_and(|k| k <= self.rows)
+    }
+
     pub fn merge(&mut self, o: &RowSample) {
         self.rows += o.rows;
         for (&h, &n) in &o.sample {

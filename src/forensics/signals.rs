@@ -667,6 +667,7 @@ mod tests {
             min_count: 1,
             buckets: vec![(1950, 50), (1960, 50)],
             suppressed: 0,
+            noise_epsilon: None,
         };
         let mut dump = vec![0u64; 200];
         dump[55] = 30; // 1955

@@ -28,6 +28,9 @@ use serde::{Deserialize, Serialize};
 use crate::report::{FilterDesc, InputReport};
 use crate::tally::Tally;
 
+mod check;
+pub use check::MAX_PARTIAL_LEN;
+
 /// Version of the partial format. Bumped on any incompatible change (2: distinct sets carry
 /// their bound and insert count, and hold exact sets up to `scan --exact-distinct`).
 pub const SCHEMA_VERSION: u32 = 2;
@@ -93,6 +96,12 @@ pub enum PartialError {
     ShardConflict { path: PathBuf, first: PathBuf, shard: String },
     #[error("input {input}: bytes {start}..{end} are scanned by shard '{a}' and shard '{b}'")]
     Overlap { input: String, start: u64, end: u64, a: String, b: String },
+    #[error("{path}: more than {MAX_PARTIAL_LEN} bytes: not a partial result")]
+    TooLarge { path: PathBuf },
+    #[error("{path}: inconsistent partial result: {what}")]
+    Inconsistent { path: PathBuf, what: String },
+    #[error("{path}: counts overflow when added to the other partials (tampered?)")]
+    Overflow { path: PathBuf },
     #[error("no partial result given")]
     Empty,
 }
@@ -125,38 +134,105 @@ impl Partial {
         serde_json::from_value(v).map_err(json)
     }
 
-    /// Reads a partial file.
+    /// Reads a partial file of at most [`MAX_PARTIAL_LEN`] bytes, parsed as it is read (the
+    /// file is never held in memory as text or as a JSON tree). A file that is not a partial
+    /// is told apart from a damaged one by a second, light pass over its `format` and
+    /// `schema_version` fields.
     pub fn read(path: &Path) -> Result<Partial, PartialError> {
-        let bytes =
-            std::fs::read(path).map_err(|source| PartialError::Io { path: path.into(), source })?;
-        Partial::parse(path, &bytes)
+        let io = |source| PartialError::Io { path: path.into(), source };
+        let open = || -> Result<_, PartialError> {
+            let f = std::fs::File::open(path).map_err(io)?;
+            Ok(std::io::BufReader::new(std::io::Read::take(f, MAX_PARTIAL_LEN + 1)))
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if meta.is_file() && meta.len() > MAX_PARTIAL_LEN {
+            return Err(PartialError::TooLarge { path: path.into() });
+        }
+        let mut counted = Counted { inner: open()?, n: 0 };
+        let parsed = serde_json::from_reader::<_, Partial>(&mut counted);
+        if counted.n > MAX_PARTIAL_LEN {
+            return Err(PartialError::TooLarge { path: path.into() });
+        }
+        let e = match parsed {
+            Ok(p) if p.format == FORMAT && p.schema_version == SCHEMA_VERSION => return Ok(p),
+            Ok(p) => {
+                return Partial::check_head(path, Some(p.format), Some(p.schema_version.into()))
+            }
+            Err(e) if e.is_io() => return Err(io(e.into())),
+            Err(e) => e,
+        };
+        let json = PartialError::Json { path: path.into(), line: e.line(), column: e.column() };
+        if !meta.is_file() {
+            return Err(json);
+        }
+        // Only these two fields are built; every other value is skipped.
+        #[derive(Deserialize)]
+        struct Head {
+            format: Option<serde_json::Value>,
+            schema_version: Option<serde_json::Value>,
+        }
+        match serde_json::from_reader::<_, Head>(open()?) {
+            Ok(h) => {
+                let format = h.format.as_ref().and_then(|f| f.as_str()).map(str::to_string);
+                let found = h.schema_version.as_ref().and_then(|v| v.as_u64());
+                match Partial::check_head(path, format, found) {
+                    Err(PartialError::Schema { found, .. }) if found == SCHEMA_VERSION => Err(json),
+                    other => other,
+                }
+            }
+            Err(_) => Err(json),
+        }
     }
 
-    /// Writes the partial to `path` atomically (a temporary file renamed over it), or to
-    /// stdout for `-`. An existing path that is not a regular file (`/dev/null`, a FIFO) is
-    /// written to, never replaced.
-    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+    /// Refuses a partial whose `format` or `schema_version` is not this tool's (always an
+    /// error: [`PartialError::Schema`] with this tool's version when both are right).
+    fn check_head(
+        path: &Path,
+        format: Option<String>,
+        found: Option<u64>,
+    ) -> Result<Partial, PartialError> {
+        if format.as_deref() != Some(FORMAT) {
+            return Err(PartialError::NotPartial { path: path.into() });
+        }
+        let found = found.unwrap_or(0);
+        Err(PartialError::Schema {
+            path: path.into(),
+            found: u32::try_from(found).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Writes the partial to `path` through [`crate::output::write_bytes`] (atomic; a device
+    /// or FIFO is written into, never replaced; none of `inputs` is overwritten), or to stdout
+    /// for `-`.
+    pub fn write(&self, path: &Path, inputs: &[&Path]) -> Result<(), crate::output::OutputError> {
         if path.as_os_str() == "-" {
             let mut out = std::io::stdout().lock();
-            out.write_all(self.to_line().as_bytes())?;
-            return out.flush();
+            return out
+                .write_all(self.to_line().as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|source| crate::output::OutputError::Io { path: path.into(), source });
         }
-        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-            let mut out = std::fs::OpenOptions::new().write(true).open(path)?;
-            return out.write_all(self.to_line().as_bytes());
-        }
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        tmp.write_all(self.to_line().as_bytes())?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        crate::output::write_bytes(path, inputs, self.to_line().as_bytes())
     }
 
     /// The same shard result, ignoring wall time (a retried task's partial is equal).
     fn same_result(&self, o: &Partial) -> bool {
         let strip = |p: &Partial| Partial { seconds: 0.0, ..p.clone() };
         strip(self) == strip(o)
+    }
+}
+
+/// Counts the bytes read through it (to tell a partial at the size bound from a longer one).
+struct Counted<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n += n as u64;
+        Ok(n)
     }
 }
 
@@ -183,6 +259,7 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<Merged, PartialError> {
     let mut duplicates = 0;
     let first = parts.first().ok_or(PartialError::Empty)?.clone();
     for (path, p) in parts {
+        check::check(&path, &p)?;
         check_compatible(&first, (&path, &p))?;
         if let Some((seen, q)) = by_id.get(&p.shard_id) {
             if !q.same_result(&p) {
@@ -197,7 +274,9 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<Merged, PartialError> {
     let shards = by_id.len();
     let seconds = by_id.values().map(|(_, p)| p.seconds).sum();
     let mut groups: Vec<(InputKey, Vec<(String, PartialInput)>)> = Vec::new();
-    for (_, p) in by_id.into_values() {
+    let mut paths: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for (path, p) in by_id.into_values() {
+        paths.insert(p.shard_id.clone(), path);
         for inp in p.inputs {
             let key = InputKey::of(&inp.input);
             match groups.iter_mut().find(|g| g.0 == key) {
@@ -207,10 +286,19 @@ pub fn merge(parts: Vec<(PathBuf, Partial)>) -> Result<Merged, PartialError> {
         }
     }
     let mut warnings = Vec::new();
-    let inputs = groups
+    let inputs: Vec<(InputReport, Tally)> = groups
         .into_iter()
-        .map(|(_, shards)| merge_input(shards, &mut warnings))
+        .map(|(_, shards)| merge_input(shards, &paths, &mut warnings))
         .collect::<Result<_, _>>()?;
+    // The report adds the inputs' tallies and lengths too: check that those sums fit.
+    let mut all = Tally::new(first.1.filters.len());
+    let mut bytes = 0u64;
+    for (desc, t) in &inputs {
+        let fits = bytes.checked_add(desc.bytes).map(|b| bytes = b).is_some();
+        if !fits || check::checked_merge(&mut all, t).is_none() {
+            return Err(PartialError::Overflow { path: first.0.clone() });
+        }
+    }
     let (_, f) = first;
     Ok(Merged {
         key_id: f.key_id,
@@ -307,9 +395,12 @@ impl InputKey {
 /// shards by the records and lines of the earlier ranges.
 fn merge_input(
     mut shards: Vec<(String, PartialInput)>,
+    paths: &BTreeMap<String, PathBuf>,
     warnings: &mut Vec<String>,
 ) -> Result<(InputReport, Tally), PartialError> {
-    let len = shards[0].1.input.bytes;
+    let Some(len) = shards.first().map(|s| s.1.input.bytes) else {
+        return Err(PartialError::Empty);
+    };
     let span = |i: &PartialInput| i.range.unwrap_or(ByteRange { start: 0, end: len });
     shards.sort_by_key(|(_, i)| span(i));
     let mut desc = shards[0].1.input.clone();
@@ -347,7 +438,10 @@ fn merge_input(
             records += inp.range_records;
             lines += inp.range_lines;
         }
-        total.merge(&t);
+        if check::checked_merge(&mut total, &t).is_none() {
+            let path = paths.get(id).cloned().unwrap_or_default();
+            return Err(PartialError::Overflow { path });
+        }
         covered = covered.max(r.end);
     }
     if covered < len {

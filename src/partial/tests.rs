@@ -33,6 +33,7 @@ fn filter(dir: &Path) -> FilterFile {
         label: "L".into(),
         snapshot_date: None,
         role: Role::Customers,
+        prf: crate::filter::Prf::Keyed,
     };
     let path = dir.join("f.lmf");
     let sections = [(info(Kind::Kvnr, &kvnr), &kvnr), (info(Kind::Email, &email), &email)];
@@ -237,12 +238,63 @@ fn writing_to_a_fifo_writes_into_it_and_never_replaces_it() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read(fifo).unwrap())
     };
-    parts[0].1.write(&fifo).unwrap();
+    parts[0].1.write(&fifo, &[]).unwrap();
     // Checked before joining: a replaced FIFO would leave the reader blocked.
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced");
     let got = reader.join().unwrap();
     assert_eq!(Partial::parse(&fifo, &got).unwrap(), parts[0].1);
     let file = dir.path().join("p.json");
-    parts[0].1.write(&file).unwrap();
+    parts[0].1.write(&file, &[]).unwrap();
     assert_eq!(Partial::read(&file).unwrap(), parts[0].1);
+}
+
+#[test]
+fn tampered_partials_are_refused_naming_the_field_never_panicking() {
+    let (_d, parts) = two_shards();
+    type Tamper = fn(&mut Partial);
+    let cases: [(Tamper, &str); 5] = [
+        (|p| p.inputs[0].tally.filters[0].hits[0] = u64::MAX, "hits > probed"),
+        (|p| p.inputs[0].tally.filters[0].distinct.clear(), "distinct"),
+        (|p| p.inputs[0].tally.filters.clear(), "tally.filters"),
+        (|p| p.inputs[0].tally.birth_years.clear(), "birth_years"),
+        (|p| p.inputs[0].tally.kinds[0].valid = u64::MAX, "valid + invalid > present"),
+    ];
+    for (tamper, want) in cases {
+        let mut bad = parts.clone();
+        tamper(&mut bad[1].1);
+        let err = merge(bad).unwrap_err();
+        assert!(matches!(err, PartialError::Inconsistent { .. }), "{err}");
+        assert!(err.to_string().contains(want) && err.to_string().contains("p1.json"), "{err}");
+    }
+}
+
+#[test]
+fn counts_that_would_wrap_when_added_are_refused() {
+    let (_d, mut parts) = two_shards();
+    for (_, p) in &mut parts {
+        let t = &mut p.inputs[0].tally;
+        t.records = u64::MAX - 1;
+    }
+    let err = merge(parts).unwrap_err();
+    assert!(matches!(err, PartialError::Overflow { .. }), "{err}");
+}
+
+#[test]
+fn reading_is_bounded_and_tells_other_json_from_damage() {
+    let (dir, parts) = two_shards();
+    let p = dir.path().join("p.json");
+    parts[0].1.write(&p, &[]).unwrap();
+    assert_eq!(Partial::read(&p).unwrap(), parts[0].1);
+    std::fs::write(&p, r#"{"format":"leakmatch-partial","schema_version":9}"#).unwrap();
+    assert!(matches!(Partial::read(&p), Err(PartialError::Schema { found: 9, .. })));
+    std::fs::write(&p, r#"{"a":[1,2,3]}"#).unwrap();
+    assert!(matches!(Partial::read(&p), Err(PartialError::NotPartial { .. })));
+    let mut text = parts[0].1.to_line();
+    text.truncate(text.len() / 2);
+    std::fs::write(&p, text).unwrap();
+    assert!(matches!(Partial::read(&p), Err(PartialError::Json { .. })));
+    std::fs::File::create(&p).unwrap().set_len(MAX_PARTIAL_LEN + 1).unwrap();
+    assert!(matches!(Partial::read(&p), Err(PartialError::TooLarge { .. })));
+    let zero = Partial::read(Path::new("/dev/zero")).unwrap_err();
+    assert!(matches!(zero, PartialError::Json { .. }), "{zero}");
 }

@@ -72,9 +72,34 @@ impl Batch {
 /// filter blocks before touching any: the cache misses overlap instead of queueing.
 pub const BATCH: usize = 32;
 
+/// Where a pipeline's tokens come from: the keyed PRF, or an OPRF ([`crate::oprf`]).
+pub enum TokenSource {
+    /// SipHash-2-4-128 under the key's token subkey.
+    Keyed(Tokenizer),
+    /// OPRF tokens: evaluated locally, collected for the key service, or looked up.
+    Oprf(crate::oprf::table::Shared),
+}
+
+impl From<Tokenizer> for TokenSource {
+    fn from(t: Tokenizer) -> TokenSource {
+        TokenSource::Keyed(t)
+    }
+}
+
+impl TokenSource {
+    /// The token of a normalised value of `kind`.
+    #[inline]
+    pub fn token(&self, kind: Kind, value: &[u8]) -> Token {
+        match self {
+            TokenSource::Keyed(t) => t.token(kind, value),
+            TokenSource::Oprf(o) => o.token(kind, value),
+        }
+    }
+}
+
 /// Normalises and tokenises records: the part `build` and `scan` share.
 pub struct Tokenize {
-    tokenizer: Tokenizer,
+    tokenizer: TokenSource,
     /// Kinds to compute, in [`Kind::ALL`] order (base kinds before pairs).
     kinds: Vec<Kind>,
     /// Parse only: count records, normalise nothing (the benchmark baseline).
@@ -83,15 +108,20 @@ pub struct Tokenize {
 
 impl Tokenize {
     /// Computes `kinds` (sorted into [`Kind::ALL`] order; pair parts must be included).
-    pub fn new(tokenizer: Tokenizer, kinds: &[Kind]) -> Tokenize {
+    pub fn new(tokenizer: impl Into<TokenSource>, kinds: &[Kind]) -> Tokenize {
         let kinds = Kind::ALL.iter().copied().filter(|k| kinds.contains(k)).collect();
-        Tokenize { tokenizer, kinds, parse_only: false }
+        Tokenize { tokenizer: tokenizer.into(), kinds, parse_only: false }
     }
 
     /// Reads records and counts them, normalising no field (not even the birth date that
     /// forensics counts): the parse-only baseline of `scan --parse-only` and the benchmarks.
     pub fn parse_only() -> Tokenize {
         Tokenize { parse_only: true, ..Tokenize::new(Key::from_bytes([0; 32]).tokenizer(), &[]) }
+    }
+
+    /// Where the tokens come from.
+    pub fn source(&self) -> &TokenSource {
+        &self.tokenizer
     }
 
     /// The kinds computed.
@@ -137,7 +167,6 @@ pub use range::{run_input_range, RangeScan};
 struct Worker<'p> {
     pipeline: &'p Tokenize,
     extractor: Extractor,
-    tokens: Tokens,
     /// Records not yet handed to the sink.
     batch: Batch,
 }
@@ -147,26 +176,30 @@ impl<'p> Worker<'p> {
         Worker {
             pipeline,
             extractor: Extractor::new(&pipeline.kinds),
-            tokens: [None; KINDS],
             batch: Batch::with_capacity(BATCH),
         }
     }
 
-    /// Normalises and tokenises one record whose fields `field` returns; counts validity.
+    /// Normalises and tokenises one record whose fields `field` returns, straight into the
+    /// batch (no copy of its tokens); counts validity.
     fn record<'r>(
         &mut self,
         tally: &mut Tally,
+        pos: Pos,
         field: impl Fn(Field) -> Option<&'r str>,
-    ) -> &Tokens {
+    ) {
         tally.records += 1;
+        self.batch.positions.push(pos);
+        self.batch.tokens.push([None; KINDS]);
+        let tokens = self.batch.tokens.last_mut().expect("just pushed");
         if self.pipeline.parse_only {
-            return &self.tokens;
+            return;
         }
         self.extractor.run(field);
         for &kind in &self.pipeline.kinds {
             let i = kind.index();
-            self.tokens[i] = match kind.parts() {
-                Some((a, b)) => match (self.tokens[a.index()], self.tokens[b.index()]) {
+            tokens[i] = match kind.parts() {
+                Some((a, b)) => match (tokens[a.index()], tokens[b.index()]) {
                     (Some(ta), Some(tb)) => {
                         tally.kinds[i].add(Outcome::Valid);
                         Some(token::pair(kind, ta, tb))
@@ -186,7 +219,6 @@ impl<'p> Worker<'p> {
                 *slot += 1;
             }
         }
-        &self.tokens
     }
 }
 
@@ -348,9 +380,7 @@ impl ChunkCtx<'_, '_> {
         match e {
             Event::Record(record, p) => {
                 let fields = self.fields;
-                let tokens = *self.worker.record(self.tally, |f| record.get(fields.get(f)?));
-                self.worker.batch.tokens.push(tokens);
-                self.worker.batch.positions.push(pos(p));
+                self.worker.record(self.tally, pos(p), |f| record.get(fields.get(f)?));
                 let mut mask = 0u8;
                 for &(column, bit) in self.categories {
                     if record.get(column).is_some_and(|v| !v.trim().is_empty()) {

@@ -7,6 +7,8 @@ mod build_inspect;
 mod compare;
 mod forensics;
 mod formats;
+mod hostile;
+mod key_server;
 mod keygen;
 mod normalise;
 mod samples;

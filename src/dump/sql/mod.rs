@@ -62,6 +62,14 @@ struct Unit {
     end: usize,
 }
 
+impl Unit {
+    /// An oversized unit longer than `len` bytes: it ends at the first `\n` at or after
+    /// `start + MAX_RECORD`, so its bytes from there to its end hold no other `\n`.
+    fn oversized_beyond(&self, len: usize) -> bool {
+        self.kind == Kind::Bad(Malformed::Oversized) && self.end - self.start > len
+    }
+}
+
 /// Finds units; the state carries across calls.
 struct Scanner<'i> {
     info: &'i SqlInfo,

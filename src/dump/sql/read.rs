@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::{starts_ci, Kind, Scanner, SqlInfo, State};
+use super::{starts_ci, Kind, Scanner, SqlInfo, State, MAX_RECORD};
 use crate::dump::format::{Event, Fields, Format, Layout, RecordReader, Split};
 use crate::dump::{map_columns, Chunk, ChunkStats, ColumnOverride, DumpError, Position};
 
@@ -174,9 +174,17 @@ impl<'a> Iterator for SqlChunks<'a> {
         let prefix = scanner.context();
         let start = self.at;
         let mut end = start;
+        // An oversized unit ends the chunk and only its first bytes are copied (see below).
+        let mut cut = None;
         while end - start < self.target {
             match scanner.next(self.data, end, true) {
-                Some(unit) => end = unit.end,
+                Some(unit) => {
+                    end = unit.end;
+                    if unit.oversized_beyond(2 * MAX_RECORD) && self.data[end - 1] == b'\n' {
+                        cut = Some(unit.start + MAX_RECORD + 1);
+                        break;
+                    }
+                }
                 None => {
                     end = self.data.len();
                     break;
@@ -185,7 +193,13 @@ impl<'a> Iterator for SqlChunks<'a> {
         }
         self.state = scanner.state;
         self.at = end;
-        let bytes = Cow::Owned([&prefix[..], &self.data[start..end]].concat());
+        let bytes = Cow::Owned(match cut {
+            // The unit's first MAX_RECORD + 1 bytes (no `\n` among the rest of them) and a
+            // `\n` standing for its last byte read as the same oversized unit, so that a 1 GB
+            // tuple is not copied (as the stream reader does, `super::super::stream`).
+            Some(cut) => [&prefix[..], &self.data[start..cut], b"\n"].concat(),
+            None => [&prefix[..], &self.data[start..end]].concat(),
+        });
         Some(Chunk { base: start as u64, bytes, strays: 0, span: end - start })
     }
 }

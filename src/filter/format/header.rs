@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use super::{
-    FilterError, FilterHeader, Role, SectionInfo, FORMAT_VERSION, HEADER_LEN, LAYOUT_BLOCKED_512,
-    MAGIC, MAX_METADATA, MAX_SECTIONS, POSITION_BLOCKED512_MULSHIFT_9BIT, PRF_KEYED_BLAKE3_128,
+    FilterError, FilterHeader, Prf, Role, SectionInfo, FORMAT_VERSION, FORMAT_VERSION_OPRF,
+    HEADER_LEN, LAYOUT_BLOCKED_512, MAGIC, MAX_METADATA, MAX_SECTIONS,
+    POSITION_BLOCKED512_MULSHIFT_9BIT, PRF_KEYED_BLAKE3_128, PRF_OPRF_RISTRETTO255_SHA512,
     TRAILER_LEN,
 };
 use crate::filter::params::{Params, ParamsError};
@@ -28,6 +29,8 @@ pub(super) mod off {
     pub const TOOL_LEN: usize = 32;
     pub const LABEL: usize = 88;
     pub const LABEL_LEN: usize = 128;
+    /// Format version 2 only: the key service's public key (32 bytes).
+    pub const OPRF_PK: usize = 216;
     pub const TABLE: usize = 256;
     pub const ENTRY_LEN: usize = 64;
     // Within a section descriptor:
@@ -109,9 +112,16 @@ pub(super) fn encode_header(
 ) -> Vec<u8> {
     let mut h = vec![0u8; HEADER_LEN];
     put(&mut h, off::MAGIC, &MAGIC);
-    put(&mut h, off::VERSION, &FORMAT_VERSION.to_le_bytes());
+    let (version, prf) = match header.prf {
+        Prf::Keyed => (FORMAT_VERSION, PRF_KEYED_BLAKE3_128),
+        Prf::Oprf(pk) => {
+            put(&mut h, off::OPRF_PK, &pk.0);
+            (FORMAT_VERSION_OPRF, PRF_OPRF_RISTRETTO255_SHA512)
+        }
+    };
+    put(&mut h, off::VERSION, &version.to_le_bytes());
     put(&mut h, off::HEADER_LEN, &(HEADER_LEN as u16).to_le_bytes());
-    h[off::PRF] = PRF_KEYED_BLAKE3_128;
+    h[off::PRF] = prf;
     h[off::POSITION] = POSITION_BLOCKED512_MULSHIFT_9BIT;
     h[off::LAYOUT] = LAYOUT_BLOCKED_512;
     h[off::ROLE] = header.role.code();
@@ -205,18 +215,22 @@ pub(super) fn parse_header(
 ) -> Result<(FilterHeader, Vec<SectionInfo>, Layout), FilterError> {
     let p = || path.to_path_buf();
     let found = u16::from_le_bytes(get(h, off::VERSION));
-    if found != FORMAT_VERSION {
-        return Err(FilterError::UnsupportedVersion {
-            path: p(),
-            found,
-            supported: FORMAT_VERSION,
-        });
-    }
+    let prf_code = match found {
+        FORMAT_VERSION => PRF_KEYED_BLAKE3_128,
+        FORMAT_VERSION_OPRF => PRF_OPRF_RISTRETTO255_SHA512,
+        _ => {
+            return Err(FilterError::UnsupportedVersion {
+                path: p(),
+                found,
+                supported: FORMAT_VERSION_OPRF,
+            })
+        }
+    };
     if usize::from(u16::from_le_bytes(get(h, off::HEADER_LEN))) != HEADER_LEN {
         return Err(FilterError::OutOfBounds { path: p(), what: "header length is not 4096" });
     }
     for (at, what, known) in [
-        (off::PRF, "PRF", PRF_KEYED_BLAKE3_128),
+        (off::PRF, "PRF", prf_code),
         (off::POSITION, "position scheme", POSITION_BLOCKED512_MULSHIFT_9BIT),
         (off::LAYOUT, "layout", LAYOUT_BLOCKED_512),
     ] {
@@ -259,8 +273,26 @@ pub(super) fn parse_header(
             decode_date(v).ok_or(FilterError::Malformed { path: p(), what: "snapshot date" })?,
         ),
     };
+    let key_id = get(h, off::KEY_ID);
+    let prf = match found {
+        FORMAT_VERSION => Prf::Keyed,
+        _ => {
+            let pk = crate::oprf::PublicKey(get(h, off::OPRF_PK));
+            if !pk.is_valid() {
+                return Err(FilterError::Malformed { path: p(), what: "OPRF public key" });
+            }
+            if pk.id() != key_id {
+                return Err(FilterError::Malformed {
+                    path: p(),
+                    what: "key id does not belong to the OPRF public key",
+                });
+            }
+            Prf::Oprf(pk)
+        }
+    };
     let header = FilterHeader {
-        key_id: get(h, off::KEY_ID),
+        key_id,
+        prf,
         created_unix: u64_at(h, off::CREATED),
         tool_version: parse_text(path, &h[off::TOOL..][..off::TOOL_LEN], "tool version")?,
         label: parse_text(path, &h[off::LABEL..][..off::LABEL_LEN], "label")?,

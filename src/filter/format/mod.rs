@@ -30,7 +30,7 @@ mod header;
 mod read;
 mod write;
 
-pub use read::{FilterFile, OpenOptions};
+pub use read::{set_max_filter_len, FilterFile, OpenOptions, DEFAULT_MAX_FILTER_LEN};
 pub use write::write_filter;
 
 #[cfg(target_endian = "big")]
@@ -40,8 +40,11 @@ compile_error!(
 
 /// First 8 bytes of every filter file (PNG-style, see `docs/filter-format.md`).
 pub const MAGIC: [u8; 8] = *b"\x89LMF\r\n\x1a\n";
-/// The format version this code writes and reads.
+/// The format version of filters with keyed tokens (written and read).
 pub const FORMAT_VERSION: u16 = 1;
+/// The format version of filters with OPRF tokens (version 1 + the key service's public key;
+/// written for OPRF filters only, so that keyed filters stay readable by older tools).
+pub const FORMAT_VERSION_OPRF: u16 = 2;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 4096;
 /// Most sections one file may hold.
@@ -51,8 +54,11 @@ pub const MAX_METADATA: u32 = 16 << 20;
 /// Checksum (16) + MAC (32).
 const TRAILER_LEN: u64 = 48;
 
-/// Closed enum values written by this version.
+/// Closed enum values written by this version. PRF 1 is the keyed PRF of `src/token.rs`
+/// (SipHash-2-4-128 under the token subkey; the constant keeps its historical name).
 const PRF_KEYED_BLAKE3_128: u8 = 1;
+/// PRF 2: RFC 9497 VOPRF, ristretto255-SHA512 (`src/oprf/`), format version 2 only.
+const PRF_OPRF_RISTRETTO255_SHA512: u8 = 2;
 const POSITION_BLOCKED512_MULSHIFT_9BIT: u8 = 1;
 const LAYOUT_BLOCKED_512: u8 = 1;
 
@@ -98,11 +104,34 @@ impl Role {
     }
 }
 
+/// How a filter's tokens were made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prf {
+    /// The keyed PRF of [`crate::token`]: scanning needs the key.
+    Keyed,
+    /// The OPRF of [`crate::oprf`] under the key whose public key this is: scanning needs the
+    /// key service (or, for the data owner, the key).
+    Oprf(crate::oprf::PublicKey),
+}
+
+impl Prf {
+    /// The public key of an OPRF filter.
+    pub fn oprf_public_key(&self) -> Option<crate::oprf::PublicKey> {
+        match self {
+            Prf::Keyed => None,
+            Prf::Oprf(pk) => Some(*pk),
+        }
+    }
+}
+
 /// The descriptive part of the header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FilterHeader {
-    /// Id of the key the tokens were made with ([`crate::token::Key::id`]).
+    /// Id of the key the tokens were made with ([`crate::token::Key::id`]; for OPRF filters
+    /// [`crate::oprf::PublicKey::id`]).
     pub key_id: KeyId,
+    /// Keyed or OPRF tokens (format version 1 or 2).
+    pub prf: Prf,
     /// Creation time, seconds since the Unix epoch.
     pub created_unix: u64,
     /// Version of the tool that wrote the file; at most 32 bytes of UTF-8, no NUL.
@@ -166,6 +195,10 @@ pub struct BirthYears {
     pub buckets: Vec<(u16, u64)>,
     /// People in suppressed buckets.
     pub suppressed: u64,
+    /// `Some(ε)`: every bucket count (empty ones included) and `suppressed` carry two-sided
+    /// geometric noise of parameter e^−ε before suppression ([`BirthYears::noised`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise_epsilon: Option<f64>,
 }
 
 impl BirthYears {
@@ -177,10 +210,55 @@ impl BirthYears {
         min_count: u64,
     ) -> BirthYears {
         let width = bucket_years.max(1);
+        BirthYears::suppress(BirthYears::sums(counts, width), width, min_count)
+    }
+
+    /// Per-bucket sums of per-year counts.
+    fn sums(counts: impl IntoIterator<Item = (u16, u64)>, width: u16) -> BTreeMap<u16, u64> {
         let mut sums: BTreeMap<u16, u64> = BTreeMap::new();
         for (year, n) in counts {
-            *sums.entry(year - year % width).or_default() += n;
+            let e = sums.entry(year - year % width).or_default();
+            *e = e.saturating_add(n);
         }
+        sums
+    }
+
+    /// [`BirthYears::from_counts`] with noise for ε-differential privacy: each bucket of
+    /// `years` (empty ones too, so that a bucket's presence tells nothing) gets an independent
+    /// two-sided geometric variable of parameter α = e^−ε added (the discrete Laplace
+    /// mechanism, Ghosh, Roughgarden & Sundararajan 2009), clamped at 0, and only then is
+    /// suppression applied (post-processing). One person changes one bucket by 1, so the
+    /// histogram is ε-DP towards adding or removing one customer; k snapshots together are
+    /// kε-DP. `rows` and the per-kind counts of the metadata are not noised.
+    pub fn noised(
+        counts: impl IntoIterator<Item = (u16, u64)>,
+        bucket_years: u16,
+        min_count: u64,
+        years: std::ops::RangeInclusive<u16>,
+        epsilon: f64,
+        rng: &mut impl rand::Rng,
+    ) -> BirthYears {
+        let width = bucket_years.max(1);
+        let mut sums = BirthYears::sums(counts, width);
+        let (first, last) = (*years.start() - years.start() % width, *years.end());
+        for start in (first..=last).step_by(usize::from(width)) {
+            sums.entry(start).or_default();
+        }
+        let alpha = (-epsilon).exp();
+        let mut geometric = || {
+            let u: f64 = rng.gen_range(f64::MIN_POSITIVE..1.0);
+            (u.ln() / alpha.ln()).floor() as i64
+        };
+        for n in sums.values_mut() {
+            let noise = geometric() - geometric();
+            *n = (*n as i64).saturating_add(noise).max(0) as u64;
+        }
+        let mut out = BirthYears::suppress(sums, width, min_count);
+        out.noise_epsilon = Some(epsilon);
+        out
+    }
+
+    fn suppress(sums: BTreeMap<u16, u64>, width: u16, min_count: u64) -> BirthYears {
         let mut out = BirthYears { bucket_years: width, min_count, ..BirthYears::default() };
         for (start, n) in sums.into_iter().filter(|&(_, n)| n > 0) {
             if n < min_count {
@@ -211,7 +289,9 @@ pub enum FilterError {
     )]
     TextModeMangled { path: PathBuf, how: &'static str },
     /// Written by a newer (or older) format.
-    #[error("{path}: filter format version {found}; this leakmatch reads version {supported}")]
+    #[error(
+        "{path}: filter format version {found}; this leakmatch reads versions 1 to {supported}"
+    )]
     UnsupportedVersion { path: PathBuf, found: u16, supported: u16 },
     /// Shorter than its header says.
     #[error("{path}: truncated: the header announces {expected} bytes, the file has {actual}")]
@@ -219,6 +299,12 @@ pub enum FilterError {
     /// Longer than its header says.
     #[error("{path}: {actual} bytes, but the header announces {expected}: bytes were appended")]
     Padded { path: PathBuf, expected: u64, actual: u64 },
+    /// Larger than `--max-filter-gib` allows.
+    #[error("{path}: {len} bytes, more than the {max} bytes allowed (raise --max-filter-gib if it is genuine)")]
+    TooLarge { path: PathBuf, len: u64, max: u64 },
+    /// A large file that is mostly holes: crafted, not written by leakmatch.
+    #[error("{path}: sparse file ({len} bytes long, {allocated} allocated): not a filter written by leakmatch (a copy made with `cp --sparse=never` is accepted)")]
+    Sparse { path: PathBuf, len: u64, allocated: u64 },
     /// A header field outside its bounds.
     #[error("{path}: header field out of bounds: {what}")]
     OutOfBounds { path: PathBuf, what: &'static str },
@@ -246,11 +332,16 @@ pub enum FilterError {
     )]
     KeyMismatch { path: PathBuf, file_key_id: String, key_id: String },
     /// The metadata JSON does not parse (it holds aggregates only, never identifiers).
-    #[error("{path}: metadata section: {source}")]
-    Metadata { path: PathBuf, source: serde_json::Error },
+    #[error(
+        "{path}: metadata section: field {field} does not decode (near byte {byte} of the section)"
+    )]
+    Metadata { path: PathBuf, field: String, byte: u64 },
     /// A section's declared geometry differs from its bit array's (writing).
     #[error("{path}: section {kind}: declared {declared}, bit array has {actual}")]
     GeometryMismatch { path: PathBuf, kind: Kind, declared: Params, actual: Params },
+    /// The output was refused or could not be written (see [`crate::output`]).
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
     /// Input to [`write_filter`] that cannot be written.
     #[error("{path}: cannot write filter: {what}")]
     InvalidInput { path: PathBuf, what: String },

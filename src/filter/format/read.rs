@@ -3,6 +3,7 @@
 use std::fs::{self, File};
 use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::header::{check_magic, get, pad64, parse_header};
 use super::{FilterError, FilterHeader, Metadata, SectionInfo, HEADER_LEN, MAGIC, TRAILER_LEN};
@@ -11,9 +12,30 @@ use crate::filter::params::BLOCK_BYTES;
 use crate::ident::Kind;
 use crate::token::KeyId;
 
+/// Default for the largest filter file loaded: 64 GiB (a filter of several billion
+/// identifiers at 1e-6 FPR; the format itself allows 1 TiB per section).
+pub const DEFAULT_MAX_FILTER_LEN: u64 = 64 << 30;
+
+/// The largest filter file loaded by [`OpenOptions::default`], set once from the command
+/// line's `--max-filter-gib` ([`set_max_filter_len`]).
+static MAX_FILTER_LEN: AtomicU64 = AtomicU64::new(DEFAULT_MAX_FILTER_LEN);
+
+/// Sets the largest filter file that [`OpenOptions::default`] loads (process-wide).
+pub fn set_max_filter_len(bytes: u64) {
+    MAX_FILTER_LEN.store(bytes, Ordering::Relaxed);
+}
+
+/// A file of at least this many bytes must have at least an eighth of them allocated on disk:
+/// a sparse file (holes, e.g. a crafted header with `truncate -s 1T`) is refused before it is
+/// hashed, instead of hashing a terabyte of zeros.
+const SPARSE_CHECK_FROM: u64 = 64 << 20;
+
 /// How to open a filter file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenOptions {
+    /// Largest file length accepted (default: [`DEFAULT_MAX_FILTER_LEN`] or the value given
+    /// to [`set_max_filter_len`]); checked against the header before anything is mapped.
+    pub max_len: u64,
     /// Verify the xxh3-128 checksum over the whole file (default true; costs one pass).
     pub verify_checksum: bool,
     /// Memory-map the file (default true). A mapped file that another process truncates or
@@ -24,7 +46,11 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { verify_checksum: true, mmap: true }
+        OpenOptions {
+            max_len: MAX_FILTER_LEN.load(Ordering::Relaxed),
+            verify_checksum: true,
+            mmap: true,
+        }
     }
 }
 
@@ -93,6 +119,49 @@ fn load(file: &mut File, len: u64, mmap: bool) -> io::Result<Backing> {
     Ok(Backing::Owned(blocks))
 }
 
+/// The path of a metadata field that did not decode, e.g. `kinds.kvnr.valid`, naming only
+/// what cannot be data: a map key that is not a short `[a-z0-9_+]` word is shown as `?`
+/// (serde's own message may quote the value, so it is not shown at all).
+fn field_name(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let word = |k: &str| {
+        k.len() <= 32
+            && k.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_+:".contains(&b))
+    };
+    let parts: Vec<String> = path
+        .iter()
+        .map(|s| match s {
+            Segment::Seq { index } => index.to_string(),
+            Segment::Map { key } if word(key) => key.clone(),
+            Segment::Enum { variant } if word(variant) => variant.clone(),
+            _ => "?".to_string(),
+        })
+        .collect();
+    if parts.is_empty() {
+        "(top level)".into()
+    } else {
+        parts.join(".")
+    }
+}
+
+/// Refuses a large file most of whose length is holes (see [`SPARSE_CHECK_FROM`]).
+fn check_not_sparse(path: &Path, file: &File, len: u64) -> Result<(), FilterError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta =
+            file.metadata().map_err(|source| FilterError::Io { path: path.into(), source })?;
+        let allocated = meta.blocks().saturating_mul(512);
+        if len >= SPARSE_CHECK_FROM && allocated < len / 8 {
+            return Err(FilterError::Sparse { path: path.into(), len, allocated });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, file, len);
+    Ok(())
+}
+
 /// The header of `path` after the file-type, magic and size checks; and the file's length.
 fn read_header(path: &Path, file: &mut File) -> Result<(Vec<u8>, u64), FilterError> {
     let io_err = |source| FilterError::Io { path: path.into(), source };
@@ -136,6 +205,14 @@ impl FilterFile {
         if actual > expected {
             return Err(FilterError::Padded { path: path.into(), expected, actual });
         }
+        if expected > opts.max_len {
+            return Err(FilterError::TooLarge {
+                path: path.into(),
+                len: expected,
+                max: opts.max_len,
+            });
+        }
+        check_not_sparse(path, &file, expected)?;
         let backing = load(&mut file, expected, opts.mmap).map_err(io_err)?;
         let mut out = FilterFile {
             path: path.into(),
@@ -182,8 +259,12 @@ impl FilterFile {
                 offset: (end + at) as u64,
             });
         }
-        serde_json::from_slice(&bytes[start..end])
-            .map_err(|source| FilterError::Metadata { path: self.path.clone(), source })
+        let mut de = serde_json::Deserializer::from_slice(&bytes[start..end]);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| FilterError::Metadata {
+            path: self.path.clone(),
+            field: field_name(e.path()),
+            byte: e.inner().column() as u64,
+        })
     }
 
     /// The descriptor of `kind`'s section.

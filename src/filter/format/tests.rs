@@ -21,6 +21,7 @@ fn header() -> FilterHeader {
         label: "Musterkasse Versicherte — Stand März".into(),
         snapshot_date: Some("2026-03-31".into()),
         role: Role::Customers,
+        prf: crate::filter::Prf::Keyed,
     }
 }
 
@@ -68,7 +69,11 @@ fn round_trip_keeps_header_sections_metadata_and_answers() {
     let dir = tempfile::tempdir().unwrap();
     let (path, secs) = write_sample(dir.path());
     for mmap in [true, false] {
-        let f = FilterFile::open(&path, &OpenOptions { verify_checksum: true, mmap }).unwrap();
+        let f = FilterFile::open(
+            &path,
+            &OpenOptions { verify_checksum: true, mmap, ..OpenOptions::default() },
+        )
+        .unwrap();
         assert_eq!(f.header, header());
         assert_eq!(f.meta, meta());
         assert_eq!(f.sections, secs.iter().map(|s| s.0).collect::<Vec<_>>());
@@ -118,7 +123,7 @@ fn refuses_a_flipped_bit_by_checksum_and_mac() {
     let err = patched(&path, |b| b[HEADER_LEN + 1000] ^= 0x10).unwrap_err();
     assert!(matches!(err, FilterError::Checksum { .. }));
     assert!(err.to_string().contains("checksum mismatch: file damaged"));
-    let unchecked = OpenOptions { verify_checksum: false, mmap: true };
+    let unchecked = OpenOptions { verify_checksum: false, mmap: true, ..OpenOptions::default() };
     let f = FilterFile::open(&path, &unchecked).unwrap();
     assert!(matches!(f.verify_mac(&MAC_KEY), Err(FilterError::Mac { .. })));
 }
@@ -127,7 +132,7 @@ fn refuses_a_flipped_bit_by_checksum_and_mac() {
 fn verify_checks_the_mac_and_tells_damage_from_another_key() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = write_sample(dir.path());
-    let unchecked = OpenOptions { verify_checksum: false, mmap: true };
+    let unchecked = OpenOptions { verify_checksum: false, mmap: true, ..OpenOptions::default() };
     let f = FilterFile::open(&path, &unchecked).unwrap();
     f.verify(&MAC_KEY).unwrap();
     assert!(matches!(f.verify(&[8; 32]), Err(FilterError::Mac { .. })));
@@ -193,8 +198,9 @@ fn refuses_wrong_magic_and_names_text_mode_damage() {
 fn refuses_other_version_naming_found_and_supported() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = write_sample(dir.path());
-    let err = patched(&path, |b| b[off::VERSION] = 2).unwrap_err();
-    assert!(matches!(err, FilterError::UnsupportedVersion { found: 2, supported: 1, .. }));
+    let err = patched(&path, |b| b[off::VERSION] = 3).unwrap_err();
+    assert!(matches!(err, FilterError::UnsupportedVersion { found: 3, supported: 2, .. }));
+    assert!(err.to_string().contains("versions 1 to 2"), "{err}");
 }
 
 #[test]
@@ -268,7 +274,7 @@ fn failed_writes_leave_no_file_behind() {
     let (info, bloom) = section(Kind::Kvnr, 10, 4);
     let missing = dir.path().join("no/such/dir/f.lmf");
     let err = write_filter(&missing, &header(), &[(info, &bloom)], &meta(), &MAC_KEY);
-    assert!(matches!(err, Err(FilterError::Io { .. })));
+    assert!(matches!(err, Err(FilterError::Output(crate::output::OutputError::Io { .. }))));
     let path = dir.path().join("g.lmf");
     let wrong = SectionInfo { params: Params::new(3, 1).unwrap(), ..info };
     let err = write_filter(&path, &header(), &[(wrong, &bloom)], &meta(), &MAC_KEY);
@@ -307,18 +313,151 @@ fn dates_and_roles_round_trip_and_bad_ones_are_refused() {
 
 #[cfg(unix)]
 #[test]
-fn refuses_to_replace_a_path_that_is_not_a_regular_file() {
+fn writes_into_a_device_and_refuses_a_directory_never_replacing_either() {
     use std::os::unix::fs::FileTypeExt;
     let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("fifo");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-    if !made.is_ok_and(|s| s.success()) {
-        eprintln!("mkfifo unavailable: test skipped");
-        return;
-    }
     let secs = [section(Kind::Kvnr, 10, 1)];
     let refs: Vec<_> = secs.iter().map(|(i, b)| (*i, b)).collect();
-    let e = write_filter(&fifo, &header(), &refs, &meta(), &MAC_KEY).unwrap_err();
-    assert!(e.to_string().contains("not a regular file"), "{e}");
-    assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let e = write_filter(dir.path(), &header(), &refs, &meta(), &MAC_KEY).unwrap_err();
+    assert!(e.to_string().contains("refusing to write"), "{e}");
+    assert!(fs::metadata(dir.path()).unwrap().is_dir());
+    write_filter(Path::new("/dev/null"), &header(), &refs, &meta(), &MAC_KEY).unwrap();
+    assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+}
+
+/// A file whose header is consistent with `blocks` blocks of one section, extended to that
+/// length with a hole (`truncate -s`): what an attacker crafts without writing the bytes.
+fn sparse_filter(path: &Path, blocks: u64) -> u64 {
+    use super::header::{encode_header, Layout};
+    let params = Params::new(8, blocks).unwrap();
+    let info =
+        SectionInfo { kind: Kind::Kvnr, params, inserted: 1, target_fpr: 1e-4, achieved_fpr: 1e-4 };
+    let json = b"{}";
+    let layout = Layout::new(json.len() as u32, std::iter::once(params));
+    let mut bytes = encode_header(&header(), &[info], &layout);
+    bytes.extend_from_slice(json);
+    fs::write(path, &bytes).unwrap();
+    let f = fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.set_len(layout.file_len()).unwrap();
+    layout.file_len()
+}
+
+#[test]
+fn refuses_a_sparse_terabyte_and_a_filter_over_the_size_limit_before_hashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.lmf");
+    let len = sparse_filter(&path, 1 << 34); // 1 TiB of bits
+    let start = Instant::now();
+    let err = FilterFile::open(&path, &OpenOptions::default()).unwrap_err();
+    assert!(matches!(err, FilterError::TooLarge { max: DEFAULT_MAX_FILTER_LEN, .. }), "{err}");
+    let unlimited = OpenOptions { max_len: u64::MAX, ..OpenOptions::default() };
+    let err = FilterFile::open(&path, &unlimited).unwrap_err();
+    assert!(matches!(err, FilterError::Sparse { len: l, .. } if l == len), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(5), "refused before hashing");
+    let small = dir.path().join("small.lmf");
+    sparse_filter(&small, 1 << 21); // 128 MiB, within the limit, but a hole
+    let err = FilterFile::open(&small, &OpenOptions::default()).unwrap_err();
+    assert!(matches!(err, FilterError::Sparse { .. }), "{err}");
+    let tight = OpenOptions { max_len: 1 << 20, ..OpenOptions::default() };
+    let err = FilterFile::open(&small, &tight).unwrap_err();
+    assert!(err.to_string().contains("--max-filter-gib"), "{err}");
+}
+
+#[test]
+fn a_metadata_error_names_the_field_never_the_content() {
+    use super::header::{encode_header, Layout};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.lmf");
+    let params = Params::new(8, 4).unwrap();
+    let info =
+        SectionInfo { kind: Kind::Kvnr, params, inserted: 1, target_fpr: 1e-4, achieved_fpr: 1e-4 };
+    for (json, field) in [
+        (r#"{"rows":"planted.marker@example.org"}"#, "field rows "),
+        (r#"{"rows":1,"kinds":{"planted.marker@example.org":{"valid":"x"}}}"#, "field kinds.?"),
+    ] {
+        let layout = Layout::new(json.len() as u32, std::iter::once(params));
+        let mut bytes = encode_header(&header(), &[info], &layout);
+        bytes.extend_from_slice(json.as_bytes());
+        bytes.resize(layout.file_len() as usize, 0);
+        fs::write(&path, &bytes).unwrap();
+        let opts = OpenOptions { verify_checksum: false, ..OpenOptions::default() };
+        let err = FilterFile::open(&path, &opts).unwrap_err().to_string();
+        assert!(err.contains(field) && !err.contains("planted"), "{err}");
+    }
+}
+
+#[test]
+fn noised_birth_years_hide_one_person_within_the_noise_and_keep_the_shape() {
+    use rand::SeedableRng;
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
+    let base: Vec<(u16, u64)> = (1940..2000).map(|y| (y, 100)).collect();
+    let plus_one = [base.clone(), vec![(1961, 1)]].concat();
+    // The differencing attack on plain histograms: the bucket of the one added person shows.
+    let (a, b) = (
+        BirthYears::from_counts(base.clone(), 5, 10),
+        BirthYears::from_counts(plus_one.clone(), 5, 10),
+    );
+    let diff: Vec<_> = a.buckets.iter().zip(&b.buckets).filter(|(x, y)| x != y).collect();
+    assert_eq!(diff, vec![(&(1960, 500), &(1960, 501))]);
+    // With noise at ε = 1, the bucket of 1960 differs about as often as every other one.
+    let (mut differs_1960, mut differs_other, runs) = (0, 0, 400);
+    for _ in 0..runs {
+        let a = BirthYears::noised(base.clone(), 5, 10, 1900..=2099, 1.0, &mut rng);
+        let b = BirthYears::noised(plus_one.clone(), 5, 10, 1900..=2099, 1.0, &mut rng);
+        assert_eq!(a.noise_epsilon, Some(1.0));
+        let get = |h: &BirthYears, y| h.buckets.iter().find(|b| b.0 == y).map_or(0, |b| b.1);
+        differs_1960 += usize::from(get(&a, 1960) != get(&b, 1960));
+        differs_other += usize::from(get(&a, 1970) != get(&b, 1970));
+        let total: u64 = a.buckets.iter().map(|b| b.1).sum();
+        assert!(total.abs_diff(6000) < 200, "the shape is kept: {total}");
+    }
+    assert!(differs_1960.abs_diff(differs_other) < runs / 8, "{differs_1960} vs {differs_other}");
+}
+
+fn oprf_header() -> FilterHeader {
+    let pk = crate::oprf::OprfKey::from_key(&crate::token::Key::from_bytes([4; 32])).public_key();
+    FilterHeader { key_id: pk.id(), prf: Prf::Oprf(pk), ..header() }
+}
+
+#[test]
+fn oprf_filters_are_version_2_and_round_trip_their_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("o.lmf");
+    let (info, bloom) = section(Kind::Kvnr, 500, 3);
+    let h = oprf_header();
+    let check = h.prf.oprf_public_key().unwrap().check_key();
+    write_filter(&path, &h, &[(info, &bloom)], &meta(), &check).unwrap();
+    let bytes = fs::read(&path).unwrap();
+    assert_eq!(u16::from_le_bytes([bytes[off::VERSION], bytes[off::VERSION + 1]]), 2);
+    assert_eq!(bytes[off::PRF], 2);
+    let f = FilterFile::open(&path, &OpenOptions::default()).unwrap();
+    assert_eq!(f.header, h);
+    f.verify_mac(&check).unwrap();
+    // Keyed filters keep version 1 and a zero public-key field.
+    let (keyed, _) = write_sample(dir.path());
+    let bytes = fs::read(&keyed).unwrap();
+    assert_eq!(bytes[off::VERSION], 1);
+    assert!(bytes[off::OPRF_PK..off::OPRF_PK + 32].iter().all(|&b| b == 0));
+}
+
+#[test]
+fn refuses_oprf_header_with_bad_public_key_or_foreign_key_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("o.lmf");
+    let (info, bloom) = section(Kind::Kvnr, 500, 3);
+    let h = oprf_header();
+    let write = || {
+        let check = h.prf.oprf_public_key().unwrap().check_key();
+        write_filter(&path, &h, &[(info, &bloom)], &meta(), &check).unwrap();
+    };
+    write();
+    let err = patched(&path, |b| b[off::KEY_ID] ^= 1).unwrap_err();
+    assert!(err.to_string().contains("key id does not belong"), "{err}");
+    write();
+    let err = patched(&path, |b| b[off::OPRF_PK..off::OPRF_PK + 32].fill(0xff)).unwrap_err();
+    assert!(err.to_string().contains("OPRF public key"), "{err}");
+    // A version-1 file whose PRF byte claims OPRF is refused as an unknown enum.
+    let (keyed, _) = write_sample(dir.path());
+    let err = patched(&keyed, |b| b[off::PRF] = 2).unwrap_err();
+    assert!(matches!(err, FilterError::UnknownEnum { what: "PRF", value: 2, .. }), "{err}");
 }

@@ -1,7 +1,6 @@
 //! Writing a filter file atomically, with its checksum and MAC.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use xxhash_rust::xxh3::Xxh3Default;
@@ -41,10 +40,11 @@ fn check_input(header: &FilterHeader, sections: &[(SectionInfo, &Bloom)]) -> Res
     }
 }
 
-/// Writes a filter file atomically: a temporary file in the target's directory is written,
-/// fsynced and renamed over `path` (then the directory is fsynced). On any error the
-/// temporary file is removed and `path` is untouched: never a partial file. The file gets
-/// mode 0600 on Unix. Returns the number of bytes written.
+/// Writes a filter file atomically through [`crate::output::write`]: a temporary file in the
+/// target's directory is written, fsynced and renamed over `path` (then the directory is
+/// fsynced). On any error the temporary file is removed and `path` is untouched: never a
+/// partial file. The file gets mode 0600 on Unix; a device or FIFO is written into, a
+/// directory refused. Returns the number of bytes written.
 pub fn write_filter(
     path: &Path,
     header: &FilterHeader,
@@ -74,29 +74,17 @@ pub fn write_filter(
     let layout = Layout::new(meta_len, infos.iter().map(|s| s.params));
     let head = encode_header(header, &infos, &layout);
 
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        // Renaming over it would replace e.g. /dev/null with a regular file.
-        return Err(invalid("exists and is not a regular file; refusing to replace it".into()));
-    }
-    let io_err = |source| FilterError::Io { path: path.into(), source };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err)?;
-    let mut out = Sink::new(BufWriter::with_capacity(1 << 20, tmp.as_file()), mac_key);
     let padding = vec![0u8; (pad64(u64::from(meta_len)) - u64::from(meta_len)) as usize];
-    out.write(&head).map_err(io_err)?;
-    out.write(&json).map_err(io_err)?;
-    out.write(&padding).map_err(io_err)?;
-    for (_, bloom) in sections {
-        out.write(bytemuck::cast_slice(bloom.blocks())).map_err(io_err)?;
-    }
-    out.finish().map_err(io_err)?;
-    tmp.as_file().sync_all().map_err(io_err)?;
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
-    #[cfg(unix)]
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err)?;
+    crate::output::write(path, &[], |w| {
+        let mut out = Sink::new(w, mac_key);
+        out.write(&head)?;
+        out.write(&json)?;
+        out.write(&padding)?;
+        for (_, bloom) in sections {
+            out.write(bytemuck::cast_slice(bloom.blocks()))?;
+        }
+        out.finish()
+    })?;
     Ok(layout.file_len())
 }
 
