@@ -236,8 +236,14 @@ impl Temp {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
+        // The handler is installed, and the list held, before the file exists: a signal that
+        // arrives once the file is visible finds it registered (the signal thread waits for
+        // the lock), so no temporary file outlives SIGINT/SIGTERM.
+        SIGNAL_CLEANUP.call_once(install_signal_cleanup);
+        let mut temps = temps();
         let file = tempfile::Builder::new().prefix(".leakmatch-").tempfile_in(dir)?;
-        register(file.path());
+        temps.push(file.path().to_path_buf());
+        drop(temps);
         Ok(Temp { path: file.path().to_path_buf(), file: Some(file) })
     }
 
@@ -276,11 +282,8 @@ fn temps() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     TEMPS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn register(path: &Path) {
-    static HANDLER: Once = Once::new();
-    HANDLER.call_once(install_signal_cleanup);
-    temps().push(path.to_path_buf());
-}
+/// Installs [`install_signal_cleanup`] once per process.
+static SIGNAL_CLEANUP: Once = Once::new();
 
 fn deregister(path: &Path) {
     temps().retain(|p| p != path);

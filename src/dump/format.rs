@@ -20,6 +20,7 @@ use super::{
     map_columns, Chunk, ChunkIter, ChunkParser, ChunkStats, ColumnMapping, ColumnOverride, Dialect,
     DumpError, Encoding, LineEnding, Position, RecordDecoder,
 };
+use crate::ident::Field;
 use crate::tally::Malformed;
 
 /// The formats a dump can be read in.
@@ -317,20 +318,42 @@ struct DelimitedReader {
     parser: ChunkParser,
     decoder: RecordDecoder,
     columns: Vec<usize>,
+    /// Bit `i` set: `columns[i]` only shows a GDPR category (no identifier is read from it),
+    /// so text that is invalid in the file's encoding still counts as a non-empty cell instead
+    /// of making the whole record malformed.
+    lenient: u16,
     /// Quote-free UTF-8 chunks take the `memchr` split (off only in tests, to compare).
     quote_free_split: bool,
 }
 
 impl DelimitedReader {
     fn new(layout: &Layout) -> DelimitedReader {
+        let columns = layout.mapping.columns();
+        let identifier = |c: usize| Field::ALL.iter().any(|&f| layout.mapping.column(f) == Some(c));
+        let lenient = columns
+            .iter()
+            .take(BORROWED_COLUMNS)
+            .enumerate()
+            .filter(|&(_, &c)| !identifier(c))
+            .fold(0u16, |m, (i, _)| m | 1 << i);
         DelimitedReader {
             dialect: layout.dialect.clone(),
             parser: ChunkParser::new(),
             decoder: RecordDecoder::new(layout.dialect.encoding),
-            columns: layout.mapping.columns(),
+            columns,
+            lenient,
             quote_free_split: true,
         }
     }
+}
+
+/// Whether the record `decoder` holds has invalid text in a column an identifier is read from
+/// (`lenient` as [`DelimitedReader::lenient`]).
+fn strict_invalid(decoder: &RecordDecoder, columns: &[usize], lenient: u16) -> bool {
+    columns.iter().enumerate().any(|(i, &c)| {
+        (i >= BORROWED_COLUMNS || lenient & (1 << i) == 0)
+            && matches!(decoder.field(c), Some(Err(_)))
+    })
 }
 
 impl Layout {
@@ -343,9 +366,14 @@ impl Layout {
     }
 }
 
+/// What a category-only cell holding invalid text reads as: non-empty, and no identifier.
+const INVALID_TEXT: &str = "\u{FFFD}";
+
 impl Fields for RecordDecoder {
     fn get(&self, column: usize) -> Option<&str> {
-        self.field(column)?.ok()
+        // Invalid text is only ever seen in category-only columns: a record with invalid text
+        // in an identifier column is skipped before its fields are read.
+        Some(self.field(column)?.unwrap_or(INVALID_TEXT))
     }
 }
 
@@ -368,8 +396,9 @@ impl<'r> Borrowed<'r> {
         rec: &'r csv::ByteRecord,
         columns: &'r [usize],
         valid_chunk: bool,
+        lenient: u16,
     ) -> Option<Borrowed<'r>> {
-        Borrowed::from_raw(columns, columns.iter().map(|&c| rec.get(c)), valid_chunk)
+        Borrowed::from_raw(columns, columns.iter().map(|&c| rec.get(c)), valid_chunk, lenient)
     }
 
     /// [`Borrowed::of`] from the raw bytes of each of `columns` (`None`: the record lacks it).
@@ -377,9 +406,10 @@ impl<'r> Borrowed<'r> {
         columns: &'r [usize],
         raw: impl Iterator<Item = Option<&'r [u8]>>,
         valid_chunk: bool,
+        lenient: u16,
     ) -> Option<Borrowed<'r>> {
         let mut values = [None; BORROWED_COLUMNS];
-        for (slot, bytes) in values.iter_mut().zip(raw) {
+        for (i, (slot, bytes)) in values.iter_mut().zip(raw).enumerate() {
             if let Some(bytes) = bytes {
                 *slot = Some(if valid_chunk {
                     // SAFETY: the chunk is valid UTF-8, and a field is its bytes between
@@ -389,7 +419,11 @@ impl<'r> Borrowed<'r> {
                     // byte).
                     unsafe { std::str::from_utf8_unchecked(bytes) }
                 } else {
-                    std::str::from_utf8(bytes).ok()?
+                    match std::str::from_utf8(bytes) {
+                        Ok(text) => text,
+                        Err(_) if lenient & (1 << i) != 0 => INVALID_TEXT,
+                        Err(_) => return None,
+                    }
                 });
             }
         }
@@ -411,7 +445,7 @@ impl RecordReader for DelimitedReader {
         base: u64,
         on: &mut dyn FnMut(Event<'_>),
     ) -> Result<ChunkStats, DumpError> {
-        let (decoder, columns) = (&mut self.decoder, &self.columns);
+        let (decoder, columns, lenient) = (&mut self.decoder, &self.columns, self.lenient);
         let last = columns.last().copied();
         let utf8 = matches!(self.dialect.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
             && columns.len() <= BORROWED_COLUMNS;
@@ -427,7 +461,8 @@ impl RecordReader for DelimitedReader {
                 if rec.ragged {
                     on(Event::Flawed(Malformed::Ragged, pos));
                 }
-                match Borrowed::from_raw(columns, rec.values.iter().copied(), valid_chunk) {
+                match Borrowed::from_raw(columns, rec.values.iter().copied(), valid_chunk, lenient)
+                {
                     Some(fields) => on(Event::Record(&fields, pos)),
                     None => on(Event::Skipped(Malformed::Encoding, pos)),
                 }
@@ -444,11 +479,12 @@ impl RecordReader for DelimitedReader {
                 on(Event::Flawed(Malformed::Ragged, pos));
             }
             if utf8 {
-                match Borrowed::of(rec, columns, valid_chunk) {
+                match Borrowed::of(rec, columns, valid_chunk, lenient) {
                     Some(fields) => on(Event::Record(&fields, pos)),
                     None => on(Event::Skipped(Malformed::Encoding, pos)),
                 }
-            } else if decoder.decode(rec, columns) > 0 {
+            } else if decoder.decode(rec, columns) > 0 && strict_invalid(decoder, columns, lenient)
+            {
                 on(Event::Skipped(Malformed::Encoding, pos));
             } else {
                 on(Event::Record(&*decoder, pos));

@@ -485,3 +485,29 @@ fn text_reports_end_with_a_newline_on_every_path() {
         assert!(text.ends_with('\n') && !text.ends_with("\n\n\n"), "{dump}: {text:?}");
     }
 }
+
+#[test]
+fn invalid_text_in_a_category_cell_keeps_the_record_and_counts_the_cell() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    wd.write(
+        "c.csv",
+        "KVNR;Nachname;Vorname;Geburtsdatum\nA123456780;Meier;Hans;01.02.1960\n\
+         Z987654321;Otto;Paul;03.04.1975\n",
+    );
+    build(&wd, &key, "f.lmf", "c.csv", &[]);
+    // UTF-8 by its BOM. Row 1: a matched customer whose diagnosis cell is not valid UTF-8
+    // (the record stays, the cell counts as a value); row 2: invalid text in the KVNR cell
+    // (an identifier: the record is malformed, as before).
+    let mut dump = b"\xEF\xBB\xBFKVNR;Nachname;Vorname;Geburtsdatum;Diagnose\n".to_vec();
+    dump.extend_from_slice(b"A123456780;Meier;Hans;01.02.1960;J\xFF45\n");
+    dump.extend_from_slice(b"Z98765432\xFF;Otto;Paul;03.04.1975;E11\n");
+    wd.write("d.csv", dump);
+    let v = scan(&wd, &key, &["--filter", "f.lmf", "d.csv"]);
+    assert_eq!(v["records"]["total"], 2, "{:#}", v["records"]);
+    assert_eq!(v["records"]["malformed"], 1, "only the bad KVNR cell: {:#}", v["records"]);
+    assert_eq!(v["records"]["matched_any"], 1, "{:#}", v["records"]);
+    let cats = v["gdpr"]["categories"].as_array().unwrap();
+    let health = cats.iter().find(|c| c["category"] == "health").expect("health category");
+    assert_eq!(health["records"]["estimate"], 1.0, "{health:#}");
+}
