@@ -24,7 +24,7 @@ fn built() -> (Workdir, String) {
 #[test]
 fn build_then_inspect_round_trips_header_and_counts() {
     let (wd, _) = built();
-    let v: Value = serde_json::from_str(&wd.ok(&["inspect", "--json", "f.lmf"])).unwrap();
+    let v: Value = wd.json(&["inspect", "--json", "f.lmf"]);
     assert_eq!(v["label"], "AOK Test");
     assert_eq!(v["role"], "customers");
     assert_eq!(v["snapshot_date"], "2026-10-01");
@@ -46,8 +46,7 @@ fn build_then_inspect_round_trips_header_and_counts() {
 #[test]
 fn inspect_with_key_verifies_mac_and_refuses_other_key() {
     let (wd, key) = built();
-    let v: Value =
-        serde_json::from_str(&wd.ok(&["inspect", "--json", "--key-file", &key, "f.lmf"])).unwrap();
+    let v: Value = wd.json(&["inspect", "--json", "--key-file", &key, "f.lmf"]);
     assert_eq!(v["mac"], "verified");
     let other = wd.keygen("other");
     let out = wd.run(&["inspect", "--key-file", &other, "f.lmf"]);
@@ -139,7 +138,7 @@ fn map_assigns_columns_by_name_and_index() {
         "email=mail",
         "c.csv",
     ]);
-    let v: Value = serde_json::from_str(&wd.ok(&["inspect", "--json", "f.lmf"])).unwrap();
+    let v: Value = wd.json(&["inspect", "--json", "f.lmf"]);
     let kinds: Vec<&str> =
         v["sections"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["kvnr", "email"]);

@@ -435,8 +435,7 @@ fn birth_year_noise_is_recorded_in_the_filter_and_bounded() {
         &["customers.csv"],
     ]
     .concat());
-    let v: serde_json::Value =
-        serde_json::from_str(&wd.ok(&["inspect", "--json", "n.lmf"])).unwrap();
+    let v: serde_json::Value = wd.json(&["inspect", "--json", "n.lmf"]);
     let years = &v["metadata"]["birth_years"];
     assert_eq!((&years["noise_epsilon"], &years["min_count"]), (&1.0.into(), &50.into()), "{v}");
 }

@@ -103,7 +103,7 @@ fn scan_through_the_key_service_matches_the_truth_and_the_local_scan() {
     }
     assert!(compared >= 4, "{compared} kinds compared");
     // The data owner's local OPRF scan gives the same report, number for number.
-    let local: Value = serde_json::from_str(&wd.ok(&[
+    let local: Value = wd.json(&[
         "scan",
         "--quiet",
         "--json",
@@ -112,8 +112,7 @@ fn scan_through_the_key_service_matches_the_truth_and_the_local_scan() {
         "--filter",
         "f.lmf",
         "g/leak.csv",
-    ]))
-    .unwrap();
+    ]);
     for field in ["key_id", "records", "kinds", "filters", "signals", "verdict", "gdpr"] {
         assert_eq!(remote[field], local[field], "{field}");
     }
@@ -162,8 +161,8 @@ fn server_tokens_equal_local_tokens() {
         (std::fs::read(wd.path("f.lmf")).unwrap(), std::fs::read(wd.path("r.lmf")).unwrap());
     assert_eq!(a.len(), b.len());
     assert_eq!(a[4096..a.len() - 48], b[4096..b.len() - 48]);
-    let inspect: Value = serde_json::from_str(&wd.ok(&["inspect", "--json", "r.lmf"])).unwrap();
-    let local: Value = serde_json::from_str(&wd.ok(&["inspect", "--json", "f.lmf"])).unwrap();
+    let inspect: Value = wd.json(&["inspect", "--json", "r.lmf"]);
+    let local: Value = wd.json(&["inspect", "--json", "f.lmf"]);
     assert_eq!(inspect["key_id"], local["key_id"]);
     assert_eq!(inspect["oprf_public_key"], local["oprf_public_key"]);
 }

@@ -70,17 +70,8 @@ fn merge_json(wd: &Workdir, parts: &[String]) -> Value {
 #[test]
 fn merge_of_range_shards_equals_one_scan() {
     let (wd, key) = setup();
-    let single: Value = serde_json::from_str(&wd.ok(&[
-        "scan",
-        "-q",
-        "--json",
-        "--key-file",
-        &key,
-        "--filter",
-        "f.lmf",
-        "g/leak.csv",
-    ]))
-    .unwrap();
+    let single: Value =
+        wd.json(&["scan", "-q", "--json", "--key-file", &key, "--filter", "f.lmf", "g/leak.csv"]);
     for n in [1, 3, 7] {
         let parts = partials(&wd, &key, n);
         assert_eq!(comparable(merge_json(&wd, &parts)), comparable(single.clone()), "{n} shards");

@@ -61,17 +61,8 @@ fn spark_shards_merge_to_the_single_scan_and_fail_with_the_tools_exit_code() {
     let key = wd.keygen("k");
     wd.ok(&["generate", "--out-dir", "g", "--customers", "5000", "--leak", "3000", "--seed", "3"]);
     wd.ok(&["build", "-q", "--key-file", &key, "--out", "f.lmf", "g/customers.csv"]);
-    let single: Value = serde_json::from_str(&wd.ok(&[
-        "scan",
-        "-q",
-        "--json",
-        "--key-file",
-        &key,
-        "--filter",
-        "f.lmf",
-        "g/leak.csv",
-    ]))
-    .unwrap();
+    let single: Value =
+        wd.json(&["scan", "-q", "--json", "--key-file", &key, "--filter", "f.lmf", "g/leak.csv"]);
     let start = Instant::now();
     let out = driver(&wd, &key, "f.lmf");
     eprintln!("spark run (4 shards, local[2]): {:.1} s", start.elapsed().as_secs_f64());

@@ -101,16 +101,8 @@ fn merge_of_an_incomplete_shard_set_fails_unless_allowed_and_states_its_bytes() 
         stderr(&out)
     );
     assert!(stderr(&out).contains("--allow-partial") && out.stdout.is_empty());
-    let part: Value = serde_json::from_str(&wd.ok(&[
-        "merge",
-        "-q",
-        "--json",
-        "--allow-partial",
-        "p0.json",
-        "p1.json",
-        "p3.json",
-    ]))
-    .unwrap();
+    let part: Value =
+        wd.json(&["merge", "-q", "--json", "--allow-partial", "p0.json", "p1.json", "p3.json"]);
     let cov = &part["inputs"][0]["coverage"];
     let (start, end): (u64, u64) = (start.parse().unwrap(), end.parse().unwrap());
     let len = std::fs::metadata(wd.path("g/leak.csv")).unwrap().len();
@@ -215,17 +207,8 @@ fn text_report_explains_its_numbers_with_separators() {
         assert!(text.contains(words), "{words} in\n{text}");
     }
     assert!(text.contains("4,000 records"), "{text}");
-    let v: Value = serde_json::from_str(&wd.ok(&[
-        "scan",
-        "-q",
-        "--json",
-        "--key-file",
-        &key,
-        "--filter",
-        "f.lmf",
-        "g/leak.csv",
-    ]))
-    .unwrap();
+    let v: Value =
+        wd.json(&["scan", "-q", "--json", "--key-file", &key, "--filter", "f.lmf", "g/leak.csv"]);
     let d = &v["signals"]["duplicates"];
     assert!(d["duplicates"].is_u64(), "an exact count is an integer: {d}");
     let verdict = text.split("Verdict:").nth(1).unwrap();
@@ -246,7 +229,7 @@ fn inspect_shows_the_creation_date() {
     assert!(line.contains(" UTC") && line.contains("-") && !line.contains("unix"), "{line}");
     let year: u32 = line.split_whitespace().nth(1).unwrap()[..4].parse().unwrap();
     assert!((2024..2100).contains(&year), "{line}");
-    let v: Value = serde_json::from_str(&wd.ok(&["inspect", "--json", "f.lmf"])).unwrap();
+    let v: Value = wd.json(&["inspect", "--json", "f.lmf"]);
     assert!(v["created"].as_str().unwrap().ends_with(" UTC"));
 }
 

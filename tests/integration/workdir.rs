@@ -52,6 +52,11 @@ impl Workdir {
         String::from_utf8(out.stdout).expect("utf-8 stdout")
     }
 
+    /// Runs and asserts success; parses stdout as one JSON value (`--json` outputs).
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).expect("one JSON value on stdout")
+    }
+
     /// Creates `key` with `keygen` and returns its path as a string.
     pub fn keygen(&self, name: &str) -> String {
         self.ok(&["keygen", "--out", name]);
