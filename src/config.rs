@@ -1,18 +1,16 @@
 //! Validated configuration: what the command line asked for, checked once, in plain types.
 //! Library code takes these; it never sees clap.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{self, CliCommand};
 use crate::dump::ColumnOverride;
 use crate::filter::Role;
 use crate::ident::{self, Kind};
+use crate::output;
 use crate::synth::SynthConfig;
 
-/// A usage error: exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+use crate::error::UsageError;
 
 /// One validated command.
 #[derive(Debug)]
@@ -427,5 +425,63 @@ impl Command {
                 })
             }
         })
+    }
+}
+
+/// The key file a command reads: `--key-file` or `$LEAKMATCH_KEY_FILE`.
+pub fn key_path(key_file: Option<&Path>) -> Option<PathBuf> {
+    key_file
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(crate::token::KEY_FILE_ENV).map(PathBuf::from))
+}
+
+/// The files `scan` reads (key, filters, dumps) and those it writes (`--html`,
+/// `--emit-matches`, `--partial`).
+impl ScanConfig {
+    pub fn check_outputs(&self) -> Result<(), output::OutputError> {
+        let key = key_path(self.key_file.as_deref());
+        let mut inputs: Vec<&Path> =
+            self.filters.iter().chain(&self.dumps).map(|p| p.as_path()).collect();
+        inputs.extend(key.as_deref());
+        let partial =
+            self.shard.as_ref().map(|(_, p)| p.as_path()).filter(|p| p.as_os_str() != "-");
+        let outputs: Vec<&Path> = self
+            .html
+            .iter()
+            .chain(&self.emit_matches)
+            .map(|p| p.as_path())
+            .chain(partial)
+            .collect();
+        output::check_all(&outputs, &inputs)
+    }
+
+    /// The inputs, for [`output::write()`].
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.filters.iter().chain(&self.dumps).cloned().collect();
+        v.extend(key_path(self.key_file.as_deref()));
+        v
+    }
+}
+
+/// `build` reads its key, its inputs and `--like`; writes `--out`.
+impl BuildConfig {
+    pub fn check_outputs(&self) -> Result<(), output::OutputError> {
+        output::check(&self.out, &output::refs(&self.inputs()))
+    }
+
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.inputs.iter().chain(&self.like).cloned().collect();
+        v.extend(key_path(self.key_file.as_deref()));
+        v
+    }
+}
+
+/// `merge` reads partials; writes `--html`.
+impl MergeConfig {
+    pub fn check_outputs(&self) -> Result<(), output::OutputError> {
+        output::check_all(
+            &self.html.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
+            &output::refs(&self.partials),
+        )
     }
 }

@@ -10,7 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 
 use crate::commands::progress::Progress;
-use crate::config::{BuildConfig, UsageError};
+use crate::config::BuildConfig;
+use crate::error::UsageError;
 use crate::filter::{self, AtomicBloom, FilterHeader, KindStats, Metadata, Params, SectionInfo};
 use crate::ident::{Flaw, Kind};
 use crate::report::text::thousands;
@@ -18,10 +19,7 @@ use crate::scan::{self, Batch, Prepared, Tokenize};
 use crate::tally::Tally;
 use crate::token::KeyId;
 
-/// Birth-year histogram stored in the filter: 5-year buckets, buckets under 10 people
-/// suppressed (aggregates only; no bucket small enough to single anyone out).
-pub const BIRTH_BUCKET_YEARS: u16 = 5;
-pub const BIRTH_MIN_COUNT: u64 = 10;
+use crate::filter::BIRTH_BUCKET_YEARS;
 
 /// What a build produced.
 #[derive(Debug)]

@@ -78,7 +78,7 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         like: None,
         oprf: false,
         key_server: None,
-        birth_min_count: build::BIRTH_MIN_COUNT,
+        birth_min_count: crate::filter::BIRTH_MIN_COUNT,
         birth_noise: None,
     })?;
     let report = scan::scan(&ScanConfig {

@@ -7,8 +7,9 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use crate::commands::progress::Progress;
-use crate::config::{ScanConfig, UsageError};
+use crate::config::ScanConfig;
 use crate::error;
+use crate::error::UsageError;
 use crate::filter::{FilterFile, OpenOptions};
 use crate::output;
 use crate::partial::{ByteRange, Partial, PartialInput};
@@ -57,7 +58,7 @@ pub fn open_filters(paths: &[PathBuf], key: &Key) -> anyhow::Result<Vec<FilterFi
         .map(|p| {
             let f = FilterFile::open(p, &opts)?;
             if f.header.prf.oprf_public_key().is_some() {
-                anyhow::bail!(crate::config::UsageError(format!(
+                anyhow::bail!(crate::error::UsageError(format!(
                     "{}: an OPRF filter (tokens from a key service); this command takes filters \
                      with keyed tokens only",
                     p.display()

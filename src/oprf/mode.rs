@@ -11,7 +11,7 @@ use anyhow::{bail, Context};
 use super::client::{self, Client, ClientConfig};
 use super::table::{Collector, OprfTokens, TokenTable};
 use super::{OprfKey, PublicKey};
-use crate::config::UsageError;
+use crate::error::UsageError;
 use crate::filter::{FilterError, FilterFile, OpenOptions, Prf};
 use crate::ident::Kind;
 use crate::scan::{TokenSource, Tokenize};
