@@ -14,7 +14,7 @@ use crate::config::BuildConfig;
 use crate::error::UsageError;
 use crate::filter::{self, AtomicBloom, FilterHeader, KindStats, Metadata, Params, SectionInfo};
 use crate::ident::{Flaw, Kind};
-use crate::report::text::thousands;
+use crate::num::thousands;
 use crate::scan::{self, Batch, Prepared, Tokenize};
 use crate::tally::Tally;
 use crate::token::KeyId;

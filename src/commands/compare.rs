@@ -13,7 +13,7 @@ use crate::error;
 use crate::error::UsageError;
 use crate::filter::compare::{compare_sections, SizeEstimate};
 use crate::filter::{FilterFile, OpenOptions};
-use crate::report::text::thousands;
+use crate::num::thousands;
 
 /// Version of the `--json` schema.
 pub const SCHEMA_VERSION: u32 = 1;

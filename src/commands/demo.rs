@@ -14,7 +14,8 @@ use crate::commands::{build, scan};
 use crate::config::{BuildConfig, ScanConfig};
 use crate::error;
 use crate::filter::Role;
-use crate::report::{self, text::thousands, Report};
+use crate::num::thousands;
+use crate::report::{self, Report};
 use crate::synth::{self, SynthConfig, Truth};
 use crate::token::Key;
 

@@ -83,9 +83,9 @@ fn generate(
     if !quiet {
         eprintln!(
             "leakmatch: wrote {} customers and {} leak rows ({} real) to {}",
-            crate::report::num::thousands(synth.customers),
-            crate::report::num::thousands(truth.leak_rows),
-            crate::report::num::thousands(truth.real_rows),
+            crate::num::thousands(synth.customers),
+            crate::num::thousands(truth.leak_rows),
+            crate::num::thousands(truth.real_rows),
             out_dir.display()
         );
     }

@@ -31,7 +31,7 @@ pub fn run(
         eprintln!(
             "leakmatch: wrote {} ({} bytes), the union of {} filters",
             out.display(),
-            crate::report::num::thousands(bytes),
+            crate::num::thousands(bytes),
             files.len()
         );
     }

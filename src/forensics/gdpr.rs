@@ -26,7 +26,7 @@ use super::Signals;
 use crate::dump::Layout;
 use crate::estimate::Estimate;
 use crate::ident::Field;
-use crate::report::text::thousands;
+use crate::num::thousands;
 use crate::report::FilterReport;
 use crate::tally::FilterTally;
 
@@ -187,7 +187,7 @@ impl Count {
     /// `2,400 (exact)` when exact, else `≈2,400 (95 % CI 2,390 – 2,410)` (the text and HTML
     /// tables).
     pub fn cell(&self) -> String {
-        crate::report::text::count_ci(self.estimate, self.ci_low, self.ci_high, self.exact)
+        crate::num::count_ci(self.estimate, self.ci_low, self.ci_high, self.exact)
     }
 
     /// `2,400` when exact, else `about 2,400 (95 % interval 2,390 – 2,410)`.

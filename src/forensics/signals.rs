@@ -4,7 +4,7 @@ use super::*;
 use crate::estimate::{self, wilson, Z95};
 use crate::filter::BirthYears;
 use crate::ident::{Flaw, Kind};
-use crate::report::num::{count, thousands};
+use crate::num::{count, thousands};
 use crate::report::{FilterDesc, FilterReport, KindReport};
 use crate::scan::INDEPENDENT;
 use crate::tally::{FilterTally, Tally};

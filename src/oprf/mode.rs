@@ -99,7 +99,7 @@ impl TokenMode {
             let secs = start.elapsed().as_secs_f64();
             eprintln!(
                 "leakmatch: key service evaluated {} distinct values in {secs:.2} s ({:.0}/s)",
-                crate::report::text::thousands(refs.len() as u64),
+                crate::num::thousands(refs.len() as u64),
                 refs.len() as f64 / secs.max(1e-9)
             );
         }

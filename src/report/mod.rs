@@ -6,7 +6,6 @@
 
 pub mod html;
 pub mod json;
-pub mod num;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
