@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dump::Malformed;
 use crate::ident::{Flaw, Kind, Outcome};
 
 /// Number of kinds (dense index by [`Kind::index`]).
@@ -130,33 +131,6 @@ impl FilterTally {
 impl Default for FilterTally {
     fn default() -> Self {
         FilterTally::new()
-    }
-}
-
-/// Why a record was not used. Positions of the first occurrence are kept apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Malformed {
-    /// A field that is not valid in the file's encoding.
-    Encoding,
-    /// A record larger than the size bound, skipped.
-    Oversized,
-    /// A record with fewer fields than the header (ragged); its present fields are still used.
-    Ragged,
-    /// A syntax error of the format (e.g. an unbalanced quote), skipped up to the next line.
-    Syntax,
-}
-
-impl Malformed {
-    pub const ALL: [Malformed; 4] =
-        [Malformed::Encoding, Malformed::Oversized, Malformed::Ragged, Malformed::Syntax];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Malformed::Encoding => "encoding",
-            Malformed::Oversized => "oversized",
-            Malformed::Ragged => "ragged",
-            Malformed::Syntax => "syntax",
-        }
     }
 }
 

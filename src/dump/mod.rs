@@ -58,7 +58,7 @@ pub use columns::{
 };
 pub use decode::{Encoding, FieldDecoder, InvalidEncoding, RecordDecoder};
 pub use delimited::{for_each_record, ChunkParser, ChunkStats, Position};
-pub use format::{Event, Fields, Format, Layout, RecordReader};
+pub use format::{Event, Fields, Format, Layout, Malformed, RecordReader};
 pub use sniff::{sniff, sniff_with, Dialect, LineEnding, SniffOverrides};
 pub use source::{Chunk, Source};
 

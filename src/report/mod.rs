@@ -10,10 +10,11 @@ pub mod text;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dump::Malformed;
 use crate::estimate::{self, Estimate};
 use crate::filter::{FilterFile, Metadata};
 use crate::ident::{Flaw, Kind};
-use crate::tally::{Malformed, Pos, Tally};
+use crate::tally::{Pos, Tally};
 
 /// Version of the JSON schema (see [`json`]). Bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;

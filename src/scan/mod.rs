@@ -15,15 +15,13 @@ use rayon::prelude::*;
 
 use anyhow::Context;
 
-use crate::dump::{self, Chunk, ColumnOverride, DumpError, Event, Layout, RecordReader, Source};
+use crate::dump::{
+    self, Chunk, ColumnOverride, DumpError, Event, Layout, Malformed, RecordReader, Source,
+};
 use crate::filter::FilterFile;
 use crate::ident::{Extractor, Field, FieldMap, Kind, Outcome};
-use crate::tally::{ChunkCounts, Malformed, Pos, Tally, KINDS};
+use crate::tally::{ChunkCounts, Pos, Tally, KINDS};
 use crate::token::{self, Key, Token, Tokenizer};
-
-/// Kinds whose hits count as independent evidence for a strong match.
-pub const INDEPENDENT: [Kind; 5] =
-    [Kind::Kvnr, Kind::Email, Kind::Phone, Kind::NameDob, Kind::Iban];
 
 /// The tokens of one record, by [`Kind::index`]; `None` where the value was absent or invalid.
 pub type Tokens = [Option<Token>; KINDS];
