@@ -234,7 +234,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             ))
             .into());
         }
-        input.layout.mapping.categories = crate::forensics::gdpr::category_columns(&input.layout);
+        input.layout.mapping.categories = crate::dump::categories::category_columns(&input.layout);
         inputs.push(input);
     }
     let total = match cfg.range {
@@ -255,7 +255,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         crate::oprf::mode::check_complete(pipeline.source(), &input.source.path)?;
         let matches = std::mem::take(&mut scanned.tally.matches);
         let name = input.source.path.display().to_string();
-        crate::forensics::rows::write_matches(&mut emitted, &name, &matches, &labels)?;
+        crate::report::matches::write_matches(&mut emitted, &name, &matches, &labels)?;
         results.push(scanned);
     }
     if let Some(path) = &cfg.emit_matches {
@@ -359,7 +359,7 @@ fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
                 why: r.why.to_string(),
             })
             .collect(),
-        categories: crate::forensics::gdpr::categories(&input.layout),
+        categories: crate::dump::categories::categories(&input.layout),
         coverage: None,
     }
 }

@@ -33,6 +33,7 @@
 //!
 //! Errors ([`DumpError`]) name the file and position, never a value from the dump.
 
+pub mod categories;
 pub mod chunk;
 pub mod columns;
 pub mod combo;

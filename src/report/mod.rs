@@ -6,14 +6,15 @@
 
 pub mod html;
 pub mod json;
+pub mod matches;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
 
 use crate::dump::Malformed;
 use crate::estimate::{self, Estimate};
-use crate::filter::{FilterFile, Metadata};
 use crate::ident::{Flaw, Kind};
+pub use crate::tally::{ColumnUse, Coverage, FilterDesc, InputReport, SectionDesc};
 use crate::tally::{Pos, Tally};
 
 /// Version of the JSON schema (see [`json`]). Bumped on any incompatible change.
@@ -39,65 +40,6 @@ pub struct Report {
     /// flattened: `verdict`, `best_snapshot`, `canary`, ... are top-level keys.
     #[serde(flatten)]
     pub forensics: crate::forensics::Forensics,
-}
-
-/// One scanned input.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct InputReport {
-    pub path: String,
-    pub bytes: u64,
-    pub sha256: String,
-    pub format: String,
-    pub delimiter: String,
-    pub header: bool,
-    pub encoding: String,
-    pub records: u64,
-    /// Which column fed which field, and why.
-    pub columns: Vec<ColumnUse>,
-    /// GDPR data categories its columns hold ([`crate::forensics::gdpr::categories`]).
-    #[serde(default)]
-    pub categories: Vec<String>,
-    /// Which bytes the counts cover when byte ranges left part of the input unread (`scan
-    /// --range`, `merge --allow-partial` of a shard set with gaps); `None`: every byte was read
-    /// (in one scan or by shards that cover the input).
-    #[serde(default)]
-    pub coverage: Option<Coverage>,
-}
-
-/// The bytes of an input that range shards read (records starting inside them).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Coverage {
-    /// Disjoint, sorted byte ranges `[start, end)`, adjacent ranges joined.
-    pub ranges: Vec<crate::partial::ByteRange>,
-    /// Bytes inside `ranges`, and the input's length.
-    pub bytes_covered: u64,
-    pub bytes: u64,
-    /// Whether the ranges cover the whole input (`bytes_covered == bytes`).
-    pub complete: bool,
-}
-
-impl Coverage {
-    /// Joins `ranges` (sorted by start, not overlapping) of an input of `bytes` bytes.
-    pub fn of(ranges: impl IntoIterator<Item = crate::partial::ByteRange>, bytes: u64) -> Coverage {
-        let mut joined: Vec<crate::partial::ByteRange> = Vec::new();
-        for r in ranges.into_iter().filter(|r| r.end > r.start) {
-            match joined.last_mut() {
-                Some(last) if last.end >= r.start => last.end = last.end.max(r.end),
-                _ => joined.push(r),
-            }
-        }
-        let bytes_covered = joined.iter().map(|r| r.end - r.start).sum();
-        Coverage { ranges: joined, bytes_covered, bytes, complete: bytes_covered >= bytes }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ColumnUse {
-    pub field: String,
-    /// 1-based column number.
-    pub column: usize,
-    pub header: Option<String>,
-    pub why: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -212,57 +154,6 @@ pub struct Timing {
     pub bytes: u64,
     pub mb_per_s: f64,
     pub rows_per_s: f64,
-}
-
-/// What a report needs to know about a filter: its header, its sections' geometry and FPR,
-/// its metadata. Serialisable, so that partial results of shards carry it (no bits, no key).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FilterDesc {
-    pub path: String,
-    pub label: String,
-    pub role: String,
-    pub snapshot_date: Option<String>,
-    pub created_unix: u64,
-    /// Hex key id.
-    pub key_id: String,
-    pub sections: Vec<SectionDesc>,
-    pub meta: Metadata,
-}
-
-/// One section of a filter, as far as reports and merges need it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SectionDesc {
-    pub kind: String,
-    pub k: u32,
-    pub blocks: u64,
-    pub inserted: u64,
-    pub achieved_fpr: f64,
-}
-
-impl FilterDesc {
-    /// Describes an opened filter.
-    pub fn of(f: &FilterFile) -> FilterDesc {
-        FilterDesc {
-            path: f.path.display().to_string(),
-            label: f.header.label.clone(),
-            role: f.header.role.name().to_string(),
-            snapshot_date: f.header.snapshot_date.clone(),
-            created_unix: f.header.created_unix,
-            key_id: hex::encode(f.header.key_id),
-            sections: f
-                .sections
-                .iter()
-                .map(|s| SectionDesc {
-                    kind: s.kind.name().to_string(),
-                    k: s.params.k,
-                    blocks: s.params.blocks,
-                    inserted: s.inserted,
-                    achieved_fpr: s.achieved_fpr,
-                })
-                .collect(),
-            meta: f.meta.clone(),
-        }
-    }
 }
 
 /// What [`Report::build`] needs besides the tallies.

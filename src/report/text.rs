@@ -439,7 +439,7 @@ mod tests {
 
     #[test]
     fn incomplete_coverage_says_which_bytes() {
-        use crate::partial::ByteRange;
+        use crate::tally::ByteRange;
         let c = super::super::Coverage::of(
             [
                 ByteRange { start: 0, end: 10 },

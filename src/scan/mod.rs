@@ -36,7 +36,7 @@ pub struct Batch {
     pub tokens: Vec<Tokens>,
     pub positions: Vec<Pos>,
     /// Per record: the GDPR categories with a non-empty cell (bit = index in
-    /// [`crate::forensics::gdpr::CATEGORIES`]), from [`crate::dump::ColumnMapping::categories`].
+    /// [`crate::dump::categories::CATEGORIES`]), from [`crate::dump::ColumnMapping::categories`].
     pub categories: Vec<u8>,
 }
 

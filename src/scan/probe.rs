@@ -84,7 +84,7 @@ impl<'f> Prober<'f> {
         }
         if !hits.is_empty() {
             hits.sort_by_key(|m| (m.pos.byte, m.filter));
-            crate::forensics::rows::merge_matches(&mut tally.matches, &hits);
+            crate::tally::merge_matches(&mut tally.matches, &hits);
         }
     }
 }
