@@ -76,6 +76,7 @@
 
 #[cfg(test)]
 mod chunking_tests;
+mod filters;
 pub mod gdpr;
 mod signals;
 
@@ -83,6 +84,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::estimate::Estimate;
 
+pub use filters::{FilterReport, KindReport};
 pub use signals::{analyse, birth_fit, meaning, verdict, Input};
 
 /// Fewest probed rows for any verdict but `inconclusive`.

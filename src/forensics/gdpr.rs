@@ -22,11 +22,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::FilterReport;
 use super::Signals;
 use crate::dump::categories::CATEGORIES;
 use crate::estimate::Estimate;
 use crate::num::thousands;
-use crate::report::FilterReport;
 use crate::tally::FilterTally;
 
 /// A count as the GDPR summary states it: the point, its 95 % interval, and whether it is

@@ -5,7 +5,7 @@ use crate::estimate::{self, wilson, Z95};
 use crate::filter::BirthYears;
 use crate::ident::{Flaw, Kind};
 use crate::num::{count, thousands};
-use crate::report::{FilterDesc, FilterReport, KindReport};
+use crate::tally::FilterDesc;
 use crate::tally::{FilterTally, Tally};
 
 /// What [`analyse`] reads.
