@@ -65,9 +65,9 @@ pub struct KeyServerConfig {
     pub server: crate::oprf::server::ServerConfig,
 }
 
-fn key_service(a: cli::KeyServiceArgs) -> Option<crate::oprf::mode::KeyService> {
+fn key_service(a: cli::KeyServiceArgs) -> Option<crate::scan::mode::KeyService> {
     a.key_server
-        .map(|url| crate::oprf::mode::KeyService { url, token_file: a.key_server_token_file })
+        .map(|url| crate::scan::mode::KeyService { url, token_file: a.key_server_token_file })
 }
 
 /// Most shards `plan` splits a dump into.
@@ -152,7 +152,7 @@ pub struct BuildConfig {
     /// `--oprf`: OPRF tokens evaluated locally with the key's OPRF key.
     pub oprf: bool,
     /// `--key-server`: OPRF tokens through the key service (no key here).
-    pub key_server: Option<crate::oprf::mode::KeyService>,
+    pub key_server: Option<crate::scan::mode::KeyService>,
     /// `--birth-year-min-count`: smallest birth-year bucket published.
     pub birth_min_count: u64,
     /// `--birth-year-noise ε`: discrete Laplace noise on the histogram (ε-DP), if given.
@@ -192,7 +192,7 @@ pub struct ScanConfig {
     /// `--range START..END`: only records starting inside these bytes of the one dump.
     pub range: Option<(u64, u64)>,
     /// `--key-server`: OPRF tokens through the key service (no key here).
-    pub key_server: Option<crate::oprf::mode::KeyService>,
+    pub key_server: Option<crate::scan::mode::KeyService>,
     /// `--exact-distinct N`: distinct matching tokens counted exactly up to N per filter and
     /// kind, a HyperLogLog past it ([`crate::sketch`]); at least 1.
     pub exact_distinct: u64,

@@ -38,7 +38,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
             cfg.out.display()
         )));
     }
-    let mode = crate::oprf::mode::for_build(
+    let mode = crate::scan::mode::for_build(
         cfg.key_file.as_deref(),
         cfg.oprf,
         cfg.key_server.as_ref(),
@@ -46,7 +46,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         cfg.quiet,
     )?;
     for p in &cfg.inputs {
-        crate::oprf::mode::check_rereadable(&mode, p)?;
+        crate::scan::mode::check_rereadable(&mode, p)?;
     }
     let inputs = cfg
         .inputs
@@ -111,7 +111,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         input.source.finish()?;
         tally.merge(&t);
     }
-    crate::oprf::mode::check_complete(pipeline.source(), &cfg.inputs[0])?;
+    crate::scan::mode::check_complete(pipeline.source(), &cfg.inputs[0])?;
     let read: u64 = inputs.iter().map(|i| i.source.len() as u64).sum();
     let secs = progress.finish("read", read, tally.records);
     let mut sections = Vec::new();

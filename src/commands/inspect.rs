@@ -65,7 +65,7 @@ pub fn run(cfg: &InspectConfig) -> anyhow::Result<u8> {
             f.verify_mac(&k.mac_key())?;
         }
         (Some(k), Some(pk)) => {
-            crate::oprf::mode::local_mode(k, pk, &f.path)?;
+            crate::scan::mode::local_mode(k, pk, &f.path)?;
             f.verify_mac(&pk.check_key())?;
         }
         (None, Some(pk)) => f.verify_mac(&pk.check_key())?,

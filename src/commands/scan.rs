@@ -200,7 +200,7 @@ fn scan_one(
 
 /// Runs the scan described by `cfg`: per input, its descriptor and tally.
 pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
-    let (filters, mode) = crate::oprf::mode::open_for_scan(
+    let (filters, mode) = crate::scan::mode::open_for_scan(
         &cfg.filters,
         cfg.key_file.as_deref(),
         cfg.key_server.as_ref(),
@@ -225,7 +225,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             continue;
         }
         seen.push(canonical);
-        crate::oprf::mode::check_rereadable(&mode, path)?;
+        crate::scan::mode::check_rereadable(&mode, path)?;
         let mut input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
         if let Some(why) = cfg.range.and(input.source.range_refusal()) {
             return Err(UsageError(format!(
@@ -252,7 +252,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             .exact_distinct(cfg.exact_distinct);
         let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
         let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &sink, &progress)?;
-        crate::oprf::mode::check_complete(pipeline.source(), &input.source.path)?;
+        crate::scan::mode::check_complete(pipeline.source(), &input.source.path)?;
         let matches = std::mem::take(&mut scanned.tally.matches);
         let name = input.source.path.display().to_string();
         crate::report::matches::write_matches(&mut emitted, &name, &matches, &labels)?;

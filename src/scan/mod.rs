@@ -153,6 +153,7 @@ pub fn with_parts(kinds: &mut Vec<Kind>) {
     }
 }
 
+pub mod mode;
 mod probe;
 mod range;
 #[cfg(test)]

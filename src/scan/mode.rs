@@ -8,13 +8,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 
-use super::client::{self, Client, ClientConfig};
-use super::table::{Collector, OprfTokens, TokenTable};
-use super::{OprfKey, PublicKey};
+use super::{TokenSource, Tokenize};
 use crate::error::UsageError;
 use crate::filter::{FilterError, FilterFile, OpenOptions, Prf};
 use crate::ident::Kind;
-use crate::scan::{TokenSource, Tokenize};
+use crate::oprf::client::{self, Client, ClientConfig};
+use crate::oprf::table::{Collector, OprfTokens, TokenTable};
+use crate::oprf::{OprfKey, PublicKey};
 use crate::token::{Key, KeyId};
 
 /// `--key-server URL` and its bearer-token file.
