@@ -80,7 +80,7 @@ pub fn parse_only(cfg: &ScanConfig) -> anyhow::Result<Tally> {
     let progress = Progress::new(None, true, "parse");
     for path in &cfg.dumps {
         let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
-        let t = scan::run_input(&input, &pipeline, 0, &|_, _| {}, &|_| {})?;
+        let t = scan::run_input(&input, &pipeline, 0, &scan::Discard, &|_| {})?;
         input.source.finish()?;
         // After the read: a stream's length is the raw bytes read so far.
         bytes += input.source.len() as u64;
@@ -147,7 +147,7 @@ fn scan_one(
     input: &Prepared,
     pipeline: &Tokenize,
     filters: usize,
-    sink: &scan::Sink<'_>,
+    sink: &dyn scan::Sink,
     progress: &Progress,
 ) -> anyhow::Result<PartialInput> {
     let context = || format!("scanning {}", input.source.path.display());
@@ -250,8 +250,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         let prober = Prober::new(&filters)
             .collect_matches(cfg.emit_matches.is_some())
             .exact_distinct(cfg.exact_distinct);
-        let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
-        let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &sink, &progress)?;
+        let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &prober, &progress)?;
         crate::scan::mode::check_complete(pipeline.source(), &input.source.path)?;
         let matches = std::mem::take(&mut scanned.tally.matches);
         let name = input.source.path.display().to_string();
@@ -276,7 +275,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
 /// the scan (the same range), read by a pipeline that only collects values.
 fn first_pass(cfg: &ScanConfig, path: &Path, collect: &Tokenize) -> anyhow::Result<()> {
     let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
-    let none = |_: &mut Tally, _: &scan::Batch| {};
+    let none = scan::Discard;
     match cfg.range.map(|r| clip(&input, Some(r))) {
         None => scan::run_input(&input, collect, 0, &none, &|_| {}).map(drop),
         Some(r) => {
