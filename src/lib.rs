@@ -38,6 +38,11 @@
 //! assert_eq!(t, tokenizer.token(Kind::Kvnr, b"A123456780"));
 //! ```
 
+// No `unwrap()` outside tests (#11): errors reach the user as one line with an exit code.
+// The remaining `expect()`s state invariants of the code, not of input (reviewed: README
+// "Hostile input"); `clippy::indexing_slicing` is not enforced (see the closing notes).
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 #[cfg(target_endian = "big")]
 compile_error!("leakmatch's filter files are little-endian and mapped as is: big-endian targets are not supported");
 

@@ -33,6 +33,11 @@ pub enum Outcome {
     Invalid(Flaw),
 }
 
+/// Longest normalised value of any kind that is valid: no real identifier comes near it
+/// (an e-mail address has at most 254 bytes), and OPRF inputs must stay under 2^16 bytes
+/// (RFC 9497). A longer value (a crafted 70 kB name) is [`Flaw::Malformed`].
+pub const MAX_VALUE: usize = 1024;
+
 /// Why a present value was not valid. Counted per kind in the report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Flaw {

@@ -20,7 +20,7 @@ use crate::dump::{
     self, Chunk, ColumnOverride, DumpError, Event, Layout, Malformed, RecordReader, Source,
 };
 use crate::filter::FilterFile;
-use crate::ident::{Extractor, Field, FieldMap, Kind, Outcome};
+use crate::ident::{self, Extractor, Field, FieldMap, Flaw, Kind, Outcome};
 use crate::tally::{ChunkCounts, Pos, Tally, KINDS};
 use crate::token::{self, Key, Token, Tokenizer};
 
@@ -228,8 +228,13 @@ impl<'p> Worker<'p> {
                     _ => None,
                 },
                 None => {
-                    let (outcome, value) =
-                        self.extractor.get(kind).unwrap_or((Outcome::Empty, &[]));
+                    let (outcome, value) = match self.extractor.get(kind) {
+                        Some((Outcome::Valid, v)) if v.len() > ident::MAX_VALUE => {
+                            (Outcome::Invalid(Flaw::Malformed), v)
+                        }
+                        Some(got) => got,
+                        None => (Outcome::Empty, &[][..]),
+                    };
                     tally.kinds[i].add(outcome);
                     (outcome == Outcome::Valid).then(|| self.pipeline.tokenizer.token(kind, value))
                 }

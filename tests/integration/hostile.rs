@@ -439,3 +439,29 @@ fn birth_year_noise_is_recorded_in_the_filter_and_bounded() {
     let years = &v["metadata"]["birth_years"];
     assert_eq!((&years["noise_epsilon"], &years["min_count"]), (&1.0.into(), &50.into()), "{v}");
 }
+
+/// A 70 kB name made the local OPRF build panic (RFC 9497 inputs stay under 2^16 bytes); now
+/// any normalised value over `ident::MAX_VALUE` bytes is invalid (malformed) in every mode,
+/// so keyed and OPRF filters agree on what they hold.
+#[test]
+fn an_overlong_value_is_malformed_not_a_panic_in_oprf_and_keyed_mode() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k.key");
+    let long = "a".repeat(70_000);
+    let csv = format!(
+        "KVNR;Nachname;Vorname;Geburtsdatum\nA123456780;{long};Jan;01.02.1970\n\
+         B234567897;Meier;Eva;02.03.1980\n"
+    );
+    wd.write("c.csv", csv);
+    for (out, mode) in [("o.lmf", "--oprf"), ("k.lmf", "--quiet")] {
+        let run = wd.run(&["build", "--key-file", &key, mode, "--out", out, "c.csv"]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{mode}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let r = wd.json(&["scan", "--key-file", &key, "--filter", "k.lmf", "--json", "c.csv"]);
+    let kinds = r["kinds"].as_array().unwrap();
+    let name_dob = kinds.iter().find(|k| k["kind"] == "name_dob").unwrap();
+    assert_eq!(name_dob["valid"], 1, "{name_dob}");
+    assert_eq!(name_dob["invalid"], serde_json::json!([["malformed", 1]]), "{name_dob}");
+}
