@@ -383,7 +383,7 @@ impl ChunkCtx<'_, '_> {
                 self.worker.record(self.tally, pos(p), |f| record.get(fields.get(f)?));
                 let mut mask = 0u8;
                 for &(column, bit) in self.categories {
-                    if record.get(column).is_some_and(|v| !v.trim().is_empty()) {
+                    if record.has_text(column) {
                         mask |= 1 << bit;
                     }
                 }
