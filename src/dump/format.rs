@@ -102,6 +102,11 @@ pub trait Fields {
             _ => !v.trim().is_empty(),
         })
     }
+    /// Bit `bit` set for each `(column, bit)` of `categories` whose cell [`Fields::has_text`].
+    #[inline]
+    fn category_mask(&self, categories: &[(usize, u8)]) -> u8 {
+        categories.iter().fold(0, |m, &(c, bit)| m | u8::from(self.has_text(c)) << bit)
+    }
 }
 
 /// What a reader found in a chunk.
