@@ -191,7 +191,7 @@ pub struct BuildArgs {
     pub service: KeyServiceArgs,
     /// Smallest birth-year bucket (5 years) published in the filter's metadata; smaller
     /// buckets are suppressed.
-    #[arg(long, value_name = "N", default_value_t = crate::commands::build::BIRTH_MIN_COUNT)]
+    #[arg(long, value_name = "N", default_value_t = crate::filter::BIRTH_MIN_COUNT)]
     pub birth_year_min_count: u64,
     /// Add ε-differentially-private noise to the birth-year histogram.
     ///

@@ -1,18 +1,16 @@
 //! Validated configuration: what the command line asked for, checked once, in plain types.
 //! Library code takes these; it never sees clap.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{self, CliCommand};
 use crate::dump::ColumnOverride;
 use crate::filter::Role;
 use crate::ident::{self, Kind};
+use crate::output;
 use crate::synth::SynthConfig;
 
-/// A usage error: exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+use crate::error::UsageError;
 
 /// One validated command.
 #[derive(Debug)]
@@ -67,9 +65,9 @@ pub struct KeyServerConfig {
     pub server: crate::oprf::server::ServerConfig,
 }
 
-fn key_service(a: cli::KeyServiceArgs) -> Option<crate::oprf::mode::KeyService> {
+fn key_service(a: cli::KeyServiceArgs) -> Option<crate::scan::mode::KeyService> {
     a.key_server
-        .map(|url| crate::oprf::mode::KeyService { url, token_file: a.key_server_token_file })
+        .map(|url| crate::scan::mode::KeyService { url, token_file: a.key_server_token_file })
 }
 
 /// Most shards `plan` splits a dump into.
@@ -154,7 +152,7 @@ pub struct BuildConfig {
     /// `--oprf`: OPRF tokens evaluated locally with the key's OPRF key.
     pub oprf: bool,
     /// `--key-server`: OPRF tokens through the key service (no key here).
-    pub key_server: Option<crate::oprf::mode::KeyService>,
+    pub key_server: Option<crate::scan::mode::KeyService>,
     /// `--birth-year-min-count`: smallest birth-year bucket published.
     pub birth_min_count: u64,
     /// `--birth-year-noise ε`: discrete Laplace noise on the histogram (ε-DP), if given.
@@ -194,7 +192,7 @@ pub struct ScanConfig {
     /// `--range START..END`: only records starting inside these bytes of the one dump.
     pub range: Option<(u64, u64)>,
     /// `--key-server`: OPRF tokens through the key service (no key here).
-    pub key_server: Option<crate::oprf::mode::KeyService>,
+    pub key_server: Option<crate::scan::mode::KeyService>,
     /// `--exact-distinct N`: distinct matching tokens counted exactly up to N per filter and
     /// kind, a HyperLogLog past it ([`crate::sketch`]); at least 1.
     pub exact_distinct: u64,
@@ -427,5 +425,63 @@ impl Command {
                 })
             }
         })
+    }
+}
+
+/// The key file a command reads: `--key-file` or `$LEAKMATCH_KEY_FILE`.
+pub fn key_path(key_file: Option<&Path>) -> Option<PathBuf> {
+    key_file
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(crate::token::KEY_FILE_ENV).map(PathBuf::from))
+}
+
+/// The files `scan` reads (key, filters, dumps) and those it writes (`--html`,
+/// `--emit-matches`, `--partial`).
+impl ScanConfig {
+    pub fn check_outputs(&self) -> Result<(), output::OutputError> {
+        let key = key_path(self.key_file.as_deref());
+        let mut inputs: Vec<&Path> =
+            self.filters.iter().chain(&self.dumps).map(|p| p.as_path()).collect();
+        inputs.extend(key.as_deref());
+        let partial =
+            self.shard.as_ref().map(|(_, p)| p.as_path()).filter(|p| p.as_os_str() != "-");
+        let outputs: Vec<&Path> = self
+            .html
+            .iter()
+            .chain(&self.emit_matches)
+            .map(|p| p.as_path())
+            .chain(partial)
+            .collect();
+        output::check_all(&outputs, &inputs)
+    }
+
+    /// The inputs, for [`output::write()`].
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.filters.iter().chain(&self.dumps).cloned().collect();
+        v.extend(key_path(self.key_file.as_deref()));
+        v
+    }
+}
+
+/// `build` reads its key, its inputs and `--like`; writes `--out`.
+impl BuildConfig {
+    pub fn check_outputs(&self) -> Result<(), output::OutputError> {
+        output::check(&self.out, &output::refs(&self.inputs()))
+    }
+
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.inputs.iter().chain(&self.like).cloned().collect();
+        v.extend(key_path(self.key_file.as_deref()));
+        v
+    }
+}
+
+/// `merge` reads partials; writes `--html`.
+impl MergeConfig {
+    pub fn check_outputs(&self) -> Result<(), output::OutputError> {
+        output::check_all(
+            &self.html.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
+            &output::refs(&self.partials),
+        )
     }
 }

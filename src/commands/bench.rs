@@ -18,7 +18,8 @@ use serde::Serialize;
 
 use crate::config::BenchConfig;
 use crate::error;
-use crate::report::{text::thousands, Report};
+use crate::num::thousands;
+use crate::report::Report;
 use crate::synth::{self, SynthConfig};
 use crate::token::Key;
 

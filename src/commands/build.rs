@@ -10,18 +10,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 
 use crate::commands::progress::Progress;
-use crate::config::{BuildConfig, UsageError};
+use crate::config::BuildConfig;
+use crate::error::UsageError;
 use crate::filter::{self, AtomicBloom, FilterHeader, KindStats, Metadata, Params, SectionInfo};
 use crate::ident::{Flaw, Kind};
-use crate::report::text::thousands;
+use crate::num::thousands;
 use crate::scan::{self, Batch, Prepared, Tokenize};
 use crate::tally::Tally;
 use crate::token::KeyId;
 
-/// Birth-year histogram stored in the filter: 5-year buckets, buckets under 10 people
-/// suppressed (aggregates only; no bucket small enough to single anyone out).
-pub const BIRTH_BUCKET_YEARS: u16 = 5;
-pub const BIRTH_MIN_COUNT: u64 = 10;
+use crate::filter::BIRTH_BUCKET_YEARS;
 
 /// What a build produced.
 #[derive(Debug)]
@@ -40,7 +38,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
             cfg.out.display()
         )));
     }
-    let mode = crate::oprf::mode::for_build(
+    let mode = crate::scan::mode::for_build(
         cfg.key_file.as_deref(),
         cfg.oprf,
         cfg.key_server.as_ref(),
@@ -48,7 +46,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         cfg.quiet,
     )?;
     for p in &cfg.inputs {
-        crate::oprf::mode::check_rereadable(&mode, p)?;
+        crate::scan::mode::check_rereadable(&mode, p)?;
     }
     let inputs = cfg
         .inputs
@@ -113,7 +111,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         input.source.finish()?;
         tally.merge(&t);
     }
-    crate::oprf::mode::check_complete(pipeline.source(), &cfg.inputs[0])?;
+    crate::scan::mode::check_complete(pipeline.source(), &cfg.inputs[0])?;
     let read: u64 = inputs.iter().map(|i| i.source.len() as u64).sum();
     let secs = progress.finish("read", read, tally.records);
     let mut sections = Vec::new();

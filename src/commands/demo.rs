@@ -14,7 +14,8 @@ use crate::commands::{build, scan};
 use crate::config::{BuildConfig, ScanConfig};
 use crate::error;
 use crate::filter::Role;
-use crate::report::{self, text::thousands, Report};
+use crate::num::thousands;
+use crate::report::{self, Report};
 use crate::synth::{self, SynthConfig, Truth};
 use crate::token::Key;
 
@@ -78,7 +79,7 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         like: None,
         oprf: false,
         key_server: None,
-        birth_min_count: build::BIRTH_MIN_COUNT,
+        birth_min_count: crate::filter::BIRTH_MIN_COUNT,
         birth_noise: None,
     })?;
     let report = scan::scan(&ScanConfig {

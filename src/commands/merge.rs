@@ -1,8 +1,9 @@
 //! `leakmatch merge`: shards' partial results → the report of one scan over all shards.
 
 use crate::commands::scan::write_stdout;
-use crate::config::{MergeConfig, UsageError};
+use crate::config::MergeConfig;
 use crate::error;
+use crate::error::UsageError;
 use crate::partial::{self, Partial};
 use crate::report::{self, BuildContext, Report};
 

@@ -7,8 +7,9 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use crate::commands::progress::Progress;
-use crate::config::{ScanConfig, UsageError};
+use crate::config::ScanConfig;
 use crate::error;
+use crate::error::UsageError;
 use crate::filter::{FilterFile, OpenOptions};
 use crate::output;
 use crate::partial::{ByteRange, Partial, PartialInput};
@@ -57,7 +58,7 @@ pub fn open_filters(paths: &[PathBuf], key: &Key) -> anyhow::Result<Vec<FilterFi
         .map(|p| {
             let f = FilterFile::open(p, &opts)?;
             if f.header.prf.oprf_public_key().is_some() {
-                anyhow::bail!(crate::config::UsageError(format!(
+                anyhow::bail!(crate::error::UsageError(format!(
                     "{}: an OPRF filter (tokens from a key service); this command takes filters \
                      with keyed tokens only",
                     p.display()
@@ -199,7 +200,7 @@ fn scan_one(
 
 /// Runs the scan described by `cfg`: per input, its descriptor and tally.
 pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
-    let (filters, mode) = crate::oprf::mode::open_for_scan(
+    let (filters, mode) = crate::scan::mode::open_for_scan(
         &cfg.filters,
         cfg.key_file.as_deref(),
         cfg.key_server.as_ref(),
@@ -224,7 +225,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             continue;
         }
         seen.push(canonical);
-        crate::oprf::mode::check_rereadable(&mode, path)?;
+        crate::scan::mode::check_rereadable(&mode, path)?;
         let mut input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
         if let Some(why) = cfg.range.and(input.source.range_refusal()) {
             return Err(UsageError(format!(
@@ -233,7 +234,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             ))
             .into());
         }
-        input.layout.mapping.categories = crate::forensics::gdpr::category_columns(&input.layout);
+        input.layout.mapping.categories = crate::dump::categories::category_columns(&input.layout);
         inputs.push(input);
     }
     let total = match cfg.range {
@@ -251,10 +252,10 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             .exact_distinct(cfg.exact_distinct);
         let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
         let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &sink, &progress)?;
-        crate::oprf::mode::check_complete(pipeline.source(), &input.source.path)?;
+        crate::scan::mode::check_complete(pipeline.source(), &input.source.path)?;
         let matches = std::mem::take(&mut scanned.tally.matches);
         let name = input.source.path.display().to_string();
-        crate::forensics::rows::write_matches(&mut emitted, &name, &matches, &labels)?;
+        crate::report::matches::write_matches(&mut emitted, &name, &matches, &labels)?;
         results.push(scanned);
     }
     if let Some(path) = &cfg.emit_matches {
@@ -358,7 +359,7 @@ fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
                 why: r.why.to_string(),
             })
             .collect(),
-        categories: crate::forensics::gdpr::categories(&input.layout),
+        categories: crate::dump::categories::categories(&input.layout),
         coverage: None,
     }
 }

@@ -15,15 +15,13 @@ use rayon::prelude::*;
 
 use anyhow::Context;
 
-use crate::dump::{self, Chunk, ColumnOverride, DumpError, Event, Layout, RecordReader, Source};
+use crate::dump::{
+    self, Chunk, ColumnOverride, DumpError, Event, Layout, Malformed, RecordReader, Source,
+};
 use crate::filter::FilterFile;
 use crate::ident::{Extractor, Field, FieldMap, Kind, Outcome};
-use crate::tally::{ChunkCounts, Malformed, Pos, Tally, KINDS};
+use crate::tally::{ChunkCounts, Pos, Tally, KINDS};
 use crate::token::{self, Key, Token, Tokenizer};
-
-/// Kinds whose hits count as independent evidence for a strong match.
-pub const INDEPENDENT: [Kind; 5] =
-    [Kind::Kvnr, Kind::Email, Kind::Phone, Kind::NameDob, Kind::Iban];
 
 /// The tokens of one record, by [`Kind::index`]; `None` where the value was absent or invalid.
 pub type Tokens = [Option<Token>; KINDS];
@@ -38,7 +36,7 @@ pub struct Batch {
     pub tokens: Vec<Tokens>,
     pub positions: Vec<Pos>,
     /// Per record: the GDPR categories with a non-empty cell (bit = index in
-    /// [`crate::forensics::gdpr::CATEGORIES`]), from [`crate::dump::ColumnMapping::categories`].
+    /// [`crate::dump::categories::CATEGORIES`]), from [`crate::dump::ColumnMapping::categories`].
     pub categories: Vec<u8>,
 }
 
@@ -155,6 +153,7 @@ pub fn with_parts(kinds: &mut Vec<Kind>) {
     }
 }
 
+pub mod mode;
 mod probe;
 mod range;
 #[cfg(test)]
