@@ -77,12 +77,7 @@ pub const MAX_THREADS: usize = 4096;
 
 #[derive(Debug)]
 pub struct MergeConfig {
-    pub json: bool,
-    pub claimed_size: Option<u64>,
-    /// Alert threshold on the lower bound of the matched-row rate, in [0, 1].
-    pub alert_above: Option<f64>,
-    /// `--html FILE`.
-    pub html: Option<PathBuf>,
+    pub report: ReportOptions,
     pub quiet: bool,
     /// `--allow-partial`: merge a shard set that leaves bytes unread.
     pub allow_partial: bool,
@@ -166,15 +161,36 @@ pub struct InspectConfig {
     pub filter: PathBuf,
 }
 
+/// How a report is presented (`scan`, `merge`): [`cli::ReportArgs`], checked.
+#[derive(Debug, Default)]
+pub struct ReportOptions {
+    /// `--json`: JSON on stdout instead of text.
+    pub json: bool,
+    /// `--html FILE`: also an HTML page.
+    pub html: Option<PathBuf>,
+    /// `--claimed-size N`.
+    pub claimed_size: Option<u64>,
+    /// `--alert-above RATE`: threshold on the lower bound of the matched-row rate, in [0, 1].
+    pub alert_above: Option<f64>,
+}
+
+impl ReportOptions {
+    fn from_cli(a: cli::ReportArgs) -> Result<ReportOptions, UsageError> {
+        Ok(ReportOptions {
+            json: a.json,
+            html: a.html,
+            claimed_size: a.claimed_size,
+            alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
+        })
+    }
+}
+
 #[derive(Debug)]
 pub struct ScanConfig {
     pub key_file: Option<PathBuf>,
     pub filters: Vec<PathBuf>,
     pub overrides: Vec<ColumnOverride>,
-    pub json: bool,
-    pub claimed_size: Option<u64>,
-    /// Alert threshold on the lower bound of the matched-row rate, in [0, 1].
-    pub alert_above: Option<f64>,
+    pub report: ReportOptions,
     pub mmap: bool,
     /// `--format`; `None` detects it from the content.
     pub format: Option<crate::dump::Format>,
@@ -182,8 +198,6 @@ pub struct ScanConfig {
     pub quiet: bool,
     /// Benchmark baseline: parse only (no key, no filters needed).
     pub parse_only: bool,
-    /// `--html`: where to write the HTML report.
-    pub html: Option<PathBuf>,
     /// `--emit-matches`: where to write matching records' positions (JSON lines).
     pub emit_matches: Option<PathBuf>,
     pub dumps: Vec<PathBuf>,
@@ -312,7 +326,7 @@ impl Command {
                     return Err(usage("--range needs exactly one dump"));
                 }
                 let sharded = range.is_some() || a.shard_id.is_some();
-                if sharded && (a.emit_matches.is_some() || a.html.is_some()) {
+                if sharded && (a.emit_matches.is_some() || a.report.html.is_some()) {
                     return Err(usage(
                         "--emit-matches and --html belong to a whole scan, not to --range or \
                          --shard-id",
@@ -322,15 +336,12 @@ impl Command {
                     key_file: a.key.key_file,
                     filters: a.filters,
                     overrides: overrides(&a.map)?,
-                    json: a.json,
-                    claimed_size: a.claimed_size,
-                    alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
+                    report: ReportOptions::from_cli(a.report)?,
                     mmap: !a.no_mmap,
                     format: crate::dump::Format::from_name(&a.format).map_err(usage)?,
                     threads: a.threads,
                     quiet,
                     parse_only: a.parse_only,
-                    html: a.html,
                     emit_matches: a.emit_matches,
                     dumps: a.dumps,
                     shard: a.shard_id.zip(a.partial),
@@ -340,10 +351,7 @@ impl Command {
                 })
             }
             CliCommand::Merge(a) => Command::Merge(MergeConfig {
-                json: a.json,
-                claimed_size: a.claimed_size,
-                alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
-                html: a.html,
+                report: ReportOptions::from_cli(a.report)?,
                 quiet,
                 allow_partial: a.allow_partial,
                 partials: a.partials,
@@ -446,6 +454,7 @@ impl ScanConfig {
         let partial =
             self.shard.as_ref().map(|(_, p)| p.as_path()).filter(|p| p.as_os_str() != "-");
         let outputs: Vec<&Path> = self
+            .report
             .html
             .iter()
             .chain(&self.emit_matches)
@@ -480,7 +489,7 @@ impl BuildConfig {
 impl MergeConfig {
     pub fn check_outputs(&self) -> Result<(), output::OutputError> {
         output::check_all(
-            &self.html.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
+            &self.report.html.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
             &output::refs(&self.partials),
         )
     }

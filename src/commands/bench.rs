@@ -125,7 +125,7 @@ pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
                 .filter_map(|k| {
                     truth
                         .matches
-                        .get(&k.kind)
+                        .get(k.kind.name())
                         .map(|&t| (k.estimate - t as f64).abs() / (t.max(1)) as f64)
                 })
                 .fold(0.0, f64::max)
@@ -154,7 +154,7 @@ pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
         steps.extend(extra);
     }
     let out = if cfg.json { serde_json::to_string_pretty(&steps)? + "\n" } else { render(&steps) };
-    crate::commands::scan::write_stdout(&out)?;
+    crate::commands::plumbing::write_stdout(&out)?;
     Ok(error::SUCCESS)
 }
 

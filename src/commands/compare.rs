@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::commands::scan::write_stdout;
+use crate::commands::plumbing::write_stdout;
 use crate::config::CompareConfig;
 use crate::error;
 use crate::error::UsageError;

@@ -10,8 +10,8 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::commands::{build, scan};
-use crate::config::{BuildConfig, ScanConfig};
+use crate::commands::{build, plumbing, scan};
+use crate::config::{BuildConfig, ReportOptions, ScanConfig};
 use crate::error;
 use crate::filter::Role;
 use crate::num::thousands;
@@ -48,7 +48,7 @@ pub fn run(dir: &Path, json: bool, quiet: bool) -> anyhow::Result<u8> {
     } else {
         report::text::render(&report) + &render_comparison(&report, &truth, &comparison)
     };
-    scan::write_stdout(&out)?;
+    plumbing::write_stdout(&out)?;
     Ok(if comparison.iter().all(|c| c.covered) { error::SUCCESS } else { error::FAILURE })
 }
 
@@ -86,14 +86,11 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         key_file: Some(key_file),
         filters: vec![filter],
         overrides: vec![],
-        json: false,
-        claimed_size: None,
-        alert_above: None,
+        report: ReportOptions::default(),
         mmap: true,
         format: None,
         threads: None,
         quiet,
-        html: None,
         emit_matches: None,
         parse_only: false,
         dumps: vec![dir.join("leak.csv")],
@@ -138,9 +135,9 @@ pub fn compare(report: &Report, truth: &Truth) -> Vec<Comparison> {
     f.kinds
         .iter()
         .filter_map(|k| {
-            let t = *truth.matches.get(&k.kind)?;
+            let t = *truth.matches.get(k.kind.name())?;
             Some(Comparison {
-                kind: k.kind.clone(),
+                kind: k.kind.to_string(),
                 truth: t,
                 estimate: k.estimate,
                 ci_low: k.ci_low,

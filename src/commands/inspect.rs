@@ -113,7 +113,7 @@ pub fn run(cfg: &InspectConfig) -> anyhow::Result<u8> {
         oprf_public_key: pk.map(|p| p.hex()),
     };
     let out = if cfg.json { serde_json::to_string_pretty(&view)? + "\n" } else { text(&view) };
-    crate::commands::scan::write_stdout(&out)?;
+    crate::commands::plumbing::write_stdout(&out)?;
     Ok(error::SUCCESS)
 }
 

@@ -9,6 +9,7 @@ pub mod key_server;
 pub mod keygen;
 pub mod merge;
 pub mod plan;
+pub mod plumbing;
 pub mod progress;
 pub mod scan;
 pub mod union;
@@ -45,7 +46,7 @@ pub fn run(cmd: Command) -> anyhow::Result<u8> {
         Command::Completions { shell } => {
             let mut out = Vec::new();
             crate::cli::write_completions(&shell, &mut out)?;
-            scan::write_stdout(&String::from_utf8_lossy(&out))?;
+            plumbing::write_stdout(&String::from_utf8_lossy(&out))?;
             Ok(error::SUCCESS)
         }
         Command::Man { command } => {
@@ -53,7 +54,7 @@ pub fn run(cmd: Command) -> anyhow::Result<u8> {
             crate::cli::write_man_page(command.as_deref(), &mut out).ok_or_else(|| {
                 UsageError(format!("man: no command '{}'", command.as_deref().unwrap_or_default()))
             })??;
-            scan::write_stdout(&String::from_utf8_lossy(&out))?;
+            plumbing::write_stdout(&String::from_utf8_lossy(&out))?;
             Ok(error::SUCCESS)
         }
     }

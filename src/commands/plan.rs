@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::commands::scan::write_stdout;
+use crate::commands::plumbing::write_stdout;
 use crate::dump::Source;
 use crate::error;
 use crate::error::UsageError;

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 
-use crate::commands::scan::open_filters;
+use crate::commands::plumbing::open_filters;
 use crate::error;
 use crate::error::UsageError;
 use crate::filter::{self, BirthYears, Bloom, FilterFile, FilterHeader, Metadata, SectionInfo};

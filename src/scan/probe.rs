@@ -1,6 +1,6 @@
 //! The scan's sink: probing batches of records' tokens against the filters' sections.
 
-use super::{Batch, Tokens};
+use super::{Batch, Sink, Tokens};
 use crate::filter::{BloomRef, FilterFile};
 use crate::ident::Kind;
 use crate::tally::{FilterTally, RowBound, Tally, KINDS};
@@ -139,4 +139,10 @@ fn probe_record(
         }
     }
     kinds
+}
+
+impl Sink for Prober<'_> {
+    fn batch(&self, tally: &mut Tally, batch: &Batch) {
+        self.probe(tally, batch)
+    }
 }
