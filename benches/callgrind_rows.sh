@@ -20,7 +20,7 @@ mkdir -p "$W" && cd "$W"
 for f in f1 f4; do
   valgrind --tool=callgrind --callgrind-out-file="cg.$f" \
     "$B" -q scan -j 1 --key-file k.key --filter "$f.lmf" d/leak.csv --json > "report.$f.json" 2>/dev/null
-  callgrind_annotate --inclusive=yes --threshold=100 "cg.$f" | python3 -c '
+  callgrind_annotate --inclusive=yes --threshold=100 "cg.$f" 2>/dev/null | python3 -c '
 import re, sys
 label, rows, total, fns = sys.argv[1], 300000, 0, {}
 for line in sys.stdin:
