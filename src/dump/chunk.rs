@@ -114,6 +114,8 @@ pub struct ChunkIter<'a> {
     target: usize,
     strays_reported: usize,
     done: bool,
+    /// Quote-free stretches are cut at a `\n` found by `memchr` (off only in tests).
+    quote_free_cut: bool,
 }
 
 impl<'a> ChunkIter<'a> {
@@ -135,7 +137,30 @@ impl<'a> ChunkIter<'a> {
             target: target.max(1),
             strays_reported: 0,
             done: false,
+            quote_free_cut: true,
         }
+    }
+
+    /// The next chunk when the `target` bytes from its start up to the first `\n` after them
+    /// hold no quote byte: then every `\n` is a record boundary (nothing can be quoted, and a
+    /// record longer than the record bound is cut at its first `\n` anyway), so the chunk
+    /// ends just after that `\n`, as the record-by-record walk of [`Boundaries`] would cut
+    /// it. `None` (nothing changed) otherwise.
+    fn quote_free_chunk(&mut self) -> Option<Range<usize>> {
+        let scan = &mut self.scan;
+        let at_record_start = scan.pos == self.start && scan.record_start == self.start;
+        if !self.quote_free_cut || !at_record_start || scan.open_quote.is_some() {
+            return None;
+        }
+        let from = self.start.checked_add(self.target - 1)?;
+        let lf = from + memchr::memchr(b'\n', scan.data.get(from..)?)?;
+        memchr::memchr(scan.quoting.quote, &scan.data[self.start..=lf]).is_none().then(|| {
+            scan.pos = lf + 1;
+            scan.record_start = lf + 1;
+            let range = self.start..lf + 1;
+            self.start = lf + 1;
+            range
+        })
     }
 
     fn new_strays(&mut self) -> usize {
@@ -151,6 +176,9 @@ impl Iterator for ChunkIter<'_> {
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
+        }
+        if let Some(range) = self.quote_free_chunk() {
+            return Some((range, 0));
         }
         while let Some(end) = self.scan.next_boundary() {
             if end - self.start >= self.target {
@@ -364,6 +392,24 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn quote_free_cut_equals_the_record_walk(
+            data in proptest::collection::vec(
+                prop::sample::select(b"aaaaaaaa,,\n\r \"".to_vec()), 0..400),
+            body_start in 0usize..20,
+            target in 1usize..100,
+            max_record in prop_oneof![1usize..80, Just(MAX_RECORD)],
+        ) {
+            let body_start = body_start.min(data.len());
+            let walk = |fast: bool| {
+                let mut iter = ChunkIter::with_max_record(&data, body_start, COMMA, target, max_record);
+                iter.quote_free_cut = fast;
+                let chunks: Vec<_> = iter.by_ref().collect();
+                (chunks, iter.scan.stray_quotes, iter.scan.stray_segments)
+            };
+            prop_assert_eq!(walk(true), walk(false));
+        }
+
         #[test]
         fn chunks_cover_the_body_exactly_once(
             data in proptest::collection::vec(

@@ -91,6 +91,21 @@ pub struct Split {
 pub trait Fields {
     /// The text of `column` (0-based), or `None` when the record lacks it.
     fn get(&self, column: usize) -> Option<&str>;
+
+    /// Whether `column` holds text other than white space (`str::trim` leaves something).
+    #[inline]
+    fn has_text(&self, column: usize) -> bool {
+        self.get(column).is_some_and(|v| match v.as_bytes().first() {
+            // The usual cell starts with a printable ASCII byte: no need to trim it.
+            Some(&b) if b > b' ' && b < 0x7F => true,
+            _ => !v.trim().is_empty(),
+        })
+    }
+    /// Bit `bit` set for each `(column, bit)` of `categories` whose cell [`Fields::has_text`].
+    #[inline]
+    fn category_mask(&self, categories: &[(usize, u8)]) -> u8 {
+        categories.iter().fold(0, |m, &(c, bit)| m | u8::from(self.has_text(c)) << bit)
+    }
 }
 
 /// What a reader found in a chunk.
@@ -317,6 +332,8 @@ struct DelimitedReader {
     parser: ChunkParser,
     decoder: RecordDecoder,
     columns: Vec<usize>,
+    /// Where each of `columns` sits in a record's list of mapped values.
+    slots: ColumnSlots,
     /// Bit `i` set: `columns[i]` only shows a GDPR category (no identifier is read from it),
     /// so text that is invalid in the file's encoding still counts as a non-empty cell instead
     /// of making the whole record malformed.
@@ -339,6 +356,7 @@ impl DelimitedReader {
             dialect: layout.dialect.clone(),
             parser: ChunkParser::new(),
             decoder: RecordDecoder::new(layout.dialect.encoding),
+            slots: ColumnSlots::new(&columns),
             columns,
             lenient,
             quote_free_split: true,
@@ -380,60 +398,90 @@ impl Fields for RecordDecoder {
 /// (more take the decoding path).
 const BORROWED_COLUMNS: usize = 16;
 
+/// The index of each mapped column in the sorted list of mapped columns: a table for the
+/// first [`ColumnSlots::DIRECT`] columns, a search beyond.
+#[derive(Clone, Debug)]
+struct ColumnSlots {
+    direct: [u8; ColumnSlots::DIRECT],
+    columns: Vec<usize>,
+}
+
+impl ColumnSlots {
+    const DIRECT: usize = 64;
+    const NONE: u8 = u8::MAX;
+
+    fn new(columns: &[usize]) -> ColumnSlots {
+        let mut direct = [ColumnSlots::NONE; ColumnSlots::DIRECT];
+        for (i, &c) in columns.iter().enumerate().take(usize::from(ColumnSlots::NONE)) {
+            if let Some(slot) = direct.get_mut(c) {
+                *slot = i as u8;
+            }
+        }
+        ColumnSlots { direct, columns: columns.to_vec() }
+    }
+
+    /// The index of `column` among the mapped columns, if it is one.
+    #[inline]
+    fn of(&self, column: usize) -> Option<usize> {
+        match self.direct.get(column) {
+            Some(&ColumnSlots::NONE) => None,
+            Some(&i) => Some(usize::from(i)),
+            None => self.columns.iter().position(|&c| c == column),
+        }
+    }
+}
+
 /// The mapped columns of a UTF-8 record, validated and borrowed from the record in place (no
-/// copy: the fast path of UTF-8 input). `values[i]` is the text of `columns[i]`.
+/// copy: the fast path of UTF-8 input). `raw[i]` holds the bytes of the `i`-th mapped column.
 struct Borrowed<'r> {
-    columns: &'r [usize],
-    values: [Option<&'r str>; BORROWED_COLUMNS],
+    slots: &'r ColumnSlots,
+    raw: &'r [Option<&'r [u8]>],
+    /// Bit `i`: `raw[i]` is not valid UTF-8 (only ever a category-only cell, which reads as
+    /// [`INVALID_TEXT`]).
+    invalid: u16,
 }
 
 impl<'r> Borrowed<'r> {
-    /// Validates the mapped columns of `rec`; `None` if one of them is not UTF-8.
-    /// `valid_chunk` says the whole chunk `rec` was parsed from is UTF-8: then no field needs
-    /// validating (one pass over the chunk instead of a call per field).
-    fn of(
-        rec: &'r csv::ByteRecord,
-        columns: &'r [usize],
+    /// The record whose mapped columns' bytes are `raw`; `None` if one of them is not UTF-8
+    /// and an identifier is read from it. `valid_chunk` says the whole chunk the record was
+    /// parsed from is UTF-8: then no field needs validating (one pass over the chunk instead
+    /// of a call per field).
+    #[inline]
+    fn new(
+        slots: &'r ColumnSlots,
+        raw: &'r [Option<&'r [u8]>],
         valid_chunk: bool,
         lenient: u16,
     ) -> Option<Borrowed<'r>> {
-        Borrowed::from_raw(columns, columns.iter().map(|&c| rec.get(c)), valid_chunk, lenient)
-    }
-
-    /// [`Borrowed::of`] from the raw bytes of each of `columns` (`None`: the record lacks it).
-    fn from_raw(
-        columns: &'r [usize],
-        raw: impl Iterator<Item = Option<&'r [u8]>>,
-        valid_chunk: bool,
-        lenient: u16,
-    ) -> Option<Borrowed<'r>> {
-        let mut values = [None; BORROWED_COLUMNS];
-        for (i, (slot, bytes)) in values.iter_mut().zip(raw).enumerate() {
-            if let Some(bytes) = bytes {
-                *slot = Some(if valid_chunk {
-                    // SAFETY: the chunk is valid UTF-8, and a field is its bytes between
-                    // delimiters, quotes and line ends with quotes and escape bytes removed:
-                    // all ASCII, so every cut and removal falls on a character boundary and
-                    // leaves valid UTF-8 (csv-core and the quote-free split change no other
-                    // byte).
-                    unsafe { std::str::from_utf8_unchecked(bytes) }
-                } else {
-                    match std::str::from_utf8(bytes) {
-                        Ok(text) => text,
-                        Err(_) if lenient & (1 << i) != 0 => INVALID_TEXT,
-                        Err(_) => return None,
+        let mut invalid = 0u16;
+        if !valid_chunk {
+            for (i, bytes) in raw.iter().enumerate().take(BORROWED_COLUMNS) {
+                if bytes.is_some_and(|b| std::str::from_utf8(b).is_err()) {
+                    if lenient & (1 << i) == 0 {
+                        return None;
                     }
-                });
+                    invalid |= 1 << i;
+                }
             }
         }
-        Some(Borrowed { columns, values })
+        Some(Borrowed { slots, raw, invalid })
     }
 }
 
 impl Fields for Borrowed<'_> {
+    #[inline]
     fn get(&self, column: usize) -> Option<&str> {
-        let i = self.columns.iter().position(|&c| c == column)?;
-        self.values[i]
+        let i = self.slots.of(column)?;
+        let bytes = (*self.raw.get(i)?)?;
+        if self.invalid & (1 << i) != 0 {
+            return Some(INVALID_TEXT);
+        }
+        // SAFETY: `bytes` is valid UTF-8: either checked in `Borrowed::new`, or a field of a
+        // chunk that is valid UTF-8. A field is the chunk's bytes between delimiters, quotes
+        // and line ends with quotes and escape bytes removed: all ASCII, so every cut and
+        // removal falls on a character boundary and leaves valid UTF-8 (csv-core and the
+        // quote-free split change no other byte).
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
     }
 }
 
@@ -445,6 +493,7 @@ impl RecordReader for DelimitedReader {
         on: &mut dyn FnMut(Event<'_>),
     ) -> Result<ChunkStats, DumpError> {
         let (decoder, columns, lenient) = (&mut self.decoder, &self.columns, self.lenient);
+        let slots = &self.slots;
         let last = columns.last().copied();
         let utf8 = matches!(self.dialect.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
             && columns.len() <= BORROWED_COLUMNS;
@@ -460,8 +509,7 @@ impl RecordReader for DelimitedReader {
                 if rec.ragged {
                     on(Event::Flawed(Malformed::Ragged, pos));
                 }
-                match Borrowed::from_raw(columns, rec.values.iter().copied(), valid_chunk, lenient)
-                {
+                match Borrowed::new(slots, rec.values, valid_chunk, lenient) {
                     Some(fields) => on(Event::Record(&fields, pos)),
                     None => on(Event::Skipped(Malformed::Encoding, pos)),
                 }
@@ -478,7 +526,9 @@ impl RecordReader for DelimitedReader {
                 on(Event::Flawed(Malformed::Ragged, pos));
             }
             if utf8 {
-                match Borrowed::of(rec, columns, valid_chunk, lenient) {
+                let mut raw = [None; BORROWED_COLUMNS];
+                raw.iter_mut().zip(columns).for_each(|(slot, &c)| *slot = rec.get(c));
+                match Borrowed::new(slots, &raw[..columns.len()], valid_chunk, lenient) {
                     Some(fields) => on(Event::Record(&fields, pos)),
                     None => on(Event::Skipped(Malformed::Encoding, pos)),
                 }

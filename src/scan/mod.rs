@@ -407,13 +407,7 @@ impl ChunkCtx<'_, '_> {
             Event::Record(record, p) => {
                 let fields = self.fields;
                 self.worker.record(self.tally, pos(p), |f| record.get(fields.get(f)?));
-                let mut mask = 0u8;
-                for &(column, bit) in self.categories {
-                    if record.get(column).is_some_and(|v| !v.trim().is_empty()) {
-                        mask |= 1 << bit;
-                    }
-                }
-                self.worker.batch.categories.push(mask);
+                self.worker.batch.categories.push(record.category_mask(self.categories));
                 if self.worker.batch.len() == BATCH {
                     self.flush();
                 }
