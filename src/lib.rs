@@ -26,6 +26,9 @@
 //! - [`output`]: every file written (atomic, devices written into, inputs never overwritten).
 //! - [`report`]: the [`report::Report`] value and its renderings; [`synth`]: synthetic data.
 //!
+//! The modules `cli`, `config` and `commands` are the `leakmatch` binary's internals, hidden from
+//! these docs and not a stable API.
+//!
 //! ```
 //! use leakmatch::{ident::{self, Kind, Outcome}, token::Key};
 //! let mut buf = Vec::new();
@@ -35,11 +38,16 @@
 //! assert_eq!(t, tokenizer.token(Kind::Kvnr, b"A123456780"));
 //! ```
 
+#![warn(missing_docs)]
+
 #[cfg(target_endian = "big")]
 compile_error!("leakmatch's filter files are little-endian and mapped as is: big-endian targets are not supported");
 
+#[doc(hidden)]
 pub mod cli;
+#[doc(hidden)]
 pub mod commands;
+#[doc(hidden)]
 pub mod config;
 pub mod dump;
 pub mod error;
