@@ -81,16 +81,16 @@ pub struct PartialInput {
 /// Why partials cannot be read or merged. Names the file; never a value of any input.
 #[derive(Debug, thiserror::Error)]
 pub enum PartialError {
-    #[error("{path}: {source}")]
     /// An I/O error reading the partial.
+    #[error("{path}: {source}")]
     Io {
         /// The partial file.
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
     },
-    #[error("{path}: not a leakmatch partial result (JSON error at line {line}, column {column})")]
     /// Not JSON, or not of a partial's shape.
+    #[error("{path}: not a leakmatch partial result (JSON error at line {line}, column {column})")]
     Json {
         /// The partial file.
         path: PathBuf,
@@ -99,22 +99,22 @@ pub enum PartialError {
         /// Column of the JSON error (1-based).
         column: usize,
     },
-    #[error("{path}: not a leakmatch partial result (format field is not '{FORMAT}')")]
     /// The `format` field is not [`FORMAT`].
+    #[error("{path}: not a leakmatch partial result (format field is not '{FORMAT}')")]
     NotPartial {
         /// The file.
         path: PathBuf,
     },
-    #[error("{path}: partial schema version {found}, this tool reads version {SCHEMA_VERSION}")]
     /// Written with another [`SCHEMA_VERSION`].
+    #[error("{path}: partial schema version {found}, this tool reads version {SCHEMA_VERSION}")]
     Schema {
         /// The partial file.
         path: PathBuf,
         /// Its schema version.
         found: u32,
     },
-    #[error("{path}: {what} differs from {first} ({found} vs {expected}); partials of different {what}s cannot be merged")]
     /// A field that must agree between partials (tool version, key id, ...) does not.
+    #[error("{path}: {what} differs from {first} ({found} vs {expected}); partials of different {what}s cannot be merged")]
     Mismatch {
         /// The partial that differs.
         path: PathBuf,
@@ -127,8 +127,8 @@ pub enum PartialError {
         /// Its value in `first`.
         expected: String,
     },
-    #[error("{path}: filter {index} ('{label}') differs from the one in {first} ({what}); partials of different filters cannot be merged")]
     /// A filter differs from the first partial's filter at the same position.
+    #[error("{path}: filter {index} ('{label}') differs from the one in {first} ({what}); partials of different filters cannot be merged")]
     Filter {
         /// The partial that differs.
         path: PathBuf,
@@ -141,8 +141,8 @@ pub enum PartialError {
         /// Which part of the filter's descriptor differs.
         what: &'static str,
     },
-    #[error("{path}: shard id '{shard}' was already merged from {first} with different content")]
     /// A shard id seen twice, with different content.
+    #[error("{path}: shard id '{shard}' was already merged from {first} with different content")]
     ShardConflict {
         /// The later partial.
         path: PathBuf,
@@ -151,8 +151,8 @@ pub enum PartialError {
         /// The shard id.
         shard: String,
     },
-    #[error("input {input}: bytes {start}..{end} are scanned by shard '{a}' and shard '{b}'")]
     /// Two shards' byte ranges of one input overlap.
+    #[error("input {input}: bytes {start}..{end} are scanned by shard '{a}' and shard '{b}'")]
     Overlap {
         /// The input's name.
         input: String,
@@ -165,28 +165,28 @@ pub enum PartialError {
         /// The other shard's id.
         b: String,
     },
-    #[error("{path}: more than {MAX_PARTIAL_LEN} bytes: not a partial result")]
     /// Longer than [`MAX_PARTIAL_LEN`].
+    #[error("{path}: more than {MAX_PARTIAL_LEN} bytes: not a partial result")]
     TooLarge {
         /// The file.
         path: PathBuf,
     },
-    #[error("{path}: inconsistent partial result: {what}")]
     /// Fields contradict each other (counts, ranges, sketch sizes).
+    #[error("{path}: inconsistent partial result: {what}")]
     Inconsistent {
         /// The partial file.
         path: PathBuf,
         /// What is inconsistent.
         what: String,
     },
-    #[error("{path}: counts overflow when added to the other partials (tampered?)")]
     /// Adding its counts to the other partials' overflows.
+    #[error("{path}: counts overflow when added to the other partials (tampered?)")]
     Overflow {
         /// The partial file.
         path: PathBuf,
     },
-    #[error("no partial result given")]
     /// No partial was given to merge.
+    #[error("no partial result given")]
     Empty,
 }
 
