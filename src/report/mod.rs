@@ -95,7 +95,7 @@ pub struct Position {
 pub struct KindValidity {
     /// The identifier kind.
     pub kind: Kind,
-    /// Values of the kind found (non-empty fields mapped to it).
+    /// Rows where the kind's fields were non-empty.
     pub present: u64,
     /// Values that normalised to a valid identifier.
     pub valid: u64,
