@@ -54,7 +54,7 @@ pub enum KeyError {
         /// The underlying error.
         source: io::Error,
     },
-    /// `keygen` would overwrite an existing file.
+    /// Writing the key would overwrite something that exists at the path.
     #[error(
         "{path}: already exists; refusing to overwrite a key (remove it first if you mean to)"
     )]

@@ -182,7 +182,7 @@ pub struct Signals {
     pub recombined: Vec<PairSignal>,
     /// Repeated rows inside the dump.
     pub duplicates: Duplicates,
-    /// The dump's birth years against the base's histogram; `None` without a histogram or dated rows.
+    /// The dump's birth years against the base's histogram; `None` when either side has none.
     pub birth_years: Option<BirthYearFit>,
     /// With `--claimed-size`: whether the claim fits the customer base.
     pub claimed: Option<ClaimedFit>,
