@@ -1,4 +1,4 @@
-//! Forensics (DESIGN §7): signals computed from the merged tallies, and the verdict they lead to.
+//! Forensics (README "Forensics and verdict"): signals computed from the merged tallies, and the verdict they lead to.
 //!
 //! Every signal refers to the **main filter**: among the `customers` filters with the most
 //! kinds (so that pair kinds are used when some filter has them), the one with the highest

@@ -1,4 +1,4 @@
-//! Identifier kinds, their normalisers and validity checks (DESIGN §3).
+//! Identifier kinds, their normalisers and validity checks (docs/normalisation.md).
 //!
 //! Every normaliser is a pure, idempotent function that writes the normalised form into a
 //! caller's buffer (cleared first) and returns an [`Outcome`]. Only [`Outcome::Valid`] values
@@ -138,7 +138,7 @@ impl Field {
     }
 }
 
-/// An identifier kind: what becomes one token (DESIGN §3).
+/// An identifier kind: what becomes one token (docs/normalisation.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     /// The KVNR's unchangeable part (10 characters, check digit verified).
