@@ -1,5 +1,5 @@
 //! Exit codes, the usage error, and how an error chain is printed as one line.
-//! Which code an error chain gets is decided at the top, in [`crate::commands::exit_code`].
+//! Which code an error chain gets is decided at the top, in the binary's `commands::exit_code`.
 //!
 //! | code | meaning |
 //! |---|---|
@@ -10,9 +10,13 @@
 
 use std::io;
 
+/// Exit code 0: success.
 pub const SUCCESS: u8 = 0;
+/// Exit code 1: runtime failure.
 pub const FAILURE: u8 = 1;
+/// Exit code 2: usage error or unusable input.
 pub const USAGE: u8 = 2;
+/// Exit code 3: `--alert-above` was exceeded.
 pub const ALERT: u8 = 3;
 
 /// A usage error: exit code 2.

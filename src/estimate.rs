@@ -32,7 +32,9 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 pub struct Estimate {
     /// Point estimate, clamped to the feasible range.
     pub estimate: f64,
+    /// Lower 95 % bound.
     pub ci_low: f64,
+    /// Upper 95 % bound.
     pub ci_high: f64,
 }
 

@@ -29,6 +29,9 @@
 //! - [`output`]: every file written (atomic, devices written into, inputs never overwritten).
 //! - [`report`]: the [`report::Report`] value and its renderings; [`synth`]: synthetic data.
 //!
+//! The modules `cli`, `config` and `commands` are the `leakmatch` binary's internals, hidden from
+//! these docs and not a stable API.
+//!
 //! ```
 //! use leakmatch::{ident::{self, Kind, Outcome}, token::Key};
 //! let mut buf = Vec::new();
@@ -38,16 +41,20 @@
 //! assert_eq!(t, tokenizer.token(Kind::Kvnr, b"A123456780"));
 //! ```
 
+#![warn(missing_docs)]
 // No `unwrap()` outside tests (#11): errors reach the user as one line with an exit code.
-// The remaining `expect()`s state invariants of the code, not of input (reviewed: README
-// "Hostile input"); `clippy::indexing_slicing` is not enforced (see the closing notes).
+// The remaining `expect()`s state invariants of the code, not of input (README, "Hostile
+// input"); `clippy::indexing_slicing` is not enforced yet.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 #[cfg(target_endian = "big")]
 compile_error!("leakmatch's filter files are little-endian and mapped as is: big-endian targets are not supported");
 
+#[doc(hidden)]
 pub mod cli;
+#[doc(hidden)]
 pub mod commands;
+#[doc(hidden)]
 pub mod config;
 pub mod dump;
 pub mod error;

@@ -23,14 +23,34 @@ use crate::error;
 /// Why an output was refused or could not be written. Names the file, never content.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
+    /// The target is also an input of the command.
     #[error("{}: is also an input of this command ({}); refusing to overwrite it", path.display(), input.display())]
-    IsInput { path: PathBuf, input: PathBuf },
+    IsInput {
+        /// The output path.
+        path: PathBuf,
+        /// The input it names (the same file).
+        input: PathBuf,
+    },
+    /// The target is a directory, block device or socket.
     #[error("{}: is a directory, block device or socket; refusing to write to it", path.display())]
-    NotWritable { path: PathBuf },
+    NotWritable {
+        /// The output path.
+        path: PathBuf,
+    },
+    /// The target exists and must not be overwritten (a key).
     #[error("{}: already exists; refusing to overwrite it", path.display())]
-    Exists { path: PathBuf },
+    Exists {
+        /// The output path.
+        path: PathBuf,
+    },
+    /// Writing (or renaming into place) failed.
     #[error("writing {}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The output path.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
 }
 
 impl OutputError {

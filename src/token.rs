@@ -46,20 +46,45 @@ pub const KEY_FILE_ENV: &str = "LEAKMATCH_KEY_FILE";
 /// Errors while creating or loading a key. They name the file, never the key.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// An I/O error on the key file.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The key file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// Writing the key would overwrite something that exists at the path.
     #[error(
         "{path}: already exists; refusing to overwrite a key (remove it first if you mean to)"
     )]
-    Exists { path: PathBuf },
+    Exists {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// The key file is readable by group or others.
     #[error(
         "{path}: key file is readable by group or others (mode {mode:04o}); run `chmod 600 {path}`"
     )]
-    Permissions { path: PathBuf, mode: u32 },
+    Permissions {
+        /// The key file.
+        path: PathBuf,
+        /// The file's permission bits.
+        mode: u32,
+    },
+    /// The key file is a directory, FIFO, device, ...
     #[error("{path}: not a regular file; a key file must be one")]
-    NotRegular { path: PathBuf },
+    NotRegular {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// The file is not 64 hex digits.
     #[error("{path}: not a leakmatch key (expected 64 hex digits)")]
-    Format { path: PathBuf },
+    Format {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// Neither `--key-file` nor [`KEY_FILE_ENV`] names a key file.
     #[error("no key given: pass --key-file FILE or set {KEY_FILE_ENV}")]
     Missing,
 }

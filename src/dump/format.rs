@@ -64,6 +64,7 @@ impl Format {
 /// What detection decided about one input.
 #[derive(Clone, Debug)]
 pub struct Layout {
+    /// The detected (or `--format`) format.
     pub format: Format,
     /// The delimited-text dialect. For other formats only `encoding`, `body_start` and
     /// `body_lines` are meaningful.
@@ -558,9 +559,11 @@ pub enum Malformed {
 }
 
 impl Malformed {
+    /// All reasons, in index order.
     pub const ALL: [Malformed; 4] =
         [Malformed::Encoding, Malformed::Oversized, Malformed::Ragged, Malformed::Syntax];
 
+    /// Stable name used in reports: `encoding`, `oversized`, `ragged`, `syntax`.
     pub fn name(self) -> &'static str {
         match self {
             Malformed::Encoding => "encoding",

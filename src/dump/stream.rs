@@ -138,6 +138,7 @@ impl<R: Read> Read for WindowChecked<R> {
 /// What a stream was decoded from: its packing and, for UTF-16 text, the encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decoding {
+    /// Plain, gzip or zstd.
     pub packing: Packing,
     /// `Some` when the text was UTF-16 (by its BOM) and is read as UTF-8.
     pub utf16: Option<&'static encoding_rs::Encoding>,

@@ -38,15 +38,20 @@ pub struct SizeEstimate {
     pub estimate: f64,
     /// The plain formula's value (`n̂`, or `n̂(A) + n̂(B) − n̂(A ∪ B)`), before bias correction.
     pub raw: f64,
+    /// Lower 95 % bound.
     pub ci_low: f64,
+    /// Upper 95 % bound.
     pub ci_high: f64,
 }
 
 /// |A|, |B| and |A ∩ B| of one kind's sections.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Overlap {
+    /// |A|: distinct values in the first filter's section.
     pub a: SizeEstimate,
+    /// |B|: distinct values in the second filter's section.
     pub b: SizeEstimate,
+    /// |A ∩ B|: distinct values in both.
     pub intersection: SizeEstimate,
     /// `n̂(A ∪ B)`.
     pub union: f64,

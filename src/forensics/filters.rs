@@ -8,28 +8,40 @@ use crate::filter::Role;
 use crate::ident::Kind;
 use crate::tally::{FilterDesc, FilterTally};
 
+/// One filter's results: its descriptor, rows probed and matched, and per kind the estimates.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FilterReport {
+    /// The filter file's path as given.
     pub path: String,
+    /// The filter's label.
     pub label: String,
+    /// What the filter was built from.
     pub role: Role,
+    /// Date of the customer snapshot, `YYYY-MM-DD`.
     pub snapshot_date: Option<String>,
+    /// Creation time, seconds since the Unix epoch.
     pub created_unix: u64,
+    /// Per section (kind), in file order.
     pub kinds: Vec<KindReport>,
     /// Rows with at least one valid probed value.
     pub rows_probed: u64,
+    /// Rows with a hit of any kind.
     pub matched_any: u64,
+    /// Rows with hits of two or more independent kinds.
     pub matched_two_plus: u64,
     /// False-positive-corrected share of probed rows that are true matches (rounded as every
     /// rate in the report: [`Estimate::rounded_rate`]; counts: [`Estimate::rounded_count`]).
     pub matched_rate: Estimate,
 }
 
+/// One kind of one filter: hits, FPR and the estimate of true matches.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KindReport {
+    /// The identifier kind.
     pub kind: Kind,
     /// Valid values probed.
     pub valid: u64,
+    /// Of those, values that hit.
     pub hits: u64,
     /// The filter section's false-positive rate (from its real block fill).
     pub fpr: f64,
@@ -37,16 +49,20 @@ pub struct KindReport {
     pub expected_false_positives: f64,
     /// Estimated true matches with a 95 % interval.
     pub estimate: f64,
+    /// Lower 95 % bound of `estimate`.
     pub ci_low: f64,
+    /// Upper 95 % bound of `estimate`.
     pub ci_high: f64,
     /// Distinct matching tokens (≈ distinct affected people for this kind): exact up to
     /// `scan --exact-distinct`, a HyperLogLog estimate past it; never more than `hits`.
     pub distinct_hits: f64,
+    /// `distinct_hits` was counted exactly (no sketch).
     pub distinct_exact: bool,
     /// 95 % interval of `distinct_hits` (one point when exact; ±1.6 % for a sketch, clamped
     /// to what is certain).
     #[serde(default)]
     pub distinct_ci_low: f64,
+    /// Upper end of the 95 % interval of `distinct_hits`.
     #[serde(default)]
     pub distinct_ci_high: f64,
     /// The filter's customers of this kind (inserted count).

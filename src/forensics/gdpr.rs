@@ -33,9 +33,13 @@ use crate::tally::FilterTally;
 /// exact (the interval is one number and no sketch was used).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Count {
+    /// Point estimate.
     pub estimate: f64,
+    /// Lower 95 % bound.
     pub ci_low: f64,
+    /// Upper 95 % bound.
     pub ci_high: f64,
+    /// The interval is one number and no sketch was used.
     pub exact: bool,
 }
 
@@ -90,7 +94,9 @@ pub struct Gdpr {
 /// One category.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CategoryCount {
+    /// The category's name ([`crate::dump::categories::CATEGORIES`]).
     pub category: String,
+    /// Art. 9 special-category (health) data.
     pub art9: bool,
     /// Matched rows with a value of this category, FP-corrected.
     pub records: Count,

@@ -114,13 +114,18 @@ pub const BIRTH_TVD: f64 = 0.25;
 /// Everything forensics adds to the report (flattened into its top level).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Forensics {
+    /// The signals of the main filter.
     pub signals: Signals,
+    /// The verdict and its reasons.
     pub verdict: Verdict,
     /// Label of the best-fitting dated filter (highest matched-row rate), when at least
     /// [`MIN_DATED_FILTERS`] filters are dated.
     pub best_snapshot: Option<String>,
+    /// Per dated filter, in order of the filters: its matched-row rate.
     pub snapshots: Vec<SnapshotFit>,
+    /// Hits on `canary` filters.
     pub canary: Canary,
+    /// GDPR categories and counts of affected subjects and records.
     pub gdpr: gdpr::Gdpr,
 }
 
@@ -131,14 +136,18 @@ pub struct Verdict {
     pub label: String,
     /// What the label means for the responder, in one sentence.
     pub meaning: String,
+    /// The signals compared with their thresholds; the last one is the dating.
     pub reasons: Vec<Reason>,
 }
 
 /// One signal compared with one threshold.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
+    /// Stable name of the signal (`matched_rate`, `kvnr_validity`, `recombined_share`, ...).
     pub signal: String,
+    /// The signal's value (a rate, a count or a distance, per signal).
     pub value: f64,
+    /// The threshold the value was compared with.
     pub threshold: f64,
     /// Human-readable sentence with the signal's value and its threshold (numbers only,
     /// never values).
@@ -153,19 +162,27 @@ pub struct Reason {
 pub struct Signals {
     /// Label of the main filter (empty when there is none).
     pub filter: String,
+    /// Rows probed against the main filter.
     pub rows_probed: u64,
     /// FP-corrected matched-row rate.
     pub matched_rate: Estimate,
+    /// FP-corrected match rate per kind of the main filter.
     pub match_rate_by_kind: Vec<KindRate>,
+    /// Rows hit by two or more independent kinds.
     pub strong_matches: u64,
     /// Strong matches as a share of matched rows.
     pub strong_share: Estimate,
+    /// Distinct affected people.
     pub people: People,
+    /// Valid KVNRs among KVNR-shaped values (valid + wrong check digit); `None` without any.
     pub kvnr_validity: Option<Share>,
     /// Valid KVNRs that are not customers (valid − FP-corrected matches).
     pub kvnr_valid_unknown: Option<Estimate>,
+    /// Pair consistency per pair kind of the main filter.
     pub recombined: Vec<PairSignal>,
+    /// Repeated rows inside the dump.
     pub duplicates: Duplicates,
+    /// The dump's birth years against the base's histogram; `None` when either side has none.
     pub birth_years: Option<BirthYearFit>,
     /// With `--claimed-size`: whether the claim fits the customer base.
     pub claimed: Option<ClaimedFit>,
@@ -176,20 +193,26 @@ pub struct Signals {
 /// claim is exaggerated (or the set is not one extract of this base).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClaimedFit {
+    /// The claimed size, in records (`--claimed-size`).
     pub claimed: u64,
     /// Lower 95 % bound of customer rows the claim implies (matched-row rate low × claimed).
     pub implied_low: f64,
     /// Customers in the main filter (largest inserted count of its kinds).
     pub base: u64,
+    /// `implied_low` is above `base`: the claim is exaggerated.
     pub exaggerated: bool,
 }
 
 /// The FP-corrected match rate of one kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KindRate {
+    /// The kind.
     pub kind: Kind,
+    /// Valid values of the kind probed.
     pub valid: u64,
+    /// Of those, values that hit.
     pub hits: u64,
+    /// FP-corrected share of valid values that truly match, with its Wilson interval.
     pub rate: Estimate,
 }
 
@@ -204,8 +227,10 @@ pub struct KindRate {
 pub struct People {
     /// Max over independent kinds of distinct matching tokens minus expected false positives.
     pub estimate: f64,
+    /// Lower 95 % bound of `estimate`.
     #[serde(default)]
     pub ci_low: f64,
+    /// Upper 95 % bound of `estimate`.
     #[serde(default)]
     pub ci_high: f64,
     /// The kind that gave the maximum.
@@ -213,25 +238,31 @@ pub struct People {
     /// The count is exact: counted without a sketch, and its 95 % interval is one number
     /// (no false positive is expected to matter). Otherwise approximate, with its interval.
     pub exact: bool,
+    /// The definition of the count, in one sentence.
     pub definition: String,
 }
 
 /// A proportion with its Wilson interval.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Share {
+    /// Rows (or values) in the part.
     pub part: u64,
+    /// Rows (or values) in the whole.
     pub whole: u64,
+    /// `part / whole`, with its Wilson interval.
     pub share: Estimate,
 }
 
 /// Pair consistency of one pair kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PairSignal {
+    /// Name of the pair kind (e.g. `kvnr+name_dob`).
     pub pair: String,
     /// Rows where both parts hit (and the pair was probed).
     pub both_parts: u64,
     /// Of those, rows whose pair missed: recombined rows.
     pub pair_missed: u64,
+    /// `pair_missed / both_parts`, with its Wilson interval.
     pub share: Estimate,
 }
 
@@ -243,33 +274,41 @@ pub struct Duplicates {
     /// Rows repeating an earlier row: an integer, exact when `exact`, else estimated from a
     /// sample and rounded.
     pub duplicates: u64,
+    /// `duplicates / rows` (0 when `rows` is 0).
     pub share: f64,
+    /// Exact (at most [`crate::tally::ROW_SAMPLE`] distinct rows), not estimated from a sample.
     pub exact: bool,
 }
 
 /// The dump's birth years against the customer base's published histogram.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BirthYearFit {
+    /// Width of the base's buckets, in years.
     pub bucket_years: u16,
     /// `(bucket start, dump share, base share)` over the base's published buckets.
     pub buckets: Vec<(u16, f64, f64)>,
     /// Total variation distance ½·Σ|dump − base| over those buckets (shares renormalised to
     /// the published buckets on both sides).
     pub tvd: f64,
+    /// Dump rows with a birth year inside the base's published buckets.
     pub dump_rows: u64,
 }
 
 /// One dated filter's fit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotFit {
+    /// The filter's label.
     pub label: String,
+    /// Its snapshot date, `YYYY-MM-DD`.
     pub snapshot_date: String,
+    /// Its FP-corrected matched-row rate.
     pub matched_rate: Estimate,
 }
 
 /// Hits on `canary` filters: planted records, proof of origin.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Canary {
+    /// Per `canary` filter, in order of the filters.
     pub filters: Vec<CanaryHits>,
     /// True when some canary filter has more hits than its false positives explain.
     pub proof_of_origin: bool,
@@ -278,6 +317,7 @@ pub struct Canary {
 /// One canary filter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CanaryHits {
+    /// The filter's label.
     pub label: String,
     /// Rows with a hit of any kind.
     pub rows_hit: u64,
@@ -285,5 +325,6 @@ pub struct CanaryHits {
     pub planted_hit: f64,
     /// Expected false-positive rows.
     pub expected_false: f64,
+    /// `rows_hit` is above the expected false positives by more than ~3 sigma (Poisson).
     pub significant: bool,
 }

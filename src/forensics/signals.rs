@@ -10,8 +10,11 @@ use crate::tally::{FilterTally, Tally};
 
 /// What [`analyse`] reads.
 pub struct Input<'a> {
+    /// The tally merged over all inputs.
     pub total: &'a Tally,
+    /// The filters' reports, in the order filters were given.
     pub filters: &'a [FilterReport],
+    /// The filters' descriptors, in the same order.
     pub descs: &'a [FilterDesc],
     /// `--claimed-size`.
     pub claimed_size: Option<u64>,

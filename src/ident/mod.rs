@@ -87,18 +87,26 @@ impl Flaw {
 /// A column's meaning in a dump or customer file. Kinds are computed from fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
+    /// The KVNR (Krankenversichertennummer, the health insurance number).
     Kvnr,
+    /// E-mail address.
     Email,
+    /// Telephone number.
     Phone,
+    /// Last name.
     LastName,
+    /// First name.
     FirstName,
     /// "Jürgen Groß" or "Groß, Jürgen" in one column.
     FullName,
+    /// Date of birth.
     BirthDate,
+    /// IBAN (bank account).
     Iban,
 }
 
 impl Field {
+    /// All fields, in index order.
     pub const ALL: [Field; 8] = [
         Field::Kvnr,
         Field::Email,
@@ -110,6 +118,7 @@ impl Field {
         Field::Iban,
     ];
 
+    /// Stable name used in `--map` and reports (`kvnr`, `last_name`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Field::Kvnr => "kvnr",
@@ -123,10 +132,12 @@ impl Field {
         }
     }
 
+    /// The field with this [`name`](Self::name).
     pub fn from_name(s: &str) -> Option<Field> {
         Field::ALL.iter().copied().find(|f| f.name() == s)
     }
 
+    /// Dense index (position in [`Field::ALL`]) for per-field arrays.
     pub fn index(self) -> usize {
         self as usize
     }
@@ -135,11 +146,17 @@ impl Field {
 /// An identifier kind: what becomes one token (docs/normalisation.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
+    /// The KVNR's unchangeable part (10 characters, check digit verified).
     Kvnr,
+    /// The e-mail address, normalised.
     Email,
+    /// The phone number in E.164 form.
     Phone,
+    /// Last name, first name and birth date of one row, normalised.
     NameDob,
+    /// As [`Kind::NameDob`], with the names in Kölner Phonetik: spelling variants match.
     NameDobPhonetic,
+    /// The IBAN (check digits verified).
     Iban,
     /// KVNR and name+birth date of the same row combined: the recombination signal.
     KvnrNameDob,
@@ -202,6 +219,7 @@ impl Kind {
         }
     }
 
+    /// The kind with this [`name`](Self::name).
     pub fn from_name(s: &str) -> Option<Kind> {
         Kind::ALL.iter().copied().find(|k| k.name() == s)
     }
@@ -221,6 +239,7 @@ impl Kind {
         }
     }
 
+    /// The kind with this domain-separation [`tag`](Self::tag).
     pub fn from_tag(tag: u8) -> Option<Kind> {
         Kind::ALL.iter().copied().find(|k| k.tag() == tag)
     }

@@ -30,16 +30,40 @@ pub const TOKEN_FILE_ENV: &str = "LEAKMATCH_KEY_SERVER_TOKEN_FILE";
 pub enum ClientError {
     /// The service refused the request (4xx) or kept failing (5xx).
     #[error("key service {url}: HTTP {status}: {message}")]
-    Status { url: String, status: u16, message: String },
+    Status {
+        /// The URL of the request.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The service's answer, trimmed to 300 characters.
+        message: String,
+    },
     /// The service could not be reached, after the retries.
     #[error("key service {url}: {message} (after {attempts} attempts)")]
-    Transport { url: String, message: String, attempts: u32 },
+    Transport {
+        /// The URL of the request.
+        url: String,
+        /// The last transport error.
+        message: String,
+        /// Attempts made.
+        attempts: u32,
+    },
     /// An answer that does not verify or does not parse.
     #[error("key service {url}: {source}")]
-    Oprf { url: String, source: OprfError },
+    Oprf {
+        /// The URL of the request.
+        url: String,
+        /// The underlying error.
+        source: OprfError,
+    },
     /// The bearer-token file.
     #[error("{path}: {message}")]
-    TokenFile { path: PathBuf, message: String },
+    TokenFile {
+        /// The bearer-token file.
+        path: PathBuf,
+        /// What is wrong (never the token).
+        message: String,
+    },
 }
 
 impl ClientError {
@@ -128,6 +152,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client for the service of `cfg` (connect timeout 10 s, request timeout 120 s).
     pub fn new(cfg: ClientConfig) -> Client {
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(10))

@@ -54,10 +54,16 @@ const CTX_CHECK: &str = "leakmatch 2026-12 oprf filter check v1";
 pub enum OprfError {
     /// A blinded element that is not a valid, non-identity ristretto255 point.
     #[error("blinded element {index} of the batch is not a valid ristretto255 point")]
-    BadPoint { index: usize },
+    BadPoint {
+        /// Position of the element in the batch (0-based).
+        index: usize,
+    },
     /// A body that is not a whole number of elements.
     #[error("body of {len} bytes is not a whole number of {ELEMENT_LEN}-byte elements")]
-    BadLength { len: usize },
+    BadLength {
+        /// The body's length, in bytes.
+        len: usize,
+    },
     /// The batch is empty.
     #[error("empty batch")]
     Empty,
@@ -66,10 +72,20 @@ pub enum OprfError {
         "the key service's evaluations do not verify under the filter's public key {expected}: \
          it holds another key than the filter was built with (or answers falsely)"
     )]
-    Verification { expected: String },
+    Verification {
+        /// Hex of the filter's public key.
+        expected: String,
+    },
     /// An answer of the wrong size.
     #[error("key service answered {got} bytes for {n} elements (expected {expected})")]
-    BadResponse { n: usize, got: usize, expected: usize },
+    BadResponse {
+        /// Elements sent.
+        n: usize,
+        /// Bytes answered.
+        got: usize,
+        /// Bytes expected (`n` elements and the proof).
+        expected: usize,
+    },
     /// A public key that is not a point.
     #[error("public key {0} is not a valid ristretto255 point")]
     BadPublicKey(String),

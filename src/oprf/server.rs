@@ -58,17 +58,36 @@ pub struct ServerConfig {
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    /// The clients file cannot be read or parsed.
     #[error("{path}: {message}")]
-    Clients { path: PathBuf, message: String },
+    Clients {
+        /// The clients file.
+        path: PathBuf,
+        /// What is wrong (naming the line, if one is at fault; never a token).
+        message: String,
+    },
+    /// An I/O error on the audit log.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The audit log.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The listening socket could not be bound.
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        /// The address given.
+        addr: SocketAddr,
+        /// The underlying error.
+        source: std::io::Error,
+    },
 }
 
 /// One authorised client: its name and the SHA-256 of its token.
 #[derive(Clone)]
 pub struct ClientEntry {
+    /// The client's name, as logged in the audit log.
     pub name: String,
     digest: [u8; 32],
 }
@@ -180,6 +199,7 @@ impl Budget {
 pub struct AuditLine {
     /// Unix seconds.
     pub time: u64,
+    /// The client's name.
     pub client: String,
     /// Budget window index (Unix seconds / window length).
     pub window: u64,
@@ -189,6 +209,7 @@ pub struct AuditLine {
     pub requested: u64,
     /// Used in this window after the request.
     pub used: u64,
+    /// The client's budget per window.
     pub budget: u64,
     /// `ok` or `refused: budget`.
     pub outcome: String,

@@ -41,14 +41,19 @@ pub const FORMAT: &str = "leakmatch-partial";
 /// The result of one shard.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Partial {
+    /// Always [`FORMAT`]: tells a partial from other JSON.
     pub format: String,
+    /// [`SCHEMA_VERSION`] of the writer; `merge` refuses other versions.
     pub schema_version: u32,
+    /// Version of the leakmatch that wrote it; `merge` refuses other versions.
     pub tool_version: String,
     /// Names the shard; a shard id seen twice by `merge` is counted once.
     pub shard_id: String,
     /// Hex key id of the key the shard scanned with.
     pub key_id: String,
+    /// The filters scanned against, in order (header fields and geometry, no bits).
     pub filters: Vec<FilterDesc>,
+    /// The inputs the shard scanned, in order.
     pub inputs: Vec<PartialInput>,
     /// Wall time of the shard's scan (not compared between retries).
     pub seconds: f64,
@@ -67,35 +72,120 @@ pub struct PartialInput {
     pub body_lines: u64,
     /// Records and lines of the records read (range shards).
     pub range_records: u64,
+    /// Lines of the records read (range shards).
     pub range_lines: u64,
+    /// Counts, first positions and distinct-token sketches of this input (or range).
     pub tally: Tally,
 }
 
 /// Why partials cannot be read or merged. Names the file; never a value of any input.
 #[derive(Debug, thiserror::Error)]
 pub enum PartialError {
+    /// An I/O error reading the partial.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The partial file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Not JSON, or not of a partial's shape.
     #[error("{path}: not a leakmatch partial result (JSON error at line {line}, column {column})")]
-    Json { path: PathBuf, line: usize, column: usize },
+    Json {
+        /// The partial file.
+        path: PathBuf,
+        /// Line of the JSON error (1-based).
+        line: usize,
+        /// Column of the JSON error (1-based).
+        column: usize,
+    },
+    /// The `format` field is not [`FORMAT`].
     #[error("{path}: not a leakmatch partial result (format field is not '{FORMAT}')")]
-    NotPartial { path: PathBuf },
+    NotPartial {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Written with another [`SCHEMA_VERSION`].
     #[error("{path}: partial schema version {found}, this tool reads version {SCHEMA_VERSION}")]
-    Schema { path: PathBuf, found: u32 },
+    Schema {
+        /// The partial file.
+        path: PathBuf,
+        /// Its schema version.
+        found: u32,
+    },
+    /// A field that must agree between partials (tool version, key id, ...) does not.
     #[error("{path}: {what} differs from {first} ({found} vs {expected}); partials of different {what}s cannot be merged")]
-    Mismatch { path: PathBuf, first: PathBuf, what: &'static str, found: String, expected: String },
+    Mismatch {
+        /// The partial that differs.
+        path: PathBuf,
+        /// The first partial, which the others are compared with.
+        first: PathBuf,
+        /// Which field differs.
+        what: &'static str,
+        /// Its value in `path` (a version or key id, never an input's value).
+        found: String,
+        /// Its value in `first`.
+        expected: String,
+    },
+    /// A filter differs from the first partial's filter at the same position.
     #[error("{path}: filter {index} ('{label}') differs from the one in {first} ({what}); partials of different filters cannot be merged")]
-    Filter { path: PathBuf, first: PathBuf, index: usize, label: String, what: &'static str },
+    Filter {
+        /// The partial that differs.
+        path: PathBuf,
+        /// The first partial.
+        first: PathBuf,
+        /// Position of the filter (0-based).
+        index: usize,
+        /// The filter's label in `path`.
+        label: String,
+        /// Which part of the filter's descriptor differs.
+        what: &'static str,
+    },
+    /// A shard id seen twice, with different content.
     #[error("{path}: shard id '{shard}' was already merged from {first} with different content")]
-    ShardConflict { path: PathBuf, first: PathBuf, shard: String },
+    ShardConflict {
+        /// The later partial.
+        path: PathBuf,
+        /// The partial the shard id was first merged from.
+        first: PathBuf,
+        /// The shard id.
+        shard: String,
+    },
+    /// Two shards' byte ranges of one input overlap.
     #[error("input {input}: bytes {start}..{end} are scanned by shard '{a}' and shard '{b}'")]
-    Overlap { input: String, start: u64, end: u64, a: String, b: String },
+    Overlap {
+        /// The input's name.
+        input: String,
+        /// Start of the overlap (byte offset).
+        start: u64,
+        /// End of the overlap (byte offset, exclusive).
+        end: u64,
+        /// One shard's id.
+        a: String,
+        /// The other shard's id.
+        b: String,
+    },
+    /// Longer than [`MAX_PARTIAL_LEN`].
     #[error("{path}: more than {MAX_PARTIAL_LEN} bytes: not a partial result")]
-    TooLarge { path: PathBuf },
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Fields contradict each other (counts, ranges, sketch sizes).
     #[error("{path}: inconsistent partial result: {what}")]
-    Inconsistent { path: PathBuf, what: String },
+    Inconsistent {
+        /// The partial file.
+        path: PathBuf,
+        /// What is inconsistent.
+        what: String,
+    },
+    /// Adding its counts to the other partials' overflows.
     #[error("{path}: counts overflow when added to the other partials (tampered?)")]
-    Overflow { path: PathBuf },
+    Overflow {
+        /// The partial file.
+        path: PathBuf,
+    },
+    /// No partial was given to merge.
     #[error("no partial result given")]
     Empty,
 }
@@ -233,7 +323,9 @@ impl<R: std::io::Read> std::io::Read for Counted<R> {
 /// Partials merged: ready for [`crate::report::Report::build`].
 #[derive(Debug)]
 pub struct Merged {
+    /// Hex key id shared by all partials.
     pub key_id: String,
+    /// The filters shared by all partials.
     pub filters: Vec<FilterDesc>,
     /// Per input (shards of one input merged): descriptor and tally.
     pub inputs: Vec<(InputReport, Tally)>,
@@ -241,6 +333,7 @@ pub struct Merged {
     pub seconds: f64,
     /// Distinct shards merged, and repeated shard ids skipped.
     pub shards: usize,
+    /// Repeated shard ids skipped (retried tasks with identical content).
     pub duplicates: usize,
     /// Gaps between the ranges of an input (positions after a gap are not file-wide): the
     /// shard set is incomplete; `merge` refuses it unless `--allow-partial`.

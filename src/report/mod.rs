@@ -25,18 +25,25 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// Everything the scan found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    /// [`SCHEMA_VERSION`]: bumped on incompatible changes.
     pub schema_version: u32,
+    /// Version of the leakmatch that made the report.
     pub tool_version: String,
     /// Hex key id of the key used (names the key, does not reveal it).
     pub key_id: String,
+    /// The inputs scanned, in order (descriptor, detected format, columns, coverage).
     pub inputs: Vec<InputReport>,
+    /// Record counts over all inputs.
     pub records: Records,
     /// Validity of the values per kind, over all inputs.
     pub kinds: Vec<KindValidity>,
+    /// Per filter: hits, FPR and estimates per kind, in the order given.
     pub filters: Vec<FilterReport>,
     /// Extrapolation to `--claimed-size`, from the first `customers` filter's matched rows.
     pub claimed: Option<Claimed>,
+    /// The `--alert-above` check; `None` without the flag.
     pub alert: Option<Alert>,
+    /// Wall time and throughput of the scan.
     pub timing: Timing,
     /// Signals, verdict, snapshot fit, canary hits, GDPR summary ([`crate::forensics`]);
     /// flattened: `verdict`, `best_snapshot`, `canary`, ... are top-level keys.
@@ -44,10 +51,14 @@ pub struct Report {
     pub forensics: crate::forensics::Forensics,
 }
 
+/// Record counts over all inputs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Records {
+    /// All records read.
     pub total: u64,
+    /// Records that could not be parsed (skipped).
     pub malformed: u64,
+    /// Malformed records per reason; reasons that did not occur are omitted.
     pub malformed_by_reason: Vec<MalformedCount>,
     /// Rows with a hit of any kind in any `customers` filter.
     pub matched_any: u64,
@@ -55,37 +66,55 @@ pub struct Records {
     pub matched_two_plus: u64,
 }
 
+/// Malformed records of one reason.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MalformedCount {
+    /// The reason's stable name ([`Malformed::name`]).
     pub reason: String,
+    /// Records malformed for this reason.
     pub count: u64,
     /// Where it first happened (input, record, line, byte).
     pub first: Option<Position>,
 }
 
+/// A place in an input: 1-based record and line, 0-based byte offset.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Position {
+    /// The input's path as given.
     pub input: String,
+    /// 1-based record number.
     pub record: u64,
+    /// 1-based line number.
     pub line: u64,
+    /// 0-based byte offset.
     pub byte: u64,
 }
 
+/// Validity of one kind's values over all inputs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KindValidity {
+    /// The identifier kind.
     pub kind: Kind,
+    /// Rows where the kind's fields were non-empty.
     pub present: u64,
+    /// Values that normalised to a valid identifier.
     pub valid: u64,
     /// Invalid values by reason (`wrong_check_digit`, `test_identity`, ...); zero counts omitted.
     pub invalid: Vec<(String, u64)>,
 }
 
+/// Extrapolation of the matched-row rate to the size the leak claims.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Claimed {
+    /// The claimed size, `--claimed-size` records.
     pub size: u64,
+    /// Name of the filter extrapolated from.
     pub filter: String,
+    /// Estimated customer rows among the claimed records (false-positive-corrected).
     pub estimate: f64,
+    /// Lower 95 % bound of `estimate`.
     pub ci_low: f64,
+    /// Upper 95 % bound of `estimate`.
     pub ci_high: f64,
     /// Customers in the filter (the largest inserted count of its kinds).
     #[serde(default)]
@@ -97,29 +126,43 @@ pub struct Claimed {
     pub exceeds_base: bool,
 }
 
+/// The result of `--alert-above`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
+    /// The threshold given, a share of rows (0..=1).
     pub threshold: f64,
     /// The lower bound of the matched-row rate that was compared.
     pub rate_low: f64,
+    /// `rate_low` is above `threshold`: the scan exits with the alert status.
     pub exceeded: bool,
 }
 
+/// Wall time and throughput.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
+    /// Wall time in seconds (for a merge: the sum of the shards').
     pub seconds: f64,
+    /// Raw bytes of all inputs.
     pub bytes: u64,
+    /// `bytes` in MB (10^6 bytes) per second of `seconds`.
     pub mb_per_s: f64,
+    /// Records per second of `seconds`.
     pub rows_per_s: f64,
 }
 
 /// What [`Report::build`] needs besides the tallies.
 pub struct BuildContext<'a> {
+    /// Hex key id of the key used.
     pub key_id: String,
+    /// Per input: its descriptor and merged tally.
     pub inputs: Vec<(InputReport, Tally)>,
+    /// The filters scanned against, in the order of the tallies' filter counts.
     pub filters: &'a [FilterDesc],
+    /// `--claimed-size`, if given.
     pub claimed_size: Option<u64>,
+    /// `--alert-above`, if given: a share of rows (0..=1).
     pub alert_above: Option<f64>,
+    /// Wall time in seconds.
     pub seconds: f64,
 }
 

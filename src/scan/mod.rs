@@ -53,7 +53,9 @@ impl Sink for Discard {
 /// and line, made file-wide by [`Tally::absolute_positions`]; absolute byte).
 #[derive(Debug, Default)]
 pub struct Batch {
+    /// Per record: its tokens.
     pub tokens: Vec<Tokens>,
+    /// Per record: its position.
     pub positions: Vec<Pos>,
     /// Per record: the GDPR categories with a non-empty cell (bit = index in
     /// [`crate::dump::categories::CATEGORIES`]), from [`crate::dump::ColumnMapping::categories`].
@@ -250,7 +252,9 @@ impl<'p> Worker<'p> {
 
 /// One input, opened, its layout detected, ready to scan.
 pub struct Prepared {
+    /// The opened input.
     pub source: Source,
+    /// Its detected (or given) layout.
     pub layout: Layout,
 }
 

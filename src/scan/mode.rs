@@ -20,6 +20,7 @@ use crate::token::{Key, KeyId};
 /// `--key-server URL` and its bearer-token file.
 #[derive(Debug, Clone)]
 pub struct KeyService {
+    /// Base URL of the key service (`--key-server`).
     pub url: String,
     /// `--key-server-token-file`; `None`: `$LEAKMATCH_KEY_SERVER_TOKEN_FILE`, or no token.
     pub token_file: Option<PathBuf>,
@@ -32,7 +33,16 @@ pub enum TokenMode {
     /// OPRF tokens evaluated locally: the OPRF key is here (the data owner).
     Local(OprfKey),
     /// OPRF tokens through the key service, verified against `pk`.
-    Remote { client: Client, pk: PublicKey, max_batch: usize, quiet: bool },
+    Remote {
+        /// The connection to the key service.
+        client: Client,
+        /// The filters' public key, which every answer must verify under.
+        pk: PublicKey,
+        /// Most elements per request (the service's `max_batch`).
+        max_batch: usize,
+        /// No progress bar or timing line on stderr.
+        quiet: bool,
+    },
 }
 
 impl TokenMode {

@@ -22,6 +22,7 @@ pub struct Prober<'f> {
 }
 
 impl<'f> Prober<'f> {
+    /// A prober of `filters` (no match collection, default exact-distinct bound).
     pub fn new(filters: &'f [FilterFile]) -> Prober<'f> {
         let filters =
             filters.iter().map(|f| std::array::from_fn(|i| f.section(Kind::ALL[i]))).collect();

@@ -8,6 +8,7 @@ use crate::tally::{ChunkCounts, Tally};
 /// range's first record, header lines excluded; bytes file-wide) and the range's totals.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RangeScan {
+    /// What the range's records counted.
     pub tally: Tally,
     /// Records and lines of the records that start inside the range.
     pub counts: ChunkCounts,

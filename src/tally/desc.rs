@@ -11,13 +11,21 @@ use crate::ident::Kind;
 /// One scanned input.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputReport {
+    /// The input's path as given.
     pub path: String,
+    /// Raw bytes of the input as given (of a compressed file: compressed bytes).
     pub bytes: u64,
+    /// Hex SHA-256 of the raw bytes; empty for a merge of range shards.
     pub sha256: String,
+    /// `csv`, `jsonl`, `combo` or `sql`, with the packing if compressed (`csv (gzip)`).
     pub format: String,
+    /// The delimiter of delimited text (`\t` for a tab).
     pub delimiter: String,
+    /// Whether the first line is a header.
     pub header: bool,
+    /// `utf-8`, `utf-8-bom`, `windows-1252`, or `utf-16le`/`utf-16be` (read as UTF-8).
     pub encoding: String,
+    /// Records read.
     pub records: u64,
     /// Which column fed which field, and why.
     pub columns: Vec<ColumnUse>,
@@ -38,6 +46,7 @@ pub struct Coverage {
     pub ranges: Vec<ByteRange>,
     /// Bytes inside `ranges`, and the input's length.
     pub bytes_covered: u64,
+    /// The input's length, in bytes.
     pub bytes: u64,
     /// Whether the ranges cover the whole input (`bytes_covered == bytes`).
     pub complete: bool,
@@ -58,19 +67,25 @@ impl Coverage {
     }
 }
 
+/// Which column fed one field, and why.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ColumnUse {
+    /// The field's name (`kvnr`, `email`, ...).
     pub field: String,
     /// 1-based column number.
     pub column: usize,
+    /// The column's header, when it may be shown (a recognised name; never a data cell).
     pub header: Option<String>,
+    /// Why it was mapped: `--map`, a header synonym, the format, or its content.
     pub why: String,
 }
 
 /// A byte range `[start, end)` of an input, clipped to its length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ByteRange {
+    /// First byte (inclusive).
     pub start: u64,
+    /// End byte (exclusive).
     pub end: u64,
 }
 
@@ -78,24 +93,36 @@ pub struct ByteRange {
 /// its metadata. Serialisable, so that partial results of shards carry it (no bits, no key).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FilterDesc {
+    /// The filter file's path as given.
     pub path: String,
+    /// The filter's label.
     pub label: String,
+    /// What the filter was built from.
     pub role: Role,
+    /// Date of the customer snapshot, `YYYY-MM-DD`.
     pub snapshot_date: Option<String>,
+    /// Creation time, seconds since the Unix epoch.
     pub created_unix: u64,
     /// Hex key id.
     pub key_id: String,
+    /// The sections, in file order.
     pub sections: Vec<SectionDesc>,
+    /// The filter's aggregates about the customer base.
     pub meta: Metadata,
 }
 
 /// One section of a filter, as far as reports and merges need it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SectionDesc {
+    /// The identifier kind.
     pub kind: Kind,
+    /// Bits set per token (with replacement).
     pub k: u32,
+    /// 64-byte blocks of the bit array.
     pub blocks: u64,
+    /// Valid values inserted (with repeats).
     pub inserted: u64,
+    /// The FPR measured from the fill after the build.
     pub achieved_fpr: f64,
 }
 

@@ -23,6 +23,7 @@ pub const KINDS: usize = Kind::ALL.len();
 pub struct KindCounts {
     /// Rows where the kind's fields were non-empty.
     pub present: u64,
+    /// Values that normalised to a valid identifier.
     pub valid: u64,
     /// Invalid values by [`Flaw::index`].
     pub invalid: [u64; Flaw::ALL.len()],
@@ -45,6 +46,7 @@ impl KindCounts {
         }
     }
 
+    /// Adds another tally's counts.
     pub fn merge(&mut self, o: &KindCounts) {
         self.present += o.present;
         self.valid += o.valid;
@@ -53,6 +55,7 @@ impl KindCounts {
         }
     }
 
+    /// Invalid values of all flaws.
     pub fn invalid_total(&self) -> u64 {
         self.invalid.iter().sum()
     }
@@ -90,6 +93,7 @@ pub struct FilterTally {
 pub const CATEGORIES: usize = crate::dump::categories::CATEGORIES.len();
 
 impl FilterTally {
+    /// An empty tally.
     pub fn new() -> FilterTally {
         FilterTally {
             hits: [0; KINDS],
@@ -117,6 +121,7 @@ impl FilterTally {
         }
     }
 
+    /// Adds another tally's counts and merges its distinct sets.
     pub fn merge(&mut self, o: &FilterTally) {
         for i in 0..KINDS {
             self.hits[i] += o.hits[i];
@@ -147,9 +152,13 @@ impl Default for FilterTally {
 /// Positions order by byte offset, which is file-wide from the start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pos {
+    /// Record number: 1-based once file-wide, chunk-relative while the chunk is read.
     pub record: u64,
+    /// Line number: 1-based once file-wide, chunk-relative while the chunk is read.
     pub line: u64,
+    /// 0-based byte offset from the start of the input (always file-wide).
     pub byte: u64,
+    /// The chunk `record` and `line` are relative to (not serialised; 0 once file-wide).
     #[serde(skip)]
     pub chunk: usize,
 }
@@ -169,7 +178,9 @@ impl Ord for Pos {
 /// Per-chunk counts, to turn chunk-relative positions into file-wide ones.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ChunkCounts {
+    /// Records in the chunk.
     pub records: u64,
+    /// Lines in the chunk.
     pub lines: u64,
 }
 
@@ -180,6 +191,7 @@ pub struct Tally {
     pub records: u64,
     /// Malformed records by [`Malformed`] (as index), with the first position seen.
     pub malformed: [u64; Malformed::ALL.len()],
+    /// The first position of each reason (earliest by byte offset); `None` when it did not occur.
     pub first_malformed: [Option<Pos>; Malformed::ALL.len()],
     /// Validity per kind, by [`Kind::index`].
     pub kinds: [KindCounts; KINDS],
@@ -199,6 +211,7 @@ pub struct Tally {
 pub use rows::{MatchHit, RowBound, RowSample, ROW_SAMPLE};
 
 impl Tally {
+    /// An empty tally for `filters` filters.
     pub fn new(filters: usize) -> Tally {
         Tally {
             records: 0,

@@ -71,6 +71,7 @@ impl RowSample {
         self.sample.len() <= ROW_SAMPLE && kept.is_some_and(|k| k <= self.rows)
     }
 
+    /// Adds another sample's rows: union with counts added, cut to the [`ROW_SAMPLE`] smallest.
     pub fn merge(&mut self, o: &RowSample) {
         self.rows += o.rows;
         for (&h, &n) in &o.sample {
@@ -139,6 +140,7 @@ impl RowBound {
 /// [`crate::ident::Kind::ALL`]`[i]`). Never a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchHit {
+    /// Where the record is.
     pub pos: Pos,
     /// Index of the filter, in the order filters were given.
     pub filter: u32,

@@ -303,75 +303,187 @@ impl BirthYears {
 pub enum FilterError {
     /// An operating-system error.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The filter file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
     /// A directory, FIFO, device, ...
     #[error("{path}: not a regular file")]
-    NotRegularFile { path: PathBuf },
+    NotRegularFile {
+        /// The filter file.
+        path: PathBuf,
+    },
     /// Not a leakmatch filter at all.
     #[error("{path}: not a leakmatch filter file (bad magic bytes)")]
-    BadMagic { path: PathBuf },
+    BadMagic {
+        /// The filter file.
+        path: PathBuf,
+    },
     /// The magic shows the file went through a text-mode or 7-bit transfer.
     #[error(
         "{path}: filter file damaged by a text-mode transfer ({how}); copy it again in binary mode"
     )]
-    TextModeMangled { path: PathBuf, how: &'static str },
+    TextModeMangled {
+        /// The filter file.
+        path: PathBuf,
+        /// Which transfer damage the magic bytes show.
+        how: &'static str,
+    },
     /// Written by a newer (or older) format.
     #[error(
         "{path}: filter format version {found}; this leakmatch reads versions 1 to {supported}"
     )]
-    UnsupportedVersion { path: PathBuf, found: u16, supported: u16 },
+    UnsupportedVersion {
+        /// The filter file.
+        path: PathBuf,
+        /// The file's format version.
+        found: u16,
+        /// The newest version this tool reads.
+        supported: u16,
+    },
     /// Shorter than its header says.
     #[error("{path}: truncated: the header announces {expected} bytes, the file has {actual}")]
-    Truncated { path: PathBuf, expected: u64, actual: u64 },
+    Truncated {
+        /// The filter file.
+        path: PathBuf,
+        /// File length the header announces, in bytes.
+        expected: u64,
+        /// The file's real length, in bytes.
+        actual: u64,
+    },
     /// Longer than its header says.
     #[error("{path}: {actual} bytes, but the header announces {expected}: bytes were appended")]
-    Padded { path: PathBuf, expected: u64, actual: u64 },
+    Padded {
+        /// The filter file.
+        path: PathBuf,
+        /// File length the header announces, in bytes.
+        expected: u64,
+        /// The file's real length, in bytes.
+        actual: u64,
+    },
     /// Larger than `--max-filter-gib` allows.
     #[error("{path}: {len} bytes, more than the {max} bytes allowed (raise --max-filter-gib if it is genuine)")]
-    TooLarge { path: PathBuf, len: u64, max: u64 },
+    TooLarge {
+        /// The filter file.
+        path: PathBuf,
+        /// The file's length, in bytes.
+        len: u64,
+        /// The largest length allowed, in bytes.
+        max: u64,
+    },
     /// A large file that is mostly holes: crafted, not written by leakmatch.
     #[error("{path}: sparse file ({len} bytes long, {allocated} allocated): not a filter written by leakmatch (a copy made with `cp --sparse=never` is accepted)")]
-    Sparse { path: PathBuf, len: u64, allocated: u64 },
+    Sparse {
+        /// The filter file.
+        path: PathBuf,
+        /// The file's length, in bytes.
+        len: u64,
+        /// Bytes allocated on disk.
+        allocated: u64,
+    },
     /// A header field outside its bounds.
     #[error("{path}: header field out of bounds: {what}")]
-    OutOfBounds { path: PathBuf, what: &'static str },
+    OutOfBounds {
+        /// The filter file.
+        path: PathBuf,
+        /// Which field, and its bounds.
+        what: &'static str,
+    },
     /// A closed enum with a value this version does not know.
     #[error("{path}: unknown {what} code {value} in header")]
-    UnknownEnum { path: PathBuf, what: &'static str, value: u8 },
+    UnknownEnum {
+        /// The filter file.
+        path: PathBuf,
+        /// Which enum field.
+        what: &'static str,
+        /// The unknown code.
+        value: u8,
+    },
     /// A field that does not decode (bad UTF-8, impossible date).
     #[error("{path}: malformed header field: {what}")]
-    Malformed { path: PathBuf, what: &'static str },
+    Malformed {
+        /// The filter file.
+        path: PathBuf,
+        /// Which field.
+        what: &'static str,
+    },
     /// A reserved or padding byte is not zero.
     #[error("{path}: non-zero byte at offset {offset} in a reserved or padding field")]
-    Reserved { path: PathBuf, offset: u64 },
+    Reserved {
+        /// The filter file.
+        path: PathBuf,
+        /// Byte offset of the first non-zero byte.
+        offset: u64,
+    },
     /// Two sections of the same kind.
     #[error("{path}: two sections for kind {kind}")]
-    DuplicateSection { path: PathBuf, kind: Kind },
+    DuplicateSection {
+        /// The filter file.
+        path: PathBuf,
+        /// The kind with two sections.
+        kind: Kind,
+    },
     /// The xxh3-128 checksum does not match.
     #[error("{path}: checksum mismatch: file damaged")]
-    Checksum { path: PathBuf },
+    Checksum {
+        /// The filter file.
+        path: PathBuf,
+    },
     /// The keyed MAC does not match.
     #[error("{path}: MAC check failed: the file was altered, or the key is not the one it was built with")]
-    Mac { path: PathBuf },
+    Mac {
+        /// The filter file.
+        path: PathBuf,
+    },
     /// Built with another key.
     #[error(
         "{path}: filter was built with key id {file_key_id}, but the key given has id {key_id}"
     )]
-    KeyMismatch { path: PathBuf, file_key_id: String, key_id: String },
+    KeyMismatch {
+        /// The filter file.
+        path: PathBuf,
+        /// Hex key id in the file's header.
+        file_key_id: String,
+        /// Hex id of the key given.
+        key_id: String,
+    },
     /// The metadata JSON does not parse (it holds aggregates only, never identifiers).
     #[error(
         "{path}: metadata section: field {field} does not decode (near byte {byte} of the section)"
     )]
-    Metadata { path: PathBuf, field: String, byte: u64 },
+    Metadata {
+        /// The filter file.
+        path: PathBuf,
+        /// Dotted path of the field that fails to decode (`(top level)` for the object).
+        field: String,
+        /// Byte offset in the metadata JSON near the error.
+        byte: u64,
+    },
     /// A section's declared geometry differs from its bit array's (writing).
     #[error("{path}: section {kind}: declared {declared}, bit array has {actual}")]
-    GeometryMismatch { path: PathBuf, kind: Kind, declared: Params, actual: Params },
+    GeometryMismatch {
+        /// The filter file.
+        path: PathBuf,
+        /// The section's kind.
+        kind: Kind,
+        /// Geometry in the section's descriptor.
+        declared: Params,
+        /// Geometry of the bit array given.
+        actual: Params,
+    },
     /// The output was refused or could not be written (see [`crate::output`]).
     #[error(transparent)]
     Output(#[from] crate::output::OutputError),
     /// Input to [`write_filter`] that cannot be written.
     #[error("{path}: cannot write filter: {what}")]
-    InvalidInput { path: PathBuf, what: String },
+    InvalidInput {
+        /// The filter file.
+        path: PathBuf,
+        /// What cannot be written.
+        what: String,
+    },
 }
 
 #[cfg(test)]
