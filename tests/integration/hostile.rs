@@ -492,3 +492,36 @@ fn an_oversized_csv_or_jsonl_record_is_counted_once_with_its_position() {
         }
     }
 }
+
+#[test]
+fn an_sql_column_name_is_shown_only_when_a_synonym_or_named_by_map() {
+    let (wd, key) = setup();
+    // Column names are the dump's, as data is: one made of data must not reach any output.
+    let planted = "planted_marker_4711";
+    let sql = format!(
+        "INSERT INTO t (`{planted}`, `E-Mail`) VALUES ('a@b.de', 'c@d.de'), ('e@f.de', 'g@h.de');\n"
+    );
+    wd.write("m.sql", &sql);
+    let base = ["scan", "--quiet", "--key-file", &key, "--filter", "f.lmf"];
+    let by_number = [&base[..], &["--json", "--map", "email=1", "m.sql"]].concat();
+    let v = wd.json(&by_number);
+    let cols = v["inputs"][0]["columns"].as_array().unwrap();
+    assert_eq!(cols.len(), 1, "{v}");
+    assert_eq!((cols[0]["column"].as_u64(), cols[0]["header"].as_str()), (Some(1), None), "{v}");
+    let text = wd.run(&[&base[..], &["--map", "email=1", "m.sql"]].concat());
+    let partial =
+        [&base[..], &["--map", "email=1", "--shard-id", "a", "--partial", "p.json", "m.sql"]];
+    let partial = wd.run(&partial.concat());
+    for out in [&text, &partial] {
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(!contains(&out.stdout, planted) && !contains(&out.stderr, planted));
+    }
+    assert!(!contains(&std::fs::read(wd.root().join("p.json")).unwrap(), planted));
+    // A synonym is shown; so is a column the user named.
+    let v = wd.json(&[&base[..], &["--json", "m.sql"]].concat());
+    assert_eq!(v["inputs"][0]["columns"][0]["header"], "E-Mail", "{v}");
+    let map = format!("email={planted}");
+    let by_name = [&base[..], &["--json", "--map", &map, "m.sql"]].concat();
+    let v = wd.json(&by_name);
+    assert_eq!(v["inputs"][0]["columns"][0]["header"], planted, "{v}");
+}
