@@ -14,7 +14,7 @@ for t in $targets; do
     rc=0
     RUSTC_BOOTSTRAP=1 nice -n 19 cargo fuzz run --sanitizer none "$t" -- \
         -max_total_time="$secs" -rss_limit_mb=4096 -max_len=65536 >"logs/$t.log" 2>&1 || rc=$?
-    grep -E '^#[0-9]+ +(DONE|pulse|NEW|REDUCE)' "logs/$t.log" | tail -n 1
+    grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)' "logs/$t.log" | tail -n 1
     grep -E 'panicked|^SUMMARY|Test unit written|^==[0-9]+== ERROR' "logs/$t.log" || true
     echo "exit $rc"
 done
