@@ -200,9 +200,8 @@ fn filter(c: &mut Criterion) {
 
 fn parse(c: &mut Criterion) {
     use leakmatch::dump::Source;
-    use leakmatch::scan::{self, Batch, Prepared, Tokenize};
+    use leakmatch::scan::{self, Prepared, Tokenize};
     use leakmatch::synth::{self, SynthConfig};
-    use leakmatch::tally::Tally;
     let cfg = SynthConfig { customers: 200_000, leak: 200_000, ..SynthConfig::default() };
     let mut leak = Vec::new();
     let truth = synth::write_leak(&cfg, &mut leak).expect("generate leak");
@@ -210,10 +209,8 @@ fn parse(c: &mut Criterion) {
     let key = Key::from_bytes([5; 32]);
     let none = Tokenize::parse_only();
     let all = Tokenize::new(key.tokenizer(), &Kind::DEFAULT);
-    let count = |t: &Tokenize| {
-        let discard = |_: &mut Tally, _: &Batch| {};
-        scan::run_input(&input, t, 0, &discard, &|_| {}).unwrap().records
-    };
+    let count =
+        |t: &Tokenize| scan::run_input(&input, t, 0, &scan::Discard, &|_| {}).unwrap().records;
     assert_eq!(count(&none), truth.leak_rows, "every generated row is read");
     let mut g = c.benchmark_group("parse");
     g.throughput(Throughput::Bytes(leak.len() as u64));

@@ -191,7 +191,7 @@ pub struct BuildArgs {
     pub service: KeyServiceArgs,
     /// Smallest birth-year bucket (5 years) published in the filter's metadata; smaller
     /// buckets are suppressed.
-    #[arg(long, value_name = "N", default_value_t = crate::commands::build::BIRTH_MIN_COUNT)]
+    #[arg(long, value_name = "N", default_value_t = crate::filter::BIRTH_MIN_COUNT)]
     pub birth_year_min_count: u64,
     /// Add ε-differentially-private noise to the birth-year histogram.
     ///
@@ -220,6 +220,25 @@ pub struct InspectArgs {
     pub filter: PathBuf,
 }
 
+/// How `scan` and `merge` present their report.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Print one JSON object (schema in `schema/report.v2.schema.json`) instead of the text
+    /// report.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a self-contained HTML report (inline SVG, no scripts, no network) to FILE
+    /// (written atomically).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// The dump is a sample of a claimed full set of N records: extrapolate to N.
+    #[arg(long, value_name = "N")]
+    pub claimed_size: Option<u64>,
+    /// Exit with code 3 when the lower bound of the estimated matched-row rate exceeds RATE (0..1).
+    #[arg(long, value_name = "RATE")]
+    pub alert_above: Option<f64>,
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     #[command(flatten)]
@@ -230,15 +249,8 @@ pub struct ScanArgs {
     /// Assign a field to a column: FIELD=COLUMN, by header name or 1-based index.
     #[arg(long = "map", value_name = "FIELD=COLUMN")]
     pub map: Vec<String>,
-    /// Print one JSON object (schema in `src/report/json.rs`) instead of the text report.
-    #[arg(long)]
-    pub json: bool,
-    /// The dump is a sample of a claimed full set of N records: extrapolate to N.
-    #[arg(long, value_name = "N")]
-    pub claimed_size: Option<u64>,
-    /// Exit with code 3 when the lower bound of the estimated matched-row rate exceeds RATE (0..1).
-    #[arg(long, value_name = "RATE")]
-    pub alert_above: Option<f64>,
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Read dumps with plain reads instead of memory maps.
     ///
     /// Memory maps are faster, but if another process truncates a mapped file during the
@@ -252,9 +264,6 @@ pub struct ScanArgs {
     /// Worker threads, 1 to 4096 (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
-    /// Write a self-contained HTML report (inline SVG, no scripts, no network) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
     /// Write the positions of matching records to FILE (JSON lines; protect it like the dump).
     ///
     /// One JSON object per matching record, in file order: {"input", "record", "line",
@@ -301,18 +310,8 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// Print one JSON object (the scan report's schema) instead of the text report.
-    #[arg(long)]
-    pub json: bool,
-    /// The dumps are a sample of a claimed full set of N records: extrapolate to N.
-    #[arg(long, value_name = "N")]
-    pub claimed_size: Option<u64>,
-    /// Exit with code 3 when the lower bound of the estimated matched-row rate exceeds RATE.
-    #[arg(long, value_name = "RATE")]
-    pub alert_above: Option<f64>,
-    /// Also write the report as a self-contained HTML page (written atomically).
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Merge even when the range shards leave bytes of an input unread (a lost shard).
     ///
     /// Without it, a shard set with gaps is refused (exit code 2), since its counts would be

@@ -1,18 +1,16 @@
 //! Validated configuration: what the command line asked for, checked once, in plain types.
 //! Library code takes these; it never sees clap.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{self, CliCommand};
 use crate::dump::ColumnOverride;
 use crate::filter::Role;
 use crate::ident::{self, Kind};
+use crate::output;
 use crate::synth::SynthConfig;
 
-/// A usage error: exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+use crate::error::UsageError;
 
 /// One validated command.
 #[derive(Debug)]
@@ -67,9 +65,9 @@ pub struct KeyServerConfig {
     pub server: crate::oprf::server::ServerConfig,
 }
 
-fn key_service(a: cli::KeyServiceArgs) -> Option<crate::oprf::mode::KeyService> {
+fn key_service(a: cli::KeyServiceArgs) -> Option<crate::scan::mode::KeyService> {
     a.key_server
-        .map(|url| crate::oprf::mode::KeyService { url, token_file: a.key_server_token_file })
+        .map(|url| crate::scan::mode::KeyService { url, token_file: a.key_server_token_file })
 }
 
 /// Most shards `plan` splits a dump into.
@@ -79,12 +77,7 @@ pub const MAX_THREADS: usize = 4096;
 
 #[derive(Debug)]
 pub struct MergeConfig {
-    pub json: bool,
-    pub claimed_size: Option<u64>,
-    /// Alert threshold on the lower bound of the matched-row rate, in [0, 1].
-    pub alert_above: Option<f64>,
-    /// `--html FILE`.
-    pub html: Option<PathBuf>,
+    pub report: ReportOptions,
     pub quiet: bool,
     /// `--allow-partial`: merge a shard set that leaves bytes unread.
     pub allow_partial: bool,
@@ -154,7 +147,7 @@ pub struct BuildConfig {
     /// `--oprf`: OPRF tokens evaluated locally with the key's OPRF key.
     pub oprf: bool,
     /// `--key-server`: OPRF tokens through the key service (no key here).
-    pub key_server: Option<crate::oprf::mode::KeyService>,
+    pub key_server: Option<crate::scan::mode::KeyService>,
     /// `--birth-year-min-count`: smallest birth-year bucket published.
     pub birth_min_count: u64,
     /// `--birth-year-noise ε`: discrete Laplace noise on the histogram (ε-DP), if given.
@@ -168,15 +161,36 @@ pub struct InspectConfig {
     pub filter: PathBuf,
 }
 
+/// How a report is presented (`scan`, `merge`): [`cli::ReportArgs`], checked.
+#[derive(Debug, Default)]
+pub struct ReportOptions {
+    /// `--json`: JSON on stdout instead of text.
+    pub json: bool,
+    /// `--html FILE`: also an HTML page.
+    pub html: Option<PathBuf>,
+    /// `--claimed-size N`.
+    pub claimed_size: Option<u64>,
+    /// `--alert-above RATE`: threshold on the lower bound of the matched-row rate, in [0, 1].
+    pub alert_above: Option<f64>,
+}
+
+impl ReportOptions {
+    fn from_cli(a: cli::ReportArgs) -> Result<ReportOptions, UsageError> {
+        Ok(ReportOptions {
+            json: a.json,
+            html: a.html,
+            claimed_size: a.claimed_size,
+            alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
+        })
+    }
+}
+
 #[derive(Debug)]
 pub struct ScanConfig {
     pub key_file: Option<PathBuf>,
     pub filters: Vec<PathBuf>,
     pub overrides: Vec<ColumnOverride>,
-    pub json: bool,
-    pub claimed_size: Option<u64>,
-    /// Alert threshold on the lower bound of the matched-row rate, in [0, 1].
-    pub alert_above: Option<f64>,
+    pub report: ReportOptions,
     pub mmap: bool,
     /// `--format`; `None` detects it from the content.
     pub format: Option<crate::dump::Format>,
@@ -184,8 +198,6 @@ pub struct ScanConfig {
     pub quiet: bool,
     /// Benchmark baseline: parse only (no key, no filters needed).
     pub parse_only: bool,
-    /// `--html`: where to write the HTML report.
-    pub html: Option<PathBuf>,
     /// `--emit-matches`: where to write matching records' positions (JSON lines).
     pub emit_matches: Option<PathBuf>,
     pub dumps: Vec<PathBuf>,
@@ -194,7 +206,7 @@ pub struct ScanConfig {
     /// `--range START..END`: only records starting inside these bytes of the one dump.
     pub range: Option<(u64, u64)>,
     /// `--key-server`: OPRF tokens through the key service (no key here).
-    pub key_server: Option<crate::oprf::mode::KeyService>,
+    pub key_server: Option<crate::scan::mode::KeyService>,
     /// `--exact-distinct N`: distinct matching tokens counted exactly up to N per filter and
     /// kind, a HyperLogLog past it ([`crate::sketch`]); at least 1.
     pub exact_distinct: u64,
@@ -314,7 +326,7 @@ impl Command {
                     return Err(usage("--range needs exactly one dump"));
                 }
                 let sharded = range.is_some() || a.shard_id.is_some();
-                if sharded && (a.emit_matches.is_some() || a.html.is_some()) {
+                if sharded && (a.emit_matches.is_some() || a.report.html.is_some()) {
                     return Err(usage(
                         "--emit-matches and --html belong to a whole scan, not to --range or \
                          --shard-id",
@@ -324,15 +336,12 @@ impl Command {
                     key_file: a.key.key_file,
                     filters: a.filters,
                     overrides: overrides(&a.map)?,
-                    json: a.json,
-                    claimed_size: a.claimed_size,
-                    alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
+                    report: ReportOptions::from_cli(a.report)?,
                     mmap: !a.no_mmap,
                     format: crate::dump::Format::from_name(&a.format).map_err(usage)?,
                     threads: a.threads,
                     quiet,
                     parse_only: a.parse_only,
-                    html: a.html,
                     emit_matches: a.emit_matches,
                     dumps: a.dumps,
                     shard: a.shard_id.zip(a.partial),
@@ -342,10 +351,7 @@ impl Command {
                 })
             }
             CliCommand::Merge(a) => Command::Merge(MergeConfig {
-                json: a.json,
-                claimed_size: a.claimed_size,
-                alert_above: a.alert_above.map(|r| share("--alert-above", r)).transpose()?,
-                html: a.html,
+                report: ReportOptions::from_cli(a.report)?,
                 quiet,
                 allow_partial: a.allow_partial,
                 partials: a.partials,
@@ -427,5 +433,64 @@ impl Command {
                 })
             }
         })
+    }
+}
+
+/// The key file a command reads: `--key-file` or `$LEAKMATCH_KEY_FILE`.
+pub fn key_path(key_file: Option<&Path>) -> Option<PathBuf> {
+    key_file
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(crate::token::KEY_FILE_ENV).map(PathBuf::from))
+}
+
+/// The files `scan` reads (key, filters, dumps) and those it writes (`--html`,
+/// `--emit-matches`, `--partial`).
+impl ScanConfig {
+    pub fn check_outputs(&self) -> Result<(), output::OutputError> {
+        let key = key_path(self.key_file.as_deref());
+        let mut inputs: Vec<&Path> =
+            self.filters.iter().chain(&self.dumps).map(|p| p.as_path()).collect();
+        inputs.extend(key.as_deref());
+        let partial =
+            self.shard.as_ref().map(|(_, p)| p.as_path()).filter(|p| p.as_os_str() != "-");
+        let outputs: Vec<&Path> = self
+            .report
+            .html
+            .iter()
+            .chain(&self.emit_matches)
+            .map(|p| p.as_path())
+            .chain(partial)
+            .collect();
+        output::check_all(&outputs, &inputs)
+    }
+
+    /// The inputs, for [`output::write()`].
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.filters.iter().chain(&self.dumps).cloned().collect();
+        v.extend(key_path(self.key_file.as_deref()));
+        v
+    }
+}
+
+/// `build` reads its key, its inputs and `--like`; writes `--out`.
+impl BuildConfig {
+    pub fn check_outputs(&self) -> Result<(), output::OutputError> {
+        output::check(&self.out, &output::refs(&self.inputs()))
+    }
+
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.inputs.iter().chain(&self.like).cloned().collect();
+        v.extend(key_path(self.key_file.as_deref()));
+        v
+    }
+}
+
+/// `merge` reads partials; writes `--html`.
+impl MergeConfig {
+    pub fn check_outputs(&self) -> Result<(), output::OutputError> {
+        output::check_all(
+            &self.report.html.iter().map(|p| p.as_path()).collect::<Vec<_>>(),
+            &output::refs(&self.partials),
+        )
     }
 }

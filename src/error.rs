@@ -1,4 +1,5 @@
-//! Exit codes and the mapping from errors to them (DESIGN §8).
+//! Exit codes, the usage error, and how an error chain is printed as one line.
+//! Which code an error chain gets is decided at the top, in [`crate::commands::exit_code`].
 //!
 //! | code | meaning |
 //! |---|---|
@@ -9,44 +10,15 @@
 
 use std::io;
 
-use crate::config::UsageError;
-use crate::dump::DumpError;
-use crate::filter::FilterError;
-use crate::output::OutputError;
-use crate::token::KeyError;
-
 pub const SUCCESS: u8 = 0;
 pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 pub const ALERT: u8 = 3;
 
-/// The exit code for an error: 2 when any error in its chain is a usage error or names an
-/// unusable input, 1 otherwise.
-pub fn exit_code(err: &anyhow::Error) -> u8 {
-    // An output refused (2) or a failed write (1) decides, whatever wraps it.
-    for e in err.chain() {
-        if let Some(o) = e.downcast_ref::<OutputError>() {
-            return o.exit_code();
-        }
-        if let Some(FilterError::Output(o)) = e.downcast_ref::<FilterError>() {
-            return o.exit_code();
-        }
-    }
-    let unusable = err.chain().any(|e| {
-        e.is::<UsageError>()
-            || e.is::<KeyError>()
-            || e.is::<FilterError>()
-            || e.is::<DumpError>()
-            || e.downcast_ref::<crate::oprf::client::ClientError>().is_some_and(|c| c.unusable())
-            || e.downcast_ref::<crate::oprf::server::ServerError>()
-                .is_some_and(|s| matches!(s, crate::oprf::server::ServerError::Clients { .. }))
-    });
-    if unusable {
-        USAGE
-    } else {
-        FAILURE
-    }
-}
+/// A usage error: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 /// The one line printed for an error: its cause chain joined by `: `, leaving out a cause
 /// whose text the message before it already holds (`{path}: {source}` variants), so that no
@@ -78,6 +50,7 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::token::KeyError;
 
     #[test]
     fn operating_system_text_is_printed_once() {

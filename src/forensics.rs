@@ -12,7 +12,7 @@
 //! | KVNR validity | valid / (valid + wrong check digit) among KVNR-shaped values, Wilson |
 //! | valid-but-unknown KVNRs | valid KVNRs − FP-corrected KVNR matches (interval from it) |
 //! | recombined rows | `kvnr` and `name_dob` hit, `kvnr+name_dob` misses; share of rows where both parts hit, Wilson |
-//! | duplicates | rows − distinct rows (token sets), [`rows::RowSample`] |
+//! | duplicates | rows − distinct rows (token sets), [`crate::tally::RowSample`] |
 //! | birth years | total variation distance ½·Σ|d_b − c_b| over the filter's published buckets |
 //! | canary | rows hitting a `canary` filter vs. its expected false positives |
 //! | snapshots | matched-row rate per dated filter; the best fit has the highest rate |
@@ -76,14 +76,15 @@
 
 #[cfg(test)]
 mod chunking_tests;
+mod filters;
 pub mod gdpr;
-pub mod rows;
 mod signals;
 
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::Estimate;
 
+pub use filters::{FilterReport, KindReport};
 pub use signals::{analyse, birth_fit, meaning, verdict, Input};
 
 /// Fewest probed rows for any verdict but `inconclusive`.

@@ -47,6 +47,7 @@ pub mod estimate;
 pub mod filter;
 pub mod forensics;
 pub mod ident;
+pub mod num;
 pub mod oprf;
 pub mod output;
 pub mod partial;

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let _ = writeln!(io::stderr(), "leakmatch: {}", error::render(&err));
-            ExitCode::from(error::exit_code(&err))
+            ExitCode::from(commands::exit_code(&err))
         }
     }
 }

@@ -102,61 +102,6 @@ pub fn check_all(outputs: &[&Path], inputs: &[&Path]) -> Result<(), OutputError>
     Ok(())
 }
 
-/// The key file a command reads: `--key-file` or `$LEAKMATCH_KEY_FILE`.
-pub fn key_path(key_file: Option<&Path>) -> Option<PathBuf> {
-    key_file
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os(crate::token::KEY_FILE_ENV).map(PathBuf::from))
-}
-
-/// The files `scan` reads (key, filters, dumps) and those it writes (`--html`,
-/// `--emit-matches`, `--partial`).
-impl crate::config::ScanConfig {
-    pub fn check_outputs(&self) -> Result<(), OutputError> {
-        let key = key_path(self.key_file.as_deref());
-        let mut inputs: Vec<&Path> =
-            self.filters.iter().chain(&self.dumps).map(|p| p.as_path()).collect();
-        inputs.extend(key.as_deref());
-        let partial =
-            self.shard.as_ref().map(|(_, p)| p.as_path()).filter(|p| p.as_os_str() != "-");
-        let outputs: Vec<&Path> = self
-            .html
-            .iter()
-            .chain(&self.emit_matches)
-            .map(|p| p.as_path())
-            .chain(partial)
-            .collect();
-        check_all(&outputs, &inputs)
-    }
-
-    /// The inputs, for [`write()`].
-    pub fn inputs(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = self.filters.iter().chain(&self.dumps).cloned().collect();
-        v.extend(key_path(self.key_file.as_deref()));
-        v
-    }
-}
-
-/// `build` reads its key, its inputs and `--like`; writes `--out`.
-impl crate::config::BuildConfig {
-    pub fn check_outputs(&self) -> Result<(), OutputError> {
-        check(&self.out, &refs(&self.inputs()))
-    }
-
-    pub fn inputs(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = self.inputs.iter().chain(&self.like).cloned().collect();
-        v.extend(key_path(self.key_file.as_deref()));
-        v
-    }
-}
-
-/// `merge` reads partials; writes `--html`.
-impl crate::config::MergeConfig {
-    pub fn check_outputs(&self) -> Result<(), OutputError> {
-        check_all(&self.html.iter().map(|p| p.as_path()).collect::<Vec<_>>(), &refs(&self.partials))
-    }
-}
-
 /// Borrows a list of paths.
 pub fn refs(paths: &[PathBuf]) -> Vec<&Path> {
     paths.iter().map(|p| p.as_path()).collect()

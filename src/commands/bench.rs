@@ -18,7 +18,8 @@ use serde::Serialize;
 
 use crate::config::BenchConfig;
 use crate::error;
-use crate::report::{text::thousands, Report};
+use crate::num::thousands;
+use crate::report::Report;
 use crate::synth::{self, SynthConfig};
 use crate::token::Key;
 
@@ -153,7 +154,7 @@ pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
         steps.extend(extra);
     }
     let out = if cfg.json { serde_json::to_string_pretty(&steps)? + "\n" } else { render(&steps) };
-    crate::commands::scan::write_stdout(&out)?;
+    crate::commands::plumbing::write_stdout(&out)?;
     Ok(error::SUCCESS)
 }
 

@@ -10,18 +10,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 
 use crate::commands::progress::Progress;
-use crate::config::{BuildConfig, UsageError};
-use crate::filter::{self, AtomicBloom, FilterHeader, KindStats, Metadata, Params, SectionInfo};
+use crate::config::BuildConfig;
+use crate::error::UsageError;
+use crate::filter::{self, FilterHeader, KindStats, Metadata, Params, SectionInfo};
 use crate::ident::{Flaw, Kind};
-use crate::report::text::thousands;
-use crate::scan::{self, Batch, Prepared, Tokenize};
+use crate::num::thousands;
+use crate::scan::{self, Discard, Inserter, Prepared, Tokenize};
 use crate::tally::Tally;
 use crate::token::KeyId;
 
-/// Birth-year histogram stored in the filter: 5-year buckets, buckets under 10 people
-/// suppressed (aggregates only; no bucket small enough to single anyone out).
-pub const BIRTH_BUCKET_YEARS: u16 = 5;
-pub const BIRTH_MIN_COUNT: u64 = 10;
+use crate::filter::BIRTH_BUCKET_YEARS;
 
 /// What a build produced.
 #[derive(Debug)]
@@ -40,7 +38,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
             cfg.out.display()
         )));
     }
-    let mode = crate::oprf::mode::for_build(
+    let mode = crate::scan::mode::for_build(
         cfg.key_file.as_deref(),
         cfg.oprf,
         cfg.key_server.as_ref(),
@@ -48,7 +46,7 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         cfg.quiet,
     )?;
     for p in &cfg.inputs {
-        crate::oprf::mode::check_rereadable(&mode, p)?;
+        crate::scan::mode::check_rereadable(&mode, p)?;
     }
     let inputs = cfg
         .inputs
@@ -71,55 +69,34 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         }
         None => (Params::for_count(expected, cfg.fpr), cfg.fpr),
     };
-    let blooms: Vec<(Kind, Params, AtomicBloom)> = kinds
-        .iter()
-        .map(|&k| {
-            let p = geometry(k).0;
-            (k, p, AtomicBloom::new(p))
-        })
-        .collect();
+    let inserter = Inserter::new(kinds.iter().map(|&k| (k, geometry(k).0)));
     let mut token_kinds = kinds.clone();
     scan::with_parts(&mut token_kinds);
     let source = mode.source(&token_kinds, |collect| {
         for p in &cfg.inputs {
             let input = Prepared::open_as(p, cfg.mmap, cfg.format, &cfg.overrides)?;
-            scan::run_input(&input, collect, 0, &|_, _| {}, &|_| {})
+            scan::run_input(&input, collect, 0, &Discard, &|_| {})
                 .with_context(|| format!("reading {}", p.display()))?;
         }
         Ok(())
     })?;
     let pipeline = Tokenize::new(source, &token_kinds);
-    let sink = |_: &mut Tally, batch: &Batch| {
-        let batch = &batch.tokens;
-        for (kind, _, bloom) in &blooms {
-            for tokens in batch {
-                if let Some(t) = tokens[kind.index()] {
-                    bloom.prefetch(t);
-                }
-            }
-            for tokens in batch {
-                if let Some(t) = tokens[kind.index()] {
-                    bloom.insert(t);
-                }
-            }
-        }
-    };
     let total_bytes = inputs.iter().map(|i| i.source.expected_len()).sum::<Option<u64>>();
     let progress = Progress::new(total_bytes, cfg.quiet, "build");
     let mut tally = Tally::new(0);
     for input in &inputs {
-        let t = scan::run_input(input, &pipeline, 0, &sink, &progress.tracker(&input.source))
+        let t = scan::run_input(input, &pipeline, 0, &inserter, &progress.tracker(&input.source))
             .with_context(|| format!("reading {}", input.source.path.display()))?;
         input.source.finish()?;
         tally.merge(&t);
     }
-    crate::oprf::mode::check_complete(pipeline.source(), &cfg.inputs[0])?;
+    crate::scan::mode::check_complete(pipeline.source(), &cfg.inputs[0])?;
     let read: u64 = inputs.iter().map(|i| i.source.len() as u64).sum();
     let secs = progress.finish("read", read, tally.records);
     let mut sections = Vec::new();
     let mut finished = Vec::new();
-    for (kind, params, bloom) in blooms {
-        let bloom = bloom.into_bloom();
+    for (kind, bloom) in inserter.into_sections() {
+        let params = bloom.params();
         sections.push(SectionInfo {
             kind,
             params,

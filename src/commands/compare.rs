@@ -7,12 +7,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::commands::scan::write_stdout;
-use crate::config::{CompareConfig, UsageError};
+use crate::commands::plumbing::write_stdout;
+use crate::config::CompareConfig;
 use crate::error;
+use crate::error::UsageError;
 use crate::filter::compare::{compare_sections, SizeEstimate};
 use crate::filter::{FilterFile, OpenOptions};
-use crate::report::text::thousands;
+use crate::num::thousands;
 
 /// Version of the `--json` schema.
 pub const SCHEMA_VERSION: u32 = 1;

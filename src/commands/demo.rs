@@ -10,11 +10,12 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::commands::{build, scan};
-use crate::config::{BuildConfig, ScanConfig};
+use crate::commands::{build, plumbing, scan};
+use crate::config::{BuildConfig, ReportOptions, ScanConfig};
 use crate::error;
 use crate::filter::Role;
-use crate::report::{self, text::thousands, Report};
+use crate::num::thousands;
+use crate::report::{self, Report};
 use crate::synth::{self, SynthConfig, Truth};
 use crate::token::Key;
 
@@ -47,7 +48,7 @@ pub fn run(dir: &Path, json: bool, quiet: bool) -> anyhow::Result<u8> {
     } else {
         report::text::render(&report) + &render_comparison(&report, &truth, &comparison)
     };
-    scan::write_stdout(&out)?;
+    plumbing::write_stdout(&out)?;
     Ok(if comparison.iter().all(|c| c.covered) { error::SUCCESS } else { error::FAILURE })
 }
 
@@ -78,21 +79,18 @@ pub fn demo(dir: &Path, quiet: bool) -> anyhow::Result<(Report, Truth, Vec<Compa
         like: None,
         oprf: false,
         key_server: None,
-        birth_min_count: build::BIRTH_MIN_COUNT,
+        birth_min_count: crate::filter::BIRTH_MIN_COUNT,
         birth_noise: None,
     })?;
     let report = scan::scan(&ScanConfig {
         key_file: Some(key_file),
         filters: vec![filter],
         overrides: vec![],
-        json: false,
-        claimed_size: None,
-        alert_above: None,
+        report: ReportOptions::default(),
         mmap: true,
         format: None,
         threads: None,
         quiet,
-        html: None,
         emit_matches: None,
         parse_only: false,
         dumps: vec![dir.join("leak.csv")],

@@ -7,7 +7,7 @@ use crate::config::InspectConfig;
 use crate::error;
 use crate::filter::{FilterFile, Metadata, OpenOptions};
 use crate::ident::Kind;
-use crate::report::text::thousands;
+use crate::num::thousands;
 use crate::token::{Key, KeyError};
 
 #[derive(Serialize)]
@@ -65,7 +65,7 @@ pub fn run(cfg: &InspectConfig) -> anyhow::Result<u8> {
             f.verify_mac(&k.mac_key())?;
         }
         (Some(k), Some(pk)) => {
-            crate::oprf::mode::local_mode(k, pk, &f.path)?;
+            crate::scan::mode::local_mode(k, pk, &f.path)?;
             f.verify_mac(&pk.check_key())?;
         }
         (None, Some(pk)) => f.verify_mac(&pk.check_key())?,
@@ -95,7 +95,7 @@ pub fn run(cfg: &InspectConfig) -> anyhow::Result<u8> {
         file_bytes: f.file_len,
         key_id: hex::encode(f.header.key_id),
         created_unix: f.header.created_unix,
-        created: crate::report::num::unix_time(f.header.created_unix),
+        created: crate::num::unix_time(f.header.created_unix),
         tool_version: &f.header.tool_version,
         label: &f.header.label,
         role: f.header.role.name(),
@@ -113,7 +113,7 @@ pub fn run(cfg: &InspectConfig) -> anyhow::Result<u8> {
         oprf_public_key: pk.map(|p| p.hex()),
     };
     let out = if cfg.json { serde_json::to_string_pretty(&view)? + "\n" } else { text(&view) };
-    crate::commands::scan::write_stdout(&out)?;
+    crate::commands::plumbing::write_stdout(&out)?;
     Ok(error::SUCCESS)
 }
 
@@ -142,12 +142,12 @@ fn text(v: &Inspection<'_>) -> String {
         rows.push(vec![
             s.kind.to_string(),
             thousands(s.inserted),
-            crate::report::num::count(s.estimated_distinct),
+            crate::num::count(s.estimated_distinct),
             s.k.to_string(),
             thousands(s.bytes),
             format!("{:.1} %", 100.0 * s.fill),
             format!("{:.1e}", s.target_fpr),
-            crate::report::num::prob(s.achieved_fpr),
+            crate::num::prob(s.achieved_fpr),
         ]);
     }
     o.push('\n');

@@ -1,22 +1,16 @@
 //! `leakmatch merge`: shards' partial results → the report of one scan over all shards.
 
-use crate::commands::scan::write_stdout;
-use crate::config::{MergeConfig, UsageError};
-use crate::error;
+use crate::commands::plumbing;
+use crate::config::MergeConfig;
+use crate::error::UsageError;
 use crate::partial::{self, Partial};
-use crate::report::{self, BuildContext, Report};
+use crate::report::{BuildContext, Report};
 
 /// Reads, checks and merges the partials, prints the report; exit code 3 on `--alert-above`.
 pub fn run(cfg: &MergeConfig) -> anyhow::Result<u8> {
     cfg.check_outputs()?;
     let report = merge(cfg)?;
-    if let Some(path) = &cfg.html {
-        let inputs = crate::output::refs(&cfg.partials);
-        crate::output::write_bytes(path, &inputs, report::html::render(&report).as_bytes())?;
-    }
-    let out = if cfg.json { report::json::render(&report) } else { report::text::render(&report) };
-    write_stdout(&out)?;
-    Ok(if report.alert_exceeded() { error::ALERT } else { error::SUCCESS })
+    plumbing::emit_report(&report, &cfg.report, &crate::output::refs(&cfg.partials))
 }
 
 /// The merged report. Unreadable or incompatible partials are usage errors naming the file.
@@ -52,8 +46,8 @@ pub fn merge(cfg: &MergeConfig) -> anyhow::Result<Report> {
         key_id: m.key_id,
         inputs: m.inputs,
         filters: &m.filters,
-        claimed_size: cfg.claimed_size,
-        alert_above: cfg.alert_above,
+        claimed_size: cfg.report.claimed_size,
+        alert_above: cfg.report.alert_above,
         seconds: m.seconds,
     }))
 }

@@ -9,14 +9,20 @@ pub mod key_server;
 pub mod keygen;
 pub mod merge;
 pub mod plan;
+pub mod plumbing;
 pub mod progress;
 pub mod scan;
 pub mod union;
 
 use anyhow::Context;
 
-use crate::config::{Command, UsageError};
+use crate::config::Command;
+use crate::dump::DumpError;
 use crate::error;
+use crate::error::UsageError;
+use crate::filter::FilterError;
+use crate::output::OutputError;
+use crate::token::KeyError;
 
 /// Runs one command; the `u8` is the process exit code.
 pub fn run(cmd: Command) -> anyhow::Result<u8> {
@@ -40,7 +46,7 @@ pub fn run(cmd: Command) -> anyhow::Result<u8> {
         Command::Completions { shell } => {
             let mut out = Vec::new();
             crate::cli::write_completions(&shell, &mut out)?;
-            scan::write_stdout(&String::from_utf8_lossy(&out))?;
+            plumbing::write_stdout(&String::from_utf8_lossy(&out))?;
             Ok(error::SUCCESS)
         }
         Command::Man { command } => {
@@ -48,7 +54,7 @@ pub fn run(cmd: Command) -> anyhow::Result<u8> {
             crate::cli::write_man_page(command.as_deref(), &mut out).ok_or_else(|| {
                 UsageError(format!("man: no command '{}'", command.as_deref().unwrap_or_default()))
             })??;
-            scan::write_stdout(&String::from_utf8_lossy(&out))?;
+            plumbing::write_stdout(&String::from_utf8_lossy(&out))?;
             Ok(error::SUCCESS)
         }
     }
@@ -78,11 +84,39 @@ fn generate(
     if !quiet {
         eprintln!(
             "leakmatch: wrote {} customers and {} leak rows ({} real) to {}",
-            crate::report::num::thousands(synth.customers),
-            crate::report::num::thousands(truth.leak_rows),
-            crate::report::num::thousands(truth.real_rows),
+            crate::num::thousands(synth.customers),
+            crate::num::thousands(truth.leak_rows),
+            crate::num::thousands(truth.real_rows),
             out_dir.display()
         );
     }
     Ok(error::SUCCESS)
+}
+
+/// The exit code for an error: 2 when any error in its chain is a usage error or names an
+/// unusable input, 1 otherwise.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    // An output refused (2) or a failed write (1) decides, whatever wraps it.
+    for e in err.chain() {
+        if let Some(o) = e.downcast_ref::<OutputError>() {
+            return o.exit_code();
+        }
+        if let Some(FilterError::Output(o)) = e.downcast_ref::<FilterError>() {
+            return o.exit_code();
+        }
+    }
+    let unusable = err.chain().any(|e| {
+        e.is::<UsageError>()
+            || e.is::<KeyError>()
+            || e.is::<FilterError>()
+            || e.is::<DumpError>()
+            || e.downcast_ref::<crate::oprf::client::ClientError>().is_some_and(|c| c.unusable())
+            || e.downcast_ref::<crate::oprf::server::ServerError>()
+                .is_some_and(|s| matches!(s, crate::oprf::server::ServerError::Clients { .. }))
+    });
+    if unusable {
+        error::USAGE
+    } else {
+        error::FAILURE
+    }
 }

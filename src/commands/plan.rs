@@ -7,10 +7,10 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::commands::scan::write_stdout;
-use crate::config::UsageError;
+use crate::commands::plumbing::write_stdout;
 use crate::dump::Source;
 use crate::error;
+use crate::error::UsageError;
 
 /// `shards` ranges of about equal size covering `[0, len)`: `[i·len/n, (i+1)·len/n)`.
 pub fn ranges(len: u64, shards: u64) -> Vec<(u64, u64)> {

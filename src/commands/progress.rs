@@ -78,9 +78,9 @@ impl Progress {
             eprintln!(
                 "leakmatch: {verb} {:.1} MB, {} rows in {secs:.2} s ({:.1} MB/s, {} rows/s)",
                 bytes as f64 / 1e6,
-                crate::report::num::thousands(rows),
+                crate::num::thousands(rows),
                 bytes as f64 / 1e6 / secs.max(1e-9),
-                crate::report::num::count(rows as f64 / secs.max(1e-9))
+                crate::num::count(rows as f64 / secs.max(1e-9))
             );
         }
         secs

@@ -1,21 +1,19 @@
 //! `leakmatch scan`: dumps × filters → [`Report`] on stdout, exit code from `--alert-above`.
 
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use sha2::{Digest, Sha256};
 
+use crate::commands::plumbing::{self, sha256, sha256_of};
 use crate::commands::progress::Progress;
-use crate::config::{ScanConfig, UsageError};
+use crate::config::ScanConfig;
 use crate::error;
-use crate::filter::{FilterFile, OpenOptions};
+use crate::error::UsageError;
 use crate::output;
 use crate::partial::{ByteRange, Partial, PartialInput};
-use crate::report::{self, BuildContext, ColumnUse, FilterDesc, InputReport, Report};
+use crate::report::{BuildContext, ColumnUse, FilterDesc, InputReport, Report};
 use crate::scan::{self, Prepared, Prober, Tokenize};
 use crate::tally::Tally;
-use crate::token::Key;
 
 pub fn run(cfg: &ScanConfig) -> anyhow::Result<u8> {
     if let Some(n) = cfg.threads {
@@ -33,41 +31,7 @@ pub fn run(cfg: &ScanConfig) -> anyhow::Result<u8> {
         return Ok(error::SUCCESS);
     }
     let report = scan(cfg)?;
-    if let Some(path) = &cfg.html {
-        output::write_bytes(path, &inputs, report::html::render(&report).as_bytes())?;
-    }
-    let out = if cfg.json { report::json::render(&report) } else { report::text::render(&report) };
-    write_stdout(&out)?;
-    Ok(if report.alert_exceeded() { error::ALERT } else { error::SUCCESS })
-}
-
-/// Writes to stdout in one go (a closed pipe surfaces as `BrokenPipe`, treated as success).
-pub fn write_stdout(s: &str) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    out.write_all(s.as_bytes())?;
-    out.flush()
-}
-
-/// Opens every filter of keyed tokens, checking each against the key's id and MAC (and, when
-/// the MAC fails, for damage: see [`FilterFile::verify`]). OPRF filters are refused.
-pub fn open_filters(paths: &[PathBuf], key: &Key) -> anyhow::Result<Vec<FilterFile>> {
-    let opts = OpenOptions { verify_checksum: false, ..OpenOptions::default() };
-    paths
-        .iter()
-        .map(|p| {
-            let f = FilterFile::open(p, &opts)?;
-            if f.header.prf.oprf_public_key().is_some() {
-                anyhow::bail!(crate::config::UsageError(format!(
-                    "{}: an OPRF filter (tokens from a key service); this command takes filters \
-                     with keyed tokens only",
-                    p.display()
-                )));
-            }
-            f.check_key(&key.id())?;
-            f.verify(&key.mac_key())?;
-            Ok(f)
-        })
-        .collect()
+    plumbing::emit_report(&report, &cfg.report, &inputs)
 }
 
 /// The benchmark baseline: the same reading, chunking, parsing and decoding as a scan, with
@@ -79,7 +43,7 @@ pub fn parse_only(cfg: &ScanConfig) -> anyhow::Result<Tally> {
     let progress = Progress::new(None, true, "parse");
     for path in &cfg.dumps {
         let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
-        let t = scan::run_input(&input, &pipeline, 0, &|_, _| {}, &|_| {})?;
+        let t = scan::run_input(&input, &pipeline, 0, &scan::Discard, &|_| {})?;
         input.source.finish()?;
         // After the read: a stream's length is the raw bytes read so far.
         bytes += input.source.len() as u64;
@@ -104,8 +68,8 @@ pub fn scan(cfg: &ScanConfig) -> anyhow::Result<Report> {
         key_id: m.key_id,
         inputs: m.inputs,
         filters: &m.filters,
-        claimed_size: cfg.claimed_size,
-        alert_above: cfg.alert_above,
+        claimed_size: cfg.report.claimed_size,
+        alert_above: cfg.report.alert_above,
         seconds: m.seconds,
     }))
 }
@@ -146,7 +110,7 @@ fn scan_one(
     input: &Prepared,
     pipeline: &Tokenize,
     filters: usize,
-    sink: &scan::Sink<'_>,
+    sink: &dyn scan::Sink,
     progress: &Progress,
 ) -> anyhow::Result<PartialInput> {
     let context = || format!("scanning {}", input.source.path.display());
@@ -199,7 +163,7 @@ fn scan_one(
 
 /// Runs the scan described by `cfg`: per input, its descriptor and tally.
 pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
-    let (filters, mode) = crate::oprf::mode::open_for_scan(
+    let (filters, mode) = crate::scan::mode::open_for_scan(
         &cfg.filters,
         cfg.key_file.as_deref(),
         cfg.key_server.as_ref(),
@@ -224,7 +188,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             continue;
         }
         seen.push(canonical);
-        crate::oprf::mode::check_rereadable(&mode, path)?;
+        crate::scan::mode::check_rereadable(&mode, path)?;
         let mut input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
         if let Some(why) = cfg.range.and(input.source.range_refusal()) {
             return Err(UsageError(format!(
@@ -233,7 +197,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
             ))
             .into());
         }
-        input.layout.mapping.categories = crate::forensics::gdpr::category_columns(&input.layout);
+        input.layout.mapping.categories = crate::dump::categories::category_columns(&input.layout);
         inputs.push(input);
     }
     let total = match cfg.range {
@@ -249,12 +213,11 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         let prober = Prober::new(&filters)
             .collect_matches(cfg.emit_matches.is_some())
             .exact_distinct(cfg.exact_distinct);
-        let sink = |t: &mut Tally, batch: &scan::Batch| prober.probe(t, batch);
-        let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &sink, &progress)?;
-        crate::oprf::mode::check_complete(pipeline.source(), &input.source.path)?;
+        let mut scanned = scan_one(cfg, input, &pipeline, filters.len(), &prober, &progress)?;
+        crate::scan::mode::check_complete(pipeline.source(), &input.source.path)?;
         let matches = std::mem::take(&mut scanned.tally.matches);
         let name = input.source.path.display().to_string();
-        crate::forensics::rows::write_matches(&mut emitted, &name, &matches, &labels)?;
+        crate::report::matches::write_matches(&mut emitted, &name, &matches, &labels)?;
         results.push(scanned);
     }
     if let Some(path) = &cfg.emit_matches {
@@ -275,7 +238,7 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
 /// the scan (the same range), read by a pipeline that only collects values.
 fn first_pass(cfg: &ScanConfig, path: &Path, collect: &Tokenize) -> anyhow::Result<()> {
     let input = Prepared::open_as(path, cfg.mmap, cfg.format, &cfg.overrides)?;
-    let none = |_: &mut Tally, _: &scan::Batch| {};
+    let none = scan::Discard;
     match cfg.range.map(|r| clip(&input, Some(r))) {
         None => scan::run_input(&input, collect, 0, &none, &|_| {}).map(drop),
         Some(r) => {
@@ -284,28 +247,6 @@ fn first_pass(cfg: &ScanConfig, path: &Path, collect: &Tokenize) -> anyhow::Resu
         }
     }
     .with_context(|| format!("reading {}", path.display()))
-}
-
-/// SHA-256 of an input, hashed in 8 MiB windows that are released behind the hash, so that
-/// hashing a mapped file does not make it resident (see [`crate::dump::Source::release`]).
-pub fn sha256(source: &crate::dump::Source) -> String {
-    sha256_of(source, 0..source.len())
-}
-
-/// [`sha256`] of the bytes `range` of an input (a range shard hashes its own bytes only).
-pub fn sha256_of(source: &crate::dump::Source, range: std::ops::Range<usize>) -> String {
-    const WINDOW: usize = 8 << 20;
-    let mut h = Sha256::new();
-    let all = source.bytes();
-    let data = &all[..range.end.min(all.len())];
-    let mut at = range.start.min(data.len());
-    while at < data.len() {
-        let end = (at + WINDOW).min(data.len());
-        h.update(&data[at..end]);
-        source.release(at..end);
-        at = end;
-    }
-    hex::encode(h.finalize())
 }
 
 /// The header of a mapped column, if it may be shown: a CSV header cell only when it is a
@@ -371,7 +312,7 @@ fn describe(
                 why: r.why.to_string(),
             })
             .collect(),
-        categories: crate::forensics::gdpr::categories(&input.layout),
+        categories: crate::dump::categories::categories(&input.layout),
         coverage: None,
     }
 }

@@ -8,9 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 
-use crate::commands::scan::open_filters;
-use crate::config::UsageError;
+use crate::commands::plumbing::open_filters;
 use crate::error;
+use crate::error::UsageError;
 use crate::filter::{self, BirthYears, Bloom, FilterFile, FilterHeader, Metadata, SectionInfo};
 use crate::token::Key;
 
@@ -21,7 +21,7 @@ pub fn run(
     quiet: bool,
 ) -> anyhow::Result<u8> {
     let mut inputs = crate::output::refs(filters);
-    let key_path = crate::output::key_path(key_file);
+    let key_path = crate::config::key_path(key_file);
     inputs.extend(key_path.as_deref());
     crate::output::check(out, &inputs)?;
     let key = Key::load_from(key_file)?;
@@ -31,7 +31,7 @@ pub fn run(
         eprintln!(
             "leakmatch: wrote {} ({} bytes), the union of {} filters",
             out.display(),
-            crate::report::num::thousands(bytes),
+            crate::num::thousands(bytes),
             files.len()
         );
     }

@@ -177,7 +177,7 @@ pub struct ColumnMapping {
     /// One reason per mapped field, overrides first, then in column order.
     pub reasons: Vec<ColumnReason>,
     /// Columns whose non-empty cells show a GDPR data category, with the category's bit
-    /// (set by `scan` from [`crate::forensics::gdpr::category_columns`]; empty for `build`).
+    /// (set by `scan` from [`crate::dump::categories::category_columns`]; empty for `build`).
     /// Readers read them too; their text is only tested for being non-empty.
     pub categories: Vec<(usize, u8)>,
 }

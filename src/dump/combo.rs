@@ -8,8 +8,8 @@ use super::columns::{ColumnMapping, Why};
 use super::format::{Event, Fields, Format, Layout, RecordReader};
 use super::lines::{for_each_line, Line};
 use super::{map_columns, ChunkStats, ColumnOverride, DumpError, FieldDecoder};
+use crate::dump::Malformed;
 use crate::ident::Field;
-use crate::tally::Malformed;
 
 /// The separators between the e-mail and the password.
 pub const SEPARATORS: [u8; 3] = [b':', b';', b'|'];

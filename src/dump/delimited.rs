@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use super::chunk::{skip_terminators, stray_segments, MAX_RECORD};
 use super::{Dialect, DumpError};
-use crate::tally::Malformed;
+use super::Malformed;
 
 mod split;
 pub use split::Split;

@@ -21,7 +21,6 @@ use super::{
     DumpError, Encoding, LineEnding, Position, RecordDecoder,
 };
 use crate::ident::Field;
-use crate::tally::Malformed;
 
 /// The formats a dump can be read in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -494,5 +493,34 @@ impl RecordReader for DelimitedReader {
                 on(Event::Record(&*decoder, pos));
             }
         })
+    }
+}
+
+/// Why a record was not used. Positions of the first occurrence are kept apart.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub enum Malformed {
+    /// A field that is not valid in the file's encoding.
+    Encoding,
+    /// A record larger than the size bound, skipped.
+    Oversized,
+    /// A record with fewer fields than the header (ragged); its present fields are still used.
+    Ragged,
+    /// A syntax error of the format (e.g. an unbalanced quote), skipped up to the next line.
+    Syntax,
+}
+
+impl Malformed {
+    pub const ALL: [Malformed; 4] =
+        [Malformed::Encoding, Malformed::Oversized, Malformed::Ragged, Malformed::Syntax];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Malformed::Encoding => "encoding",
+            Malformed::Oversized => "oversized",
+            Malformed::Ragged => "ragged",
+            Malformed::Syntax => "syntax",
+        }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::format::{Event, Fields, Format, Layout, RecordReader};
 use super::lines::{for_each_line, Line};
 use super::{ChunkStats, ColumnOverride, ColumnRef, DumpError};
-use crate::tally::Malformed;
+use crate::dump::Malformed;
 use walk::{PathTree, Values};
 
 mod walk;

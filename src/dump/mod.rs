@@ -33,6 +33,7 @@
 //!
 //! Errors ([`DumpError`]) name the file and position, never a value from the dump.
 
+pub mod categories;
 pub mod chunk;
 pub mod columns;
 pub mod combo;
@@ -58,7 +59,7 @@ pub use columns::{
 };
 pub use decode::{Encoding, FieldDecoder, InvalidEncoding, RecordDecoder};
 pub use delimited::{for_each_record, ChunkParser, ChunkStats, Position};
-pub use format::{Event, Fields, Format, Layout, RecordReader};
+pub use format::{Event, Fields, Format, Layout, Malformed, RecordReader};
 pub use sniff::{sniff, sniff_with, Dialect, LineEnding, SniffOverrides};
 pub use source::{Chunk, Source};
 

@@ -22,6 +22,7 @@ pub mod params;
 pub use bloom::{AtomicBloom, Block, Bloom, BloomRef, GeometryMismatch, Probe};
 pub use format::{
     set_max_filter_len, write_filter, BirthYears, FilterError, FilterFile, FilterHeader, KindStats,
-    Metadata, OpenOptions, Prf, Role, SectionInfo, DEFAULT_MAX_FILTER_LEN,
+    Metadata, OpenOptions, Prf, Role, SectionInfo, BIRTH_BUCKET_YEARS, BIRTH_MIN_COUNT,
+    DEFAULT_MAX_FILTER_LEN,
 };
 pub use params::{Params, ParamsError};

@@ -4,9 +4,9 @@
 use proptest::prelude::*;
 
 use crate::dump::Source;
-use crate::filter::{self, Bloom, FilterFile, FilterHeader, Metadata, OpenOptions, Params, Role};
+use crate::filter::{self, FilterFile, FilterHeader, Metadata, OpenOptions, Params, Role};
 use crate::ident::Kind;
-use crate::scan::{run_input_chunked, Batch, Prepared, Prober, Tokenize};
+use crate::scan::{run_input_chunked, Inserter, Prepared, Prober, Tokenize};
 use crate::tally::Tally;
 use crate::token::Key;
 
@@ -28,22 +28,14 @@ fn filter(dir: &std::path::Path) -> FilterFile {
     PEOPLE.iter().for_each(|p| csv.push_str(&format!("{};{};{};{}\n", p.0, p.1, p.2, p.3)));
     let input = Prepared::from_source(Source::from_bytes("c.csv", csv.into_bytes()), &[]).unwrap();
     let params = Params::for_count(100, 1e-9);
-    let blooms = std::sync::Mutex::new(KINDS.map(|_| Bloom::new(params)));
-    let sink = |_: &mut Tally, b: &Batch| {
-        let mut blooms = blooms.lock().unwrap();
-        for tokens in &b.tokens {
-            for (i, k) in KINDS.iter().enumerate() {
-                tokens[k.index()].inspect(|t| blooms[i].insert(*t));
-            }
-        }
-    };
+    let inserter = Inserter::new(KINDS.map(|k| (k, params)));
     let pipeline = Tokenize::new(key().tokenizer(), &KINDS);
-    run_input_chunked(&input, &pipeline, 0, &sink, &|_| {}, usize::MAX).unwrap();
-    let blooms = blooms.into_inner().unwrap();
-    let sections: Vec<_> = KINDS
+    run_input_chunked(&input, &pipeline, 0, &inserter, &|_| {}, usize::MAX).unwrap();
+    let blooms = inserter.into_sections();
+    let sections: Vec<_> = blooms
         .iter()
-        .zip(&blooms)
-        .map(|(&kind, b)| {
+        .map(|(kind, b)| {
+            let kind = *kind;
             let info = filter::SectionInfo {
                 kind,
                 params,
@@ -73,8 +65,7 @@ fn scan(filters: &[FilterFile], bytes: &[u8], target: usize) -> Tally {
     let input = Prepared::from_source(Source::from_bytes("d.csv", bytes.to_vec()), &[]).unwrap();
     let prober = Prober::new(filters).collect_matches(true);
     let pipeline = Tokenize::new(key().tokenizer(), &KINDS);
-    let sink = |t: &mut Tally, b: &Batch| prober.probe(t, b);
-    run_input_chunked(&input, &pipeline, filters.len(), &sink, &|_| {}, target).unwrap()
+    run_input_chunked(&input, &pipeline, filters.len(), &prober, &|_| {}, target).unwrap()
 }
 
 /// Rows: a person, a recombined row (KVNR of one, name of another), a stranger, a blank line.

@@ -4,9 +4,8 @@ use super::*;
 use crate::estimate::{self, wilson, Z95};
 use crate::filter::BirthYears;
 use crate::ident::{Flaw, Kind};
-use crate::report::num::{count, thousands};
-use crate::report::{FilterDesc, FilterReport, KindReport};
-use crate::scan::INDEPENDENT;
+use crate::num::{count, thousands};
+use crate::tally::FilterDesc;
 use crate::tally::{FilterTally, Tally};
 
 /// What [`analyse`] reads.
@@ -128,7 +127,7 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
     let people = f
         .kinds
         .iter()
-        .filter(|k| Kind::from_name(&k.kind).is_some_and(|k| INDEPENDENT.contains(&k)))
+        .filter(|k| Kind::from_name(&k.kind).is_some_and(Kind::independent))
         .map(|k| (k, people_of(k)))
         .max_by(|a, b| a.1.estimate.total_cmp(&b.1.estimate))
         .map_or_else(no_people, |(k, e)| People {

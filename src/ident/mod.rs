@@ -167,6 +167,14 @@ impl Kind {
         Kind::EmailNameDob,
     ];
 
+    /// Whether a hit of this kind counts as independent evidence for a strong match (two or
+    /// more independent kinds of one row hit): the exact single-value kinds. The phonetic
+    /// name kind repeats `name_dob`, and a pair kind repeats its parts.
+    #[inline]
+    pub fn independent(self) -> bool {
+        matches!(self, Kind::Kvnr | Kind::Email | Kind::Phone | Kind::NameDob | Kind::Iban)
+    }
+
     /// The pair kinds (tokens of two parts of one row combined).
     pub const PAIRS: [Kind; 2] = [Kind::KvnrNameDob, Kind::EmailNameDob];
 

@@ -31,7 +31,6 @@ use crate::ident::Kind;
 use crate::token::{Key, KeyId, Token};
 
 pub mod client;
-pub mod mode;
 pub mod server;
 pub mod table;
 

@@ -25,8 +25,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{FilterDesc, InputReport};
+pub use crate::tally::ByteRange;
 use crate::tally::Tally;
+use crate::tally::{FilterDesc, InputReport};
 
 mod check;
 pub use check::MAX_PARTIAL_LEN;
@@ -76,13 +77,6 @@ pub struct PartialInput {
 struct Head {
     format: Option<serde_json::Value>,
     schema_version: Option<serde_json::Value>,
-}
-
-/// A byte range `[start, end)` of an input, clipped to its length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ByteRange {
-    pub start: u64,
-    pub end: u64,
 }
 
 /// Why partials cannot be read or merged. Names the file; never a value of any input.
@@ -455,7 +449,7 @@ fn merge_input(
         warnings.push(format!("input {}: bytes {covered}..{len} are in no shard", desc.path));
     }
     // Shards that cover the whole input give the report of one scan (no coverage note).
-    let coverage = crate::report::Coverage::of(shards.iter().map(|(_, i)| span(i)), len);
+    let coverage = crate::tally::Coverage::of(shards.iter().map(|(_, i)| span(i)), len);
     desc.coverage = (!coverage.complete).then_some(coverage);
     desc.records = total.records;
     Ok((desc, total))

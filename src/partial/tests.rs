@@ -49,12 +49,12 @@ fn shard(f: &FilterFile, bytes: &[u8], id: &str, range: Option<ByteRange>) -> Pa
     let prober = Prober::new(filters);
     let kinds = scan::probe_kinds(filters, &input.layout.mapping.fields);
     let pipeline = Tokenize::new(Key::from_bytes(KEY).tokenizer(), &kinds);
-    let sink = |t: &mut Tally, b: &scan::Batch| prober.probe(t, b);
     let (tally, range_records, range_lines) = match range {
-        None => (scan::run_input(&input, &pipeline, 1, &sink, &|_| {}).unwrap(), 0, 0),
+        None => (scan::run_input(&input, &pipeline, 1, &prober, &|_| {}).unwrap(), 0, 0),
         Some(r) => {
-            let s = scan::run_input_range(&input, &pipeline, 1, &sink, &|_| {}, r.start..r.end, 7)
-                .unwrap();
+            let s =
+                scan::run_input_range(&input, &pipeline, 1, &prober, &|_| {}, r.start..r.end, 7)
+                    .unwrap();
             (s.tally, s.counts.records, s.counts.lines)
         }
     };

@@ -1,6 +1,6 @@
 //! The `--html` report: one self-contained page (inline CSS and SVG, no scripts, no network)
 //! rendered from the same [`Report`] as [`super::text`] and [`super::json`], with numbers
-//! formatted by [`super::num`]. Its sections ([`SECTIONS`]): the verdict and its reasons; the
+//! formatted by [`crate::num`]. Its sections ([`SECTIONS`]): the verdict and its reasons; the
 //! inputs (size, SHA-256, format, coverage, column mapping) and the scan time; per filter
 //! (canary and snapshot filters included) the per-kind table; the claimed-size extrapolation
 //! (flagged first when the claim exceeds the base); match rates per kind with interval bars on
@@ -11,9 +11,9 @@
 
 use std::fmt::Write as _;
 
-use super::num::{self, thousands};
 use super::Report;
 use crate::estimate::Estimate;
+use crate::num::{self, thousands};
 
 /// Escapes `&<>"'` for text and attribute positions.
 pub fn escape(s: &str) -> String {
@@ -378,7 +378,7 @@ fn rates(o: &mut String, r: &Report) {
          <tr><td>Distinct affected people</td><td class=\"n\">{}</td></tr>\
          <tr><td>Duplicate rows in the dump</td><td class=\"n\">{}{} of {}</td></tr>",
         thousands(s.strong_matches),
-        escape(&super::text::count_ci(p.estimate, p.ci_low, p.ci_high, p.exact)),
+        escape(&num::count_ci(p.estimate, p.ci_low, p.ci_high, p.exact)),
         if s.duplicates.exact { "" } else { "≈" },
         thousands(s.duplicates.duplicates),
         thousands(s.duplicates.rows)

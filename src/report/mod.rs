@@ -6,15 +6,17 @@
 
 pub mod html;
 pub mod json;
-pub mod num;
+pub mod matches;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
 
-use crate::estimate::{self, Estimate};
-use crate::filter::{FilterFile, Metadata};
+use crate::dump::Malformed;
+use crate::estimate;
+pub use crate::forensics::{FilterReport, KindReport};
 use crate::ident::{Flaw, Kind};
-use crate::tally::{Malformed, Pos, Tally};
+pub use crate::tally::{ColumnUse, Coverage, FilterDesc, InputReport, SectionDesc};
+use crate::tally::{Pos, Tally};
 
 /// Version of the JSON schema (see [`json`]). Bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -39,65 +41,6 @@ pub struct Report {
     /// flattened: `verdict`, `best_snapshot`, `canary`, ... are top-level keys.
     #[serde(flatten)]
     pub forensics: crate::forensics::Forensics,
-}
-
-/// One scanned input.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct InputReport {
-    pub path: String,
-    pub bytes: u64,
-    pub sha256: String,
-    pub format: String,
-    pub delimiter: String,
-    pub header: bool,
-    pub encoding: String,
-    pub records: u64,
-    /// Which column fed which field, and why.
-    pub columns: Vec<ColumnUse>,
-    /// GDPR data categories its columns hold ([`crate::forensics::gdpr::categories`]).
-    #[serde(default)]
-    pub categories: Vec<String>,
-    /// Which bytes the counts cover when byte ranges left part of the input unread (`scan
-    /// --range`, `merge --allow-partial` of a shard set with gaps); `None`: every byte was read
-    /// (in one scan or by shards that cover the input).
-    #[serde(default)]
-    pub coverage: Option<Coverage>,
-}
-
-/// The bytes of an input that range shards read (records starting inside them).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Coverage {
-    /// Disjoint, sorted byte ranges `[start, end)`, adjacent ranges joined.
-    pub ranges: Vec<crate::partial::ByteRange>,
-    /// Bytes inside `ranges`, and the input's length.
-    pub bytes_covered: u64,
-    pub bytes: u64,
-    /// Whether the ranges cover the whole input (`bytes_covered == bytes`).
-    pub complete: bool,
-}
-
-impl Coverage {
-    /// Joins `ranges` (sorted by start, not overlapping) of an input of `bytes` bytes.
-    pub fn of(ranges: impl IntoIterator<Item = crate::partial::ByteRange>, bytes: u64) -> Coverage {
-        let mut joined: Vec<crate::partial::ByteRange> = Vec::new();
-        for r in ranges.into_iter().filter(|r| r.end > r.start) {
-            match joined.last_mut() {
-                Some(last) if last.end >= r.start => last.end = last.end.max(r.end),
-                _ => joined.push(r),
-            }
-        }
-        let bytes_covered = joined.iter().map(|r| r.end - r.start).sum();
-        Coverage { ranges: joined, bytes_covered, bytes, complete: bytes_covered >= bytes }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ColumnUse {
-    pub field: String,
-    /// 1-based column number.
-    pub column: usize,
-    pub header: Option<String>,
-    pub why: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -137,51 +80,6 @@ pub struct KindValidity {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FilterReport {
-    pub path: String,
-    pub label: String,
-    pub role: String,
-    pub snapshot_date: Option<String>,
-    pub created_unix: u64,
-    pub kinds: Vec<KindReport>,
-    /// Rows with at least one valid probed value.
-    pub rows_probed: u64,
-    pub matched_any: u64,
-    pub matched_two_plus: u64,
-    /// False-positive-corrected share of probed rows that are true matches (rounded as every
-    /// rate in the report: [`Estimate::rounded_rate`]; counts: [`Estimate::rounded_count`]).
-    pub matched_rate: Estimate,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct KindReport {
-    pub kind: String,
-    /// Valid values probed.
-    pub valid: u64,
-    pub hits: u64,
-    /// The filter section's false-positive rate (from its real block fill).
-    pub fpr: f64,
-    /// Expected false positives among the probes, `valid · fpr`.
-    pub expected_false_positives: f64,
-    /// Estimated true matches with a 95 % interval.
-    pub estimate: f64,
-    pub ci_low: f64,
-    pub ci_high: f64,
-    /// Distinct matching tokens (≈ distinct affected people for this kind): exact up to
-    /// `scan --exact-distinct`, a HyperLogLog estimate past it; never more than `hits`.
-    pub distinct_hits: f64,
-    pub distinct_exact: bool,
-    /// 95 % interval of `distinct_hits` (one point when exact; ±1.6 % for a sketch, clamped
-    /// to what is certain).
-    #[serde(default)]
-    pub distinct_ci_low: f64,
-    #[serde(default)]
-    pub distinct_ci_high: f64,
-    /// The filter's customers of this kind (inserted count).
-    pub filter_count: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Claimed {
     pub size: u64,
     pub filter: String,
@@ -214,57 +112,6 @@ pub struct Timing {
     pub rows_per_s: f64,
 }
 
-/// What a report needs to know about a filter: its header, its sections' geometry and FPR,
-/// its metadata. Serialisable, so that partial results of shards carry it (no bits, no key).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FilterDesc {
-    pub path: String,
-    pub label: String,
-    pub role: String,
-    pub snapshot_date: Option<String>,
-    pub created_unix: u64,
-    /// Hex key id.
-    pub key_id: String,
-    pub sections: Vec<SectionDesc>,
-    pub meta: Metadata,
-}
-
-/// One section of a filter, as far as reports and merges need it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SectionDesc {
-    pub kind: String,
-    pub k: u32,
-    pub blocks: u64,
-    pub inserted: u64,
-    pub achieved_fpr: f64,
-}
-
-impl FilterDesc {
-    /// Describes an opened filter.
-    pub fn of(f: &FilterFile) -> FilterDesc {
-        FilterDesc {
-            path: f.path.display().to_string(),
-            label: f.header.label.clone(),
-            role: f.header.role.name().to_string(),
-            snapshot_date: f.header.snapshot_date.clone(),
-            created_unix: f.header.created_unix,
-            key_id: hex::encode(f.header.key_id),
-            sections: f
-                .sections
-                .iter()
-                .map(|s| SectionDesc {
-                    kind: s.kind.name().to_string(),
-                    k: s.params.k,
-                    blocks: s.params.blocks,
-                    inserted: s.inserted,
-                    achieved_fpr: s.achieved_fpr,
-                })
-                .collect(),
-            meta: f.meta.clone(),
-        }
-    }
-}
-
 /// What [`Report::build`] needs besides the tallies.
 pub struct BuildContext<'a> {
     pub key_id: String,
@@ -286,12 +133,12 @@ impl Report {
             d.settle();
         }
         let filters: Vec<FilterReport> =
-            ctx.filters.iter().zip(&total.filters).map(|(f, t)| filter_report(f, t)).collect();
+            ctx.filters.iter().zip(&total.filters).map(|(f, t)| FilterReport::of(f, t)).collect();
         let customers: Vec<&FilterReport> =
             filters.iter().filter(|f| f.role == "customers").collect();
         let main = customers.first().copied().or(filters.first());
         let claimed = ctx.claimed_size.zip(main).map(|(size, f)| {
-            let e = estimate::extrapolate(f.rows_probed, f.matched_any, row_fpr(f), size)
+            let e = estimate::extrapolate(f.rows_probed, f.matched_any, f.row_fpr(), size)
                 .rounded_count();
             Claimed {
                 size,
@@ -343,69 +190,6 @@ impl Report {
     pub fn alert_exceeded(&self) -> bool {
         self.alert.as_ref().is_some_and(|a| a.exceeded)
     }
-}
-
-impl FilterReport {
-    /// How reports name the filter: its label, or its file name when it has none.
-    pub fn name(&self) -> String {
-        if !self.label.is_empty() {
-            return self.label.clone();
-        }
-        let path = std::path::Path::new(&self.path);
-        path.file_name().map_or(self.path.clone(), |n| n.to_string_lossy().into_owned())
-    }
-}
-
-/// Per-row false-positive probability of a filter: a row is a false match when any of its
-/// probed kinds is (upper bound: as if every row had every kind).
-fn row_fpr(f: &FilterReport) -> f64 {
-    estimate::any_fpr(f.kinds.iter().map(|k| k.fpr))
-}
-
-fn filter_report(f: &FilterDesc, t: &crate::tally::FilterTally) -> FilterReport {
-    let kinds: Vec<KindReport> = f
-        .sections
-        .iter()
-        .filter_map(|s| Some((s, Kind::from_name(&s.kind)?)))
-        .map(|(s, kind)| {
-            let i = kind.index();
-            let (n, h, p) = (t.probed[i], t.hits[i], s.achieved_fpr);
-            let e = estimate::true_matches(n, h, p).rounded_count();
-            let d = &t.distinct[i];
-            let (lo, hi) = d.interval();
-            let distinct =
-                Estimate { estimate: d.count(), ci_low: lo, ci_high: hi }.rounded_count();
-            KindReport {
-                kind: s.kind.clone(),
-                valid: n,
-                hits: h,
-                fpr: p,
-                expected_false_positives: n as f64 * p,
-                estimate: e.estimate,
-                ci_low: e.ci_low,
-                ci_high: e.ci_high,
-                distinct_hits: distinct.estimate,
-                distinct_exact: d.is_exact(),
-                distinct_ci_low: distinct.ci_low,
-                distinct_ci_high: distinct.ci_high,
-                filter_count: s.inserted,
-            }
-        })
-        .collect();
-    let mut r = FilterReport {
-        path: f.path.clone(),
-        label: f.label.clone(),
-        role: f.role.clone(),
-        snapshot_date: f.snapshot_date.clone(),
-        created_unix: f.created_unix,
-        kinds,
-        rows_probed: t.rows_probed,
-        matched_any: t.matched_any,
-        matched_two_plus: t.matched_two_plus,
-        matched_rate: Estimate { estimate: 0.0, ci_low: 0.0, ci_high: 0.0 },
-    };
-    r.matched_rate = estimate::true_rate(t.rows_probed, t.matched_any, row_fpr(&r)).rounded_rate();
-    r
 }
 
 fn records(inputs: &[(InputReport, Tally)], total: &Tally, filters: &[FilterReport]) -> Records {

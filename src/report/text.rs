@@ -4,8 +4,7 @@ use std::fmt::Write as _;
 
 use super::Report;
 
-pub use super::num::thousands;
-use super::num::{count, pct, pct_of, prob};
+use crate::num::{count, count_ci, pct, pct_of, prob, thousands};
 
 /// Renders the report as text.
 pub fn render(r: &Report) -> String {
@@ -234,17 +233,6 @@ fn filter(o: &mut String, f: &super::FilterReport, total_rows: u64) {
     let _ = writeln!(o, "  true matched-row rate (FP-corrected): {}", ci(&f.matched_rate));
 }
 
-/// A count with its interval: `2,400 (exact)` when the interval is one number, else
-/// `≈2,400 (95 % CI 2,390 – 2,410)`.
-pub fn count_ci(estimate: f64, low: f64, high: f64, exact: bool) -> String {
-    let n = |x: f64| thousands(x.max(0.0) as u64);
-    if exact && low == high {
-        format!("{} (exact)", n(estimate))
-    } else {
-        format!("≈{} (95 % CI {} – {})", n(estimate), n(low), n(high))
-    }
-}
-
 fn ci(e: &crate::estimate::Estimate) -> String {
     format!("{} (95 % CI {} – {})", pct(e.estimate), pct(e.ci_low), pct(e.ci_high))
 }
@@ -451,7 +439,7 @@ mod tests {
 
     #[test]
     fn incomplete_coverage_says_which_bytes() {
-        use crate::partial::ByteRange;
+        use crate::tally::ByteRange;
         let c = super::super::Coverage::of(
             [
                 ByteRange { start: 0, end: 10 },

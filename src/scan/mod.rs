@@ -6,7 +6,8 @@
 //! [`run_input`] cuts one mapped (or read) input into record-aligned chunks, lets rayon
 //! workers parse them, each with its own reused record, decoder and normaliser buffers, and
 //! merges the workers' [`Tally`]s. The chunk's tallies carry chunk-relative positions that are
-//! made absolute in input order. [`Prober`] is the scan's sink.
+//! made absolute in input order. The tokens go to a [`Sink`]: [`Prober`] in a scan,
+//! [`Inserter`] in a build.
 //! Workers never print: progress is reported through a callback taking byte counts.
 
 use std::path::Path;
@@ -15,21 +16,38 @@ use rayon::prelude::*;
 
 use anyhow::Context;
 
-use crate::dump::{self, Chunk, ColumnOverride, DumpError, Event, Layout, RecordReader, Source};
+use crate::dump::{
+    self, Chunk, ColumnOverride, DumpError, Event, Layout, Malformed, RecordReader, Source,
+};
 use crate::filter::FilterFile;
 use crate::ident::{Extractor, Field, FieldMap, Kind, Outcome};
-use crate::tally::{ChunkCounts, Malformed, Pos, Tally, KINDS};
+use crate::tally::{ChunkCounts, Pos, Tally, KINDS};
 use crate::token::{self, Key, Token, Tokenizer};
-
-/// Kinds whose hits count as independent evidence for a strong match.
-pub const INDEPENDENT: [Kind; 5] =
-    [Kind::Kvnr, Kind::Email, Kind::Phone, Kind::NameDob, Kind::Iban];
 
 /// The tokens of one record, by [`Kind::index`]; `None` where the value was absent or invalid.
 pub type Tokens = [Option<Token>; KINDS];
 
-/// What happens to the tokens of a batch of records: probing (scan) or inserting (build).
-pub type Sink<'a> = dyn Fn(&mut Tally, &Batch) + Sync + 'a;
+/// What happens to the tokens of a batch of records. The pipeline and its sinks meet only
+/// here: [`Prober`] (scan: probe the filters, count hits) and [`Inserter`] (build: insert into
+/// new sections); [`Discard`] reads and counts only. Any `Fn(&mut Tally, &Batch) + Sync` is a
+/// sink too (tests collect tokens with one).
+pub trait Sink: Sync {
+    /// Handles one batch of records; counts go into the worker's `tally`.
+    fn batch(&self, tally: &mut Tally, batch: &Batch);
+}
+
+impl<F: Fn(&mut Tally, &Batch) + Sync> Sink for F {
+    fn batch(&self, tally: &mut Tally, batch: &Batch) {
+        self(tally, batch)
+    }
+}
+
+/// A sink that drops every batch: the parse-only baseline and the OPRF collecting pass.
+pub struct Discard;
+
+impl Sink for Discard {
+    fn batch(&self, _: &mut Tally, _: &Batch) {}
+}
 
 /// Records handed to a [`Sink`] at once: their tokens and positions (chunk-relative record
 /// and line, made file-wide by [`Tally::absolute_positions`]; absolute byte).
@@ -38,7 +56,7 @@ pub struct Batch {
     pub tokens: Vec<Tokens>,
     pub positions: Vec<Pos>,
     /// Per record: the GDPR categories with a non-empty cell (bit = index in
-    /// [`crate::forensics::gdpr::CATEGORIES`]), from [`crate::dump::ColumnMapping::categories`].
+    /// [`crate::dump::categories::CATEGORIES`]), from [`crate::dump::ColumnMapping::categories`].
     pub categories: Vec<u8>,
 }
 
@@ -155,11 +173,14 @@ pub fn with_parts(kinds: &mut Vec<Kind>) {
     }
 }
 
+mod insert;
+pub mod mode;
 mod probe;
 mod range;
 #[cfg(test)]
 mod tests;
 
+pub use insert::Inserter;
 pub use probe::{Prober, PREFETCH_AHEAD};
 pub use range::{run_input_range, RangeScan};
 
@@ -274,7 +295,7 @@ pub fn run_input(
     input: &Prepared,
     pipeline: &Tokenize,
     filters: usize,
-    sink: &Sink<'_>,
+    sink: &dyn Sink,
     progress: &(dyn Fn(u64) + Sync),
 ) -> anyhow::Result<Tally> {
     let target = chunk_target(input.source.len());
@@ -289,7 +310,7 @@ pub fn run_input_chunked(
     input: &Prepared,
     pipeline: &Tokenize,
     filters: usize,
-    sink: &Sink<'_>,
+    sink: &dyn Sink,
     progress: &(dyn Fn(u64) + Sync),
     target: usize,
 ) -> anyhow::Result<Tally> {
@@ -305,7 +326,7 @@ fn run_chunks<'a>(
     input: &'a Prepared,
     pipeline: &Tokenize,
     filters: usize,
-    sink: &Sink<'_>,
+    sink: &dyn Sink,
     progress: &(dyn Fn(u64) + Sync),
     chunks: Box<dyn Iterator<Item = Chunk<'a>> + Send + 'a>,
     lines_before: u64,
@@ -362,7 +383,7 @@ struct ChunkCtx<'a, 'p> {
     fields: &'a FieldMap,
     /// Columns showing a GDPR category when non-empty, with the category's bit.
     categories: &'a [(usize, u8)],
-    sink: &'a Sink<'a>,
+    sink: &'a dyn Sink,
     worker: &'a mut Worker<'p>,
     /// Index of the chunk, for positions.
     chunk: usize,
@@ -402,7 +423,7 @@ impl ChunkCtx<'_, '_> {
 
     /// Hands the buffered tokens to the sink.
     fn flush(&mut self) {
-        (self.sink)(self.tally, &self.worker.batch);
+        self.sink.batch(self.tally, &self.worker.batch);
         self.worker.batch.clear();
     }
 }

@@ -1,6 +1,6 @@
 //! The scan's sink: probing batches of records' tokens against the filters' sections.
 
-use super::{Batch, Tokens, INDEPENDENT};
+use super::{Batch, Sink, Tokens};
 use crate::filter::{BloomRef, FilterFile};
 use crate::ident::Kind;
 use crate::tally::{FilterTally, RowBound, Tally, KINDS};
@@ -84,7 +84,7 @@ impl<'f> Prober<'f> {
         }
         if !hits.is_empty() {
             hits.sort_by_key(|m| (m.pos.byte, m.filter));
-            crate::forensics::rows::merge_matches(&mut tally.matches, &hits);
+            crate::tally::merge_matches(&mut tally.matches, &hits);
         }
     }
 }
@@ -124,7 +124,7 @@ fn probe_record(
             ft.hits[i] += 1;
             ft.distinct[i].insert(*t as u64, exact_distinct);
             kinds |= 1 << i;
-            independent += usize::from(INDEPENDENT.contains(&Kind::ALL[i]));
+            independent += usize::from(Kind::ALL[i].independent());
         }
     }
     ft.rows_probed += u64::from(probed);
@@ -139,4 +139,10 @@ fn probe_record(
         }
     }
     kinds
+}
+
+impl Sink for Prober<'_> {
+    fn batch(&self, tally: &mut Tally, batch: &Batch) {
+        self.probe(tally, batch)
+    }
 }

@@ -27,7 +27,7 @@ pub fn run_input_range(
     input: &Prepared,
     pipeline: &Tokenize,
     filters: usize,
-    sink: &Sink<'_>,
+    sink: &dyn Sink,
     progress: &(dyn Fn(u64) + Sync),
     range: std::ops::Range<u64>,
     target: usize,

@@ -110,7 +110,7 @@ fn split_fields<'c>(
 mod tests {
     use super::*;
     use crate::dump::{Dialect, Encoding, LineEnding};
-    use crate::tally::Malformed;
+    use crate::dump::Malformed;
     use proptest::prelude::*;
 
     /// A record as both paths give it: mapped values and ragged flag (`None`: skipped as

@@ -20,7 +20,7 @@ mod read;
 pub use read::{layout, split, SqlChunks, SqlReader};
 
 use super::chunk::MAX_RECORD;
-use crate::tally::Malformed;
+use crate::dump::Malformed;
 
 /// What the detection sample says about the dump.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -182,6 +182,12 @@ pub struct KindStats {
     pub invalid: BTreeMap<String, u64>,
 }
 
+/// Birth-year histogram stored in a filter: 5-year buckets, buckets under 10 people
+/// suppressed by default (aggregates only; no bucket small enough to single anyone out).
+pub const BIRTH_BUCKET_YEARS: u16 = 5;
+/// Default smallest bucket published (`build --birth-year-min-count`).
+pub const BIRTH_MIN_COUNT: u64 = 10;
+
 /// A birth-year histogram in buckets of `bucket_years`, with buckets of fewer than
 /// `min_count` people suppressed (their total goes to `suppressed`).
 #[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq)]

@@ -83,6 +83,17 @@ pub fn unix_time(secs: u64) -> String {
     }
 }
 
+/// A count with its interval: `2,400 (exact)` when the interval is one number, else
+/// `≈2,400 (95 % CI 2,390 – 2,410)`.
+pub fn count_ci(estimate: f64, low: f64, high: f64, exact: bool) -> String {
+    let n = |x: f64| thousands(x.max(0.0) as u64);
+    if exact && low == high {
+        format!("{} (exact)", n(estimate))
+    } else {
+        format!("≈{} (95 % CI {} – {})", n(estimate), n(low), n(high))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

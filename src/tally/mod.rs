@@ -4,8 +4,15 @@
 //! associatively and commutatively: the result of a scan does not depend on how the work was
 //! cut. Nothing here holds a value from the input: counts, positions and tokens' sketches only.
 
+mod desc;
+mod rows;
+
+pub use desc::{ByteRange, ColumnUse, Coverage, FilterDesc, InputReport, SectionDesc};
+pub use rows::merge_matches;
+
 use serde::{Deserialize, Serialize};
 
+use crate::dump::Malformed;
 use crate::ident::{Flaw, Kind, Outcome};
 
 /// Number of kinds (dense index by [`Kind::index`]).
@@ -74,13 +81,13 @@ pub struct FilterTally {
     #[serde(default)]
     pub pair_missed: [u64; KINDS],
     /// Matched rows (a hit of any kind) with a non-empty value of each GDPR category, by
-    /// index in [`crate::forensics::gdpr::CATEGORIES`].
+    /// index in [`crate::dump::categories::CATEGORIES`].
     #[serde(default)]
     pub category_rows: [u64; CATEGORIES],
 }
 
-/// Number of GDPR data categories ([`crate::forensics::gdpr::CATEGORIES`]).
-pub const CATEGORIES: usize = crate::forensics::gdpr::CATEGORIES.len();
+/// Number of GDPR data categories ([`crate::dump::categories::CATEGORIES`]).
+pub const CATEGORIES: usize = crate::dump::categories::CATEGORIES.len();
 
 impl FilterTally {
     pub fn new() -> FilterTally {
@@ -130,33 +137,6 @@ impl FilterTally {
 impl Default for FilterTally {
     fn default() -> Self {
         FilterTally::new()
-    }
-}
-
-/// Why a record was not used. Positions of the first occurrence are kept apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Malformed {
-    /// A field that is not valid in the file's encoding.
-    Encoding,
-    /// A record larger than the size bound, skipped.
-    Oversized,
-    /// A record with fewer fields than the header (ragged); its present fields are still used.
-    Ragged,
-    /// A syntax error of the format (e.g. an unbalanced quote), skipped up to the next line.
-    Syntax,
-}
-
-impl Malformed {
-    pub const ALL: [Malformed; 4] =
-        [Malformed::Encoding, Malformed::Oversized, Malformed::Ragged, Malformed::Syntax];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Malformed::Encoding => "encoding",
-            Malformed::Oversized => "oversized",
-            Malformed::Ragged => "ragged",
-            Malformed::Syntax => "syntax",
-        }
     }
 }
 
@@ -216,7 +196,7 @@ pub struct Tally {
     pub matches: Vec<MatchHit>,
 }
 
-pub use crate::forensics::rows::{MatchHit, RowBound, RowSample};
+pub use rows::{MatchHit, RowBound, RowSample, ROW_SAMPLE};
 
 impl Tally {
     pub fn new(filters: usize) -> Tally {
@@ -255,11 +235,7 @@ impl Tally {
             p.line += lines_before_body + before.iter().map(|c| c.lines).sum::<u64>() + 1;
             p.chunk = 0;
         }
-        crate::forensics::rows::absolute_match_positions(
-            &mut self.matches,
-            chunks,
-            lines_before_body,
-        );
+        rows::absolute_match_positions(&mut self.matches, chunks, lines_before_body);
     }
 
     /// Merges `o` into `self`. Associative and commutative.
@@ -282,6 +258,6 @@ impl Tally {
             *a += b;
         }
         self.row_sample.merge(&o.row_sample);
-        crate::forensics::rows::merge_matches(&mut self.matches, &o.matches);
+        rows::merge_matches(&mut self.matches, &o.matches);
     }
 }

@@ -8,13 +8,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 
-use super::client::{self, Client, ClientConfig};
-use super::table::{Collector, OprfTokens, TokenTable};
-use super::{OprfKey, PublicKey};
-use crate::config::UsageError;
+use super::{TokenSource, Tokenize};
+use crate::error::UsageError;
 use crate::filter::{FilterError, FilterFile, OpenOptions, Prf};
 use crate::ident::Kind;
-use crate::scan::{TokenSource, Tokenize};
+use crate::oprf::client::{self, Client, ClientConfig};
+use crate::oprf::table::{Collector, OprfTokens, TokenTable};
+use crate::oprf::{OprfKey, PublicKey};
 use crate::token::{Key, KeyId};
 
 /// `--key-server URL` and its bearer-token file.
@@ -99,7 +99,7 @@ impl TokenMode {
             let secs = start.elapsed().as_secs_f64();
             eprintln!(
                 "leakmatch: key service evaluated {} distinct values in {secs:.2} s ({:.0}/s)",
-                crate::report::text::thousands(refs.len() as u64),
+                crate::num::thousands(refs.len() as u64),
                 refs.len() as f64 / secs.max(1e-9)
             );
         }
