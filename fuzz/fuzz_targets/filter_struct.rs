@@ -49,7 +49,7 @@ fn fixed() -> &'static Fixed {
         let pk = OprfKey::from_key(&key).public_key();
         Fixed {
             dir: tempfile::tempdir().unwrap(),
-            mac_key: key.mac_key(),
+            mac_key: *key.mac_key(),
             key_id: key.id(),
             oprf_pk: pk.0,
             oprf_id: pk.id(),

@@ -6,7 +6,7 @@
 //! - automatic detection picks the format `detect::format` names;
 //! - a sniffed dialect is a fixed point: sniffing again with its delimiter, quote and header
 //!   choice given as overrides gives the same dialect; its body start lies inside the input at
-//!   a line start (or right after the BOM);
+//!   a line start (after LF, CRLF or CR) (or right after the BOM);
 //! - every mapped column exists (in the header, or in the sampled records of a headerless
 //!   file), a reason that names a header names that of its column, and every `--map` given is honoured;
 //! - `normalise_header` is idempotent and header synonyms are matched on normalised names.
@@ -37,8 +37,11 @@ fuzz_target!(|input: &[u8]| {
         assert_ne!(d.delimiter, d.quote);
         assert!(d.body_start <= data.len());
         let bom = d.encoding.bom_len();
+        // After the header's line end (LF, CRLF or a lone CR), or at the end of the input.
         assert!(
-            d.body_start == bom || data[d.body_start - 1] == b'\n' || d.body_start == data.len()
+            d.body_start == bom
+                || matches!(data[d.body_start - 1], b'\n' | b'\r')
+                || d.body_start == data.len()
         );
         if d.has_header {
             assert!(d.body_start > bom, "a header of no bytes");
