@@ -11,8 +11,8 @@ use std::io::{self, Read};
 use std::ops::Range;
 
 use super::chunk::{skip_terminators, stray_segments, MAX_RECORD};
-use super::{Dialect, DumpError};
 use super::Malformed;
+use super::{Dialect, DumpError};
 
 mod split;
 pub use split::Split;

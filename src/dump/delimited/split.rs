@@ -109,8 +109,8 @@ fn split_fields<'c>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dump::{Dialect, Encoding, LineEnding};
     use crate::dump::Malformed;
+    use crate::dump::{Dialect, Encoding, LineEnding};
     use proptest::prelude::*;
 
     /// A record as both paths give it: mapped values and ragged flag (`None`: skipped as
