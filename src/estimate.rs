@@ -1,4 +1,4 @@
-//! Estimators (DESIGN §6): from Bloom filter hits to defensible numbers.
+//! Estimators (docs/DESIGN-NOTES.md "Estimator intervals"): from Bloom filter hits to defensible numbers.
 //!
 //! A Bloom filter answers "member" for every true member (no false negatives) and for each
 //! non-member independently with probability `p`, the filter's FPR computed from its real

@@ -9,11 +9,13 @@
 //!                 └► record-aligned dump::Chunk ─► rayon workers: dump::RecordReader
 //!                      └► ident::Extractor (normalise) ─► scan::TokenSource: token::Tokenizer
 //!                           (keyed PRF) | oprf (OPRF: local key, or key service in two passes)
-//!                           └► scan::Batch ─► build: filter::AtomicBloom ─► filter::write_filter
-//!                                          └► scan:  scan::Prober (probe filters) ─► tally::Tally
+//!                           └► scan::Batch ─► scan::Sink: scan::Inserter (build) ─► filter file
+//!                                                      | scan::Prober (scan) ─► tally::Tally
 //! tally::Tally (mergeable; shards: partial::Partial ─► merge)
-//!   └► estimate + forensics ─► report::Report ─► text | JSON | HTML
+//!   └► forensics (estimates, signals, verdict) ─► report::Report ─► text | JSON | HTML
 //! ```
+//!
+//! Each module imports only from the modules before it in this flow (README, "Code map").
 //!
 //! - [`ident`]: identifier kinds and their normalisers (pure, idempotent).
 //! - [`token`]: the secret [`token::Key`], purpose-separated subkeys, the keyed PRF.
@@ -21,7 +23,8 @@
 //! - [`filter`]: the cache-line-blocked Bloom filter, its file format, filter comparison.
 //! - [`dump`]: reading dumps: sources, format detection, record-aligned chunks, readers.
 //! - [`scan`]: the parallel pipeline shared by `build` and `scan`.
-//! - [`tally`], [`sketch`]: mergeable counters; [`estimate`]: the estimators with intervals.
+//! - [`tally`]: what a scan counted and describes (mergeable); [`sketch`]: distinct-count
+//!   sketches; [`estimate`]: the estimators with intervals; [`num`]: number formatting.
 //! - [`forensics`]: signals and the verdict; [`partial`]: shard results and their merge.
 //! - [`output`]: every file written (atomic, devices written into, inputs never overwritten).
 //! - [`report`]: the [`report::Report`] value and its renderings; [`synth`]: synthetic data.

@@ -135,9 +135,9 @@ pub fn compare(report: &Report, truth: &Truth) -> Vec<Comparison> {
     f.kinds
         .iter()
         .filter_map(|k| {
-            let t = *truth.matches.get(&k.kind)?;
+            let t = *truth.matches.get(k.kind.name())?;
             Some(Comparison {
-                kind: k.kind.clone(),
+                kind: k.kind.to_string(),
                 truth: t,
                 estimate: k.estimate,
                 ci_low: k.ci_low,

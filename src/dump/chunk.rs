@@ -1,4 +1,4 @@
-//! Cutting a delimited body into record-aligned chunks for parallel parsing (DESIGN §5).
+//! Cutting a delimited body into record-aligned chunks for parallel parsing (README "Input formats").
 //!
 //! Splitting at every `\n` is wrong: a quoted field may hold newlines (frawk's notes). One fast
 //! sequential pass (`memchr3` over quote, `\n`, `\r` outside quotes, `memchr` over the quote

@@ -1,4 +1,4 @@
-//! Which column of a dump feeds which [`Field`] (DESIGN §5), and why.
+//! Which column of a dump feeds which [`Field`] (README "Input formats"), and why.
 //!
 //! Columns are found by header synonyms in German and English, compared after
 //! [`normalise_header`] (case, umlauts and punctuation do not matter: `E-Mail`, `e_mail` and

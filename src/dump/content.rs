@@ -1,4 +1,4 @@
-//! Columns of a headerless delimited file, assigned by content (DESIGN §5).
+//! Columns of a headerless delimited file, assigned by content (README "Input formats").
 //!
 //! The first [`SAMPLE_RECORDS`] records of the sample are parsed; for each column and each
 //! kind with a strict normaliser (KVNR, e-mail, IBAN, birth date, then phone, whose

@@ -1,4 +1,4 @@
-//! Text encodings of dumps (DESIGN §5): detection and per-field decoding.
+//! Text encodings of dumps (README "Input formats"): detection and per-field decoding.
 //!
 //! Detection looks at a bounded sample: a UTF-8 BOM means UTF-8 (the BOM is skipped), a UTF-16
 //! BOM is refused for now, a valid UTF-8 sample means UTF-8, anything else is taken as

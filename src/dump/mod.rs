@@ -1,4 +1,4 @@
-//! Reading leaked dumps (DESIGN §5): bytes in, positioned records out.
+//! Reading leaked dumps (README "Input formats"): bytes in, positioned records out.
 //!
 //! The pipeline for delimited text (CSV, TSV, `;`-separated Excel exports):
 //!

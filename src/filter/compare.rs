@@ -1,4 +1,4 @@
-//! Set sizes and intersection of two filters from their bits alone (separated mode, DESIGN §2,
+//! Set sizes and intersection of two filters from their bits alone (separated mode, README "Scale-out and separated mode",
 //! §6): no key, no token, no value.
 //!
 //! For sections `A` and `B` of the same geometry and key:

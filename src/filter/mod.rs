@@ -1,5 +1,5 @@
 //! The filter: a cache-line-blocked Bloom filter of tokens, one section per identifier kind,
-//! stored in a versioned, checksummed and MAC'ed file (DESIGN §4).
+//! stored in a versioned, checksummed and MAC'ed file (docs/filter-format.md).
 //!
 //! - [`params`]: sizing ([`Params::for_count`]) and the blocked FPR formula
 //!   ([`Params::expected_fpr`]).

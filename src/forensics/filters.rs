@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::{self, Estimate};
+use crate::filter::Role;
 use crate::ident::Kind;
 use crate::tally::{FilterDesc, FilterTally};
 
@@ -11,7 +12,7 @@ use crate::tally::{FilterDesc, FilterTally};
 pub struct FilterReport {
     pub path: String,
     pub label: String,
-    pub role: String,
+    pub role: Role,
     pub snapshot_date: Option<String>,
     pub created_unix: u64,
     pub kinds: Vec<KindReport>,
@@ -26,7 +27,7 @@ pub struct FilterReport {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KindReport {
-    pub kind: String,
+    pub kind: Kind,
     /// Valid values probed.
     pub valid: u64,
     pub hits: u64,
@@ -73,8 +74,8 @@ impl FilterReport {
         let kinds: Vec<KindReport> = f
             .sections
             .iter()
-            .filter_map(|s| Some((s, Kind::from_name(&s.kind)?)))
-            .map(|(s, kind)| {
+            .map(|s| {
+                let kind = s.kind;
                 let i = kind.index();
                 let (n, h, p) = (t.probed[i], t.hits[i], s.achieved_fpr);
                 let e = estimate::true_matches(n, h, p).rounded_count();
@@ -83,7 +84,7 @@ impl FilterReport {
                 let distinct =
                     Estimate { estimate: d.count(), ci_low: lo, ci_high: hi }.rounded_count();
                 KindReport {
-                    kind: s.kind.clone(),
+                    kind: s.kind,
                     valid: n,
                     hits: h,
                     fpr: p,
@@ -102,7 +103,7 @@ impl FilterReport {
         let mut r = FilterReport {
             path: f.path.clone(),
             label: f.label.clone(),
-            role: f.role.clone(),
+            role: f.role,
             snapshot_date: f.snapshot_date.clone(),
             created_unix: f.created_unix,
             kinds,

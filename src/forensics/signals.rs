@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::estimate::{self, wilson, Z95};
-use crate::filter::BirthYears;
+use crate::filter::{BirthYears, Role};
 use crate::ident::{Flaw, Kind};
 use crate::num::{count, thousands};
 use crate::tally::FilterDesc;
@@ -29,7 +29,7 @@ pub fn analyse(inp: Input<'_>) -> Forensics {
         .filters
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.role == "customers")
+        .filter(|(_, f)| f.role == Role::Customers)
         .max_by(|a, b| {
             let key = |f: &FilterReport| (f.kinds.len(), f.matched_rate.estimate);
             let (ka, kb) = (key(a.1), key(b.1));
@@ -118,7 +118,7 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
         .kinds
         .iter()
         .map(|k| KindRate {
-            kind: k.kind.clone(),
+            kind: k.kind,
             valid: k.valid,
             hits: k.hits,
             rate: estimate::true_rate(k.valid, k.hits, k.fpr).rounded_rate(),
@@ -127,20 +127,20 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
     let people = f
         .kinds
         .iter()
-        .filter(|k| Kind::from_name(&k.kind).is_some_and(Kind::independent))
+        .filter(|k| k.kind.independent())
         .map(|k| (k, people_of(k)))
         .max_by(|a, b| a.1.estimate.total_cmp(&b.1.estimate))
         .map_or_else(no_people, |(k, e)| People {
             estimate: e.estimate,
             ci_low: e.ci_low,
             ci_high: e.ci_high,
-            kind: k.kind.clone(),
+            kind: k.kind.to_string(),
             exact: k.distinct_exact && e.ci_low == e.ci_high,
             definition: PEOPLE.into(),
         });
     let kc = &total.kinds[Kind::Kvnr.index()];
     let shaped = kc.valid + kc.invalid[Flaw::CheckDigit.index()];
-    let kvnr = f.kinds.iter().find(|k| k.kind == Kind::Kvnr.name());
+    let kvnr = f.kinds.iter().find(|k| k.kind == Kind::Kvnr);
     let kvnr_valid_unknown = kvnr.map(|k| {
         let v = k.valid as f64;
         Estimate { estimate: v - k.estimate, ci_low: v - k.ci_high, ci_high: v - k.ci_low }
@@ -148,7 +148,7 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
     });
     let recombined = [Kind::KvnrNameDob, Kind::EmailNameDob]
         .iter()
-        .filter(|p| f.kinds.iter().any(|k| k.kind == p.name()))
+        .filter(|p| f.kinds.iter().any(|k| k.kind == **p))
         .map(|p| {
             let (both, missed) = (t.pair_both[p.index()], t.pair_missed[p.index()]);
             PairSignal {
@@ -221,7 +221,7 @@ pub fn birth_fit(dump: &[u64], base: &BirthYears) -> Option<BirthYearFit> {
 fn canary(filters: &[FilterReport]) -> Canary {
     let filters: Vec<CanaryHits> = filters
         .iter()
-        .filter(|f| f.role == "canary")
+        .filter(|f| f.role == Role::Canary)
         .map(|f| {
             let expected_false: f64 = f.kinds.iter().map(|k| k.expected_false_positives).sum();
             let planted_hit = f.kinds.iter().map(|k| k.distinct_hits).fold(0.0, f64::max);

@@ -13,7 +13,7 @@
 //!    server's to interpret.
 //!
 //! No gmail-style dot/plus folding: that merges identities and belongs to a separate kind
-//! (DESIGN §3). Punycode is not decoded (`xn--kln-sna.de` stays as written).
+//! (docs/normalisation.md). Punycode is not decoded (`xn--kln-sna.de` stays as written).
 //!
 //! Valid (as email-validator 2.4 with deliverability checks off, the reference of the test
 //! vectors in `vectors/email.jsonl`; departures are listed there with their reasons):

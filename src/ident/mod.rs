@@ -1,4 +1,4 @@
-//! Identifier kinds, their normalisers and validity checks (DESIGN §3).
+//! Identifier kinds, their normalisers and validity checks (docs/normalisation.md).
 //!
 //! Every normaliser is a pure, idempotent function that writes the normalised form into a
 //! caller's buffer (cleared first) and returns an [`Outcome`]. Only [`Outcome::Valid`] values
@@ -127,7 +127,7 @@ impl Field {
     }
 }
 
-/// An identifier kind: what becomes one token (DESIGN §3).
+/// An identifier kind: what becomes one token (docs/normalisation.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Kvnr,
@@ -235,6 +235,21 @@ impl Kind {
     }
 }
 
+/// Written as its [`Kind::name`] (reports, partials, JSON); read back by name.
+impl serde::Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
+        let name = String::deserialize(d)?;
+        // The name is not quoted back: it is file content.
+        Kind::from_name(&name).ok_or_else(|| serde::de::Error::custom("unknown identifier kind"))
+    }
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -257,4 +272,21 @@ pub fn parse_kinds(s: &str) -> Result<Vec<Kind>, String> {
         return Err("no kind given".into());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::Kind;
+
+    #[test]
+    fn kinds_are_written_and_read_by_name_and_unknown_names_are_not_quoted() {
+        for k in Kind::ALL {
+            let json = serde_json::to_string(&k).unwrap();
+            assert_eq!(json, format!("\"{}\"", k.name()));
+            assert_eq!(serde_json::from_str::<Kind>(&json).unwrap(), k);
+        }
+        let err = serde_json::from_str::<Kind>("\"jan@example.de\"").unwrap_err().to_string();
+        assert!(err.contains("unknown identifier kind"), "{err}");
+        assert!(!err.contains("jan@"), "{err}");
+    }
 }

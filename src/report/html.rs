@@ -166,7 +166,7 @@ fn filters(o: &mut String, r: &Report) {
              <th class=\"n\">FPR</th><th class=\"n\">Est. true</th><th class=\"n\">95 % CI</th>\
              <th class=\"n\">Distinct</th></tr>",
             escape(&f.name()),
-            escape(&f.role),
+            escape(f.role.name()),
             escape(&date),
             escape(&f.path),
             num::unix_time(f.created_unix)
@@ -182,7 +182,7 @@ fn filters(o: &mut String, r: &Report) {
                 "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
                  <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td>\
                  <td class=\"n\">{}</td></tr>",
-                escape(&k.kind),
+                escape(k.kind.name()),
                 thousands(k.valid),
                 thousands(k.hits),
                 num::prob(k.fpr),
@@ -354,7 +354,7 @@ fn rates(o: &mut String, r: &Report) {
         escape(&s.filter)
     );
     let mut rows: Vec<(String, Estimate)> =
-        s.match_rate_by_kind.iter().map(|k| (k.kind.clone(), k.rate)).collect();
+        s.match_rate_by_kind.iter().map(|k| (k.kind.to_string(), k.rate)).collect();
     rows.push(("rows (any kind)".into(), s.matched_rate));
     for sn in &r.forensics.snapshots {
         rows.push((format!("snapshot {}", sn.snapshot_date), sn.matched_rate));

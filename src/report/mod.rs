@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dump::Malformed;
 use crate::estimate;
+use crate::filter::Role;
 pub use crate::forensics::{FilterReport, KindReport};
 use crate::ident::{Flaw, Kind};
 pub use crate::tally::{ColumnUse, Coverage, FilterDesc, InputReport, SectionDesc};
@@ -72,7 +73,7 @@ pub struct Position {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KindValidity {
-    pub kind: String,
+    pub kind: Kind,
     pub present: u64,
     pub valid: u64,
     /// Invalid values by reason (`wrong_check_digit`, `test_identity`, ...); zero counts omitted.
@@ -135,7 +136,7 @@ impl Report {
         let filters: Vec<FilterReport> =
             ctx.filters.iter().zip(&total.filters).map(|(f, t)| FilterReport::of(f, t)).collect();
         let customers: Vec<&FilterReport> =
-            filters.iter().filter(|f| f.role == "customers").collect();
+            filters.iter().filter(|f| f.role == Role::Customers).collect();
         let main = customers.first().copied().or(filters.first());
         let claimed = ctx.claimed_size.zip(main).map(|(size, f)| {
             let e = estimate::extrapolate(f.rows_probed, f.matched_any, f.row_fpr(), size)
@@ -212,7 +213,7 @@ fn records(inputs: &[(InputReport, Tally)], total: &Tally, filters: &[FilterRepo
             }
         })
         .collect();
-    let customers = || filters.iter().filter(|f| f.role == "customers");
+    let customers = || filters.iter().filter(|f| f.role == Role::Customers);
     Records {
         total: total.records,
         malformed: total.malformed_total(),
@@ -229,7 +230,7 @@ fn kind_validity(total: &Tally) -> Vec<KindValidity> {
         .map(|&k| {
             let c = &total.kinds[k.index()];
             KindValidity {
-                kind: k.name().to_string(),
+                kind: k,
                 present: c.present,
                 valid: c.valid,
                 invalid: Flaw::ALL

@@ -172,7 +172,7 @@ fn records(o: &mut String, r: &Report) {
         let invalid: Vec<String> =
             k.invalid.iter().map(|(w, n)| format!("{w} {}", thousands(*n))).collect();
         rows.push(vec![
-            k.kind.clone(),
+            k.kind.to_string(),
             thousands(k.present),
             thousands(k.valid),
             if invalid.is_empty() { "-".to_string() } else { invalid.join(", ") },
@@ -196,7 +196,7 @@ fn filter(o: &mut String, f: &super::FilterReport, total_rows: u64) {
             format!("≈{}", count(k.distinct_hits))
         };
         rows.push(vec![
-            k.kind.clone(),
+            k.kind.to_string(),
             thousands(k.valid),
             thousands(k.hits),
             prob(k.fpr),
@@ -392,7 +392,7 @@ mod tests {
 
     fn kind(name: &str, n: u64) -> super::super::KindReport {
         super::super::KindReport {
-            kind: name.into(),
+            kind: crate::ident::Kind::from_name(name).unwrap(),
             valid: n,
             hits: n - 1,
             fpr: 1.234e-6,
@@ -413,7 +413,7 @@ mod tests {
         let f = super::super::FilterReport {
             path: "f.lmf".into(),
             label: String::new(),
-            role: "customers".into(),
+            role: crate::filter::Role::Customers,
             snapshot_date: None,
             created_unix: 0,
             kinds: vec![kind("kvnr+name_dob", 12_345_678_901), kind("email", 10_000_000)],

@@ -1,6 +1,6 @@
 //! How a field is spelt in the leak: the noise of a German export.
 //!
-//! Every variant here changes only what the product's normalisers remove (DESIGN §3): case,
+//! Every variant here changes only what the product's normalisers remove (docs/normalisation.md): case,
 //! surrounding spaces, spaces inside a KVNR, the spelling of a German phone number, and the
 //! date format among `dd.mm.yyyy` and `d.m.yyyy`. A valid value therefore stays valid and keeps
 //! its normalised form; this is the assumption the exact truth rests on.

@@ -1,5 +1,5 @@
 //! Deterministic synthetic customer base and leak with exact ground truth (`generate`, `demo`,
-//! benchmarks; DESIGN §8).
+//! benchmarks; README "Commands").
 //!
 //! [`generate`] writes `customers.csv` (the insurer's clean export), `leak.csv` (a noisy German
 //! export of mixed origin) and `truth.json` ([`Truth`]); with [`SynthConfig::canaries`] also
@@ -11,7 +11,7 @@
 //!
 //! # Why the truth is exact
 //!
-//! The truth counts what the product's normalisers (DESIGN §3) will find, without calling the
+//! The truth counts what the product's normalisers (docs/normalisation.md) will find, without calling the
 //! ones that are not the generator's to know. It rests on these assumptions:
 //!
 //! 1. **Noise is normalisation-neutral.** The leak only varies case, surrounding spaces, spaces

@@ -1,5 +1,5 @@
 //! Test-only: recounts the truth by reading the generated files back with the csv crate and
-//! small reference normalisers written from DESIGN §3, independent of the generator.
+//! small reference normalisers written from docs/normalisation.md, independent of the generator.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::filter::{FilterFile, Metadata};
+use crate::filter::{FilterFile, Metadata, Role};
+use crate::ident::Kind;
 
 /// One scanned input.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -79,7 +80,7 @@ pub struct ByteRange {
 pub struct FilterDesc {
     pub path: String,
     pub label: String,
-    pub role: String,
+    pub role: Role,
     pub snapshot_date: Option<String>,
     pub created_unix: u64,
     /// Hex key id.
@@ -91,7 +92,7 @@ pub struct FilterDesc {
 /// One section of a filter, as far as reports and merges need it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SectionDesc {
-    pub kind: String,
+    pub kind: Kind,
     pub k: u32,
     pub blocks: u64,
     pub inserted: u64,
@@ -104,7 +105,7 @@ impl FilterDesc {
         FilterDesc {
             path: f.path.display().to_string(),
             label: f.header.label.clone(),
-            role: f.header.role.name().to_string(),
+            role: f.header.role,
             snapshot_date: f.header.snapshot_date.clone(),
             created_unix: f.header.created_unix,
             key_id: hex::encode(f.header.key_id),
@@ -112,7 +113,7 @@ impl FilterDesc {
                 .sections
                 .iter()
                 .map(|s| SectionDesc {
-                    kind: s.kind.name().to_string(),
+                    kind: s.kind,
                     k: s.params.k,
                     blocks: s.params.blocks,
                     inserted: s.inserted,

@@ -10,6 +10,7 @@ mod formats;
 mod hostile;
 mod key_server;
 mod keygen;
+mod layers;
 mod normalise;
 mod samples;
 mod scan;

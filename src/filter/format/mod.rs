@@ -104,6 +104,27 @@ impl Role {
     }
 }
 
+/// Written as its [`Role::name`] (reports, partials, JSON); read back by name.
+impl serde::Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Role, D::Error> {
+        let name = String::deserialize(d)?;
+        // The name is not quoted back: it is file content.
+        Role::from_name(&name).ok_or_else(|| serde::de::Error::custom("unknown filter role"))
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// How a filter's tokens were made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Prf {

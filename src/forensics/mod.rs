@@ -1,4 +1,4 @@
-//! Forensics (DESIGN §7): signals computed from the merged tallies, and the verdict they lead to.
+//! Forensics (README "Forensics and verdict"): signals computed from the merged tallies, and the verdict they lead to.
 //!
 //! Every signal refers to the **main filter**: among the `customers` filters with the most
 //! kinds (so that pair kinds are used when some filter has them), the one with the highest
@@ -83,6 +83,7 @@ mod signals;
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::Estimate;
+use crate::ident::Kind;
 
 pub use filters::{FilterReport, KindReport};
 pub use signals::{analyse, birth_fit, meaning, verdict, Input};
@@ -186,7 +187,7 @@ pub struct ClaimedFit {
 /// The FP-corrected match rate of one kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KindRate {
-    pub kind: String,
+    pub kind: Kind,
     pub valid: u64,
     pub hits: u64,
     pub rate: Estimate,

@@ -125,7 +125,7 @@ pub fn run(cfg: &BenchConfig) -> anyhow::Result<u8> {
                 .filter_map(|k| {
                     truth
                         .matches
-                        .get(&k.kind)
+                        .get(k.kind.name())
                         .map(|&t| (k.estimate - t as f64).abs() / (t.max(1)) as f64)
                 })
                 .fold(0.0, f64::max)
