@@ -30,6 +30,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use siphasher::sip128::{Hasher128, SipHasher24};
+use zeroize::Zeroizing;
 
 use crate::ident::Kind;
 
@@ -191,20 +192,21 @@ impl Key {
     }
 
     /// A subkey for another purpose, named by a context string unique to it (the OPRF key of
-    /// [`crate::oprf`] is derived this way).
-    pub fn derive_subkey(&self, context: &str) -> [u8; 32] {
-        blake3::derive_key(context, &self.bytes)
+    /// [`crate::oprf`] is derived this way); zeroized when dropped.
+    pub fn derive_subkey(&self, context: &str) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(blake3::derive_key(context, &self.bytes))
     }
 
-    /// The subkey for filter MACs.
-    pub fn mac_key(&self) -> [u8; 32] {
-        blake3::derive_key(CTX_MAC, &self.bytes)
+    /// The subkey for filter MACs; zeroized when dropped.
+    pub fn mac_key(&self) -> Zeroizing<[u8; 32]> {
+        self.derive_subkey(CTX_MAC)
     }
 
-    /// A tokenizer holding the token subkey (the first 128 bits of the derived key).
+    /// A tokenizer holding the token subkey (the first 128 bits of the derived key; the
+    /// derived bytes are zeroized, the copy inside the SipHash state is not reachable).
     pub fn tokenizer(&self) -> Tokenizer {
-        let sub = blake3::derive_key(CTX_TOKEN, &self.bytes);
-        let key: [u8; 16] = sub[..16].try_into().expect("16 of 32 bytes");
+        let sub = self.derive_subkey(CTX_TOKEN);
+        let key = Zeroizing::new(<[u8; 16]>::try_from(&sub[..16]).expect("16 of 32 bytes"));
         Tokenizer { keyed: SipHasher24::new_with_key(&key) }
     }
 }
@@ -265,7 +267,7 @@ mod tests {
     fn key_id_and_subkeys_differ_from_each_other_and_the_key() {
         let key = Key::from_bytes([7; 32]);
         assert_ne!(key.id()[..], key.mac_key()[..16]);
-        assert_ne!(key.mac_key(), [7; 32]);
+        assert_ne!(*key.mac_key(), [7; 32]);
         assert!(!format!("{key:?}").contains("0707"));
     }
 

@@ -125,7 +125,7 @@ fn scan_one(
         // stream broke off or the file shrank during the scan.
         let sha = input.source.finish()?.unwrap_or(sha);
         let (range_records, range_lines) = (tally.records, 0);
-        let input = describe(input, sha, &tally);
+        let input = describe(input, sha, &tally, &cfg.overrides);
         return Ok(PartialInput {
             input,
             range: None,
@@ -152,7 +152,7 @@ fn scan_one(
     );
     let s = scanned.with_context(context)?;
     Ok(PartialInput {
-        input: describe(input, sha, &s.tally),
+        input: describe(input, sha, &s.tally, &cfg.overrides),
         range: Some(ByteRange { start: r.start, end: r.end }),
         body_lines,
         range_records: s.counts.records,
@@ -249,25 +249,38 @@ fn first_pass(cfg: &ScanConfig, path: &Path, collect: &Tokenize) -> anyhow::Resu
     .with_context(|| format!("reading {}", path.display()))
 }
 
-/// The header of a mapped column, if it may be shown: SQL column names always; a CSV header
-/// cell only when it is a recognised synonym, since a data row mistaken for a header must not
-/// reach the report; a JSON path only when `--map` named it or every segment is a recognised
-/// synonym, since object keys are data (`{"<an e-mail>": {"phone": ...}}`). A column not
-/// shown is reported by its number alone.
-fn shown_header(input: &Prepared, r: &crate::dump::ColumnReason) -> Option<String> {
-    use crate::dump::{columns::field_for_header, Format, Why};
+/// The header of a mapped column, if it may be shown: a CSV header cell only when it is a
+/// recognised synonym, since a data row mistaken for a header must not reach the report; an
+/// SQL column name (a dump's schema may be made of data too) when it is a recognised synonym
+/// or a `--map` named it by name (not by number); a JSON path only when `--map` named it or every segment is a recognised synonym,
+/// since object keys are data (`{"<an e-mail>": {"phone": ...}}`). A column not shown is
+/// reported by its number alone.
+fn shown_header(
+    input: &Prepared,
+    r: &crate::dump::ColumnReason,
+    overrides: &[crate::dump::ColumnOverride],
+) -> Option<String> {
+    use crate::dump::{columns::field_for_header, ColumnRef, Format, Why};
     let header = r.header.clone()?;
+    let named =
+        || overrides.iter().any(|o| o.field == r.field && matches!(o.column, ColumnRef::Name(_)));
     let shown = match input.layout.format {
         Format::Delimited => field_for_header(&header).is_some(),
+        Format::Sql => field_for_header(&header).is_some() || (r.why == Why::Override && named()),
         Format::JsonLines => {
             r.why == Why::Override || header.split('.').all(|s| field_for_header(s).is_some())
         }
-        _ => true,
+        Format::Combo => true,
     };
     shown.then_some(header)
 }
 
-fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
+fn describe(
+    input: &Prepared,
+    sha256: String,
+    tally: &Tally,
+    overrides: &[crate::dump::ColumnOverride],
+) -> InputReport {
     let d = &input.layout.dialect;
     InputReport {
         path: input.source.path.display().to_string(),
@@ -295,7 +308,7 @@ fn describe(input: &Prepared, sha256: String, tally: &Tally) -> InputReport {
             .map(|r| ColumnUse {
                 field: r.field.name().to_string(),
                 column: r.column + 1,
-                header: shown_header(input, r),
+                header: shown_header(input, r, overrides),
                 why: r.why.to_string(),
             })
             .collect(),

@@ -507,6 +507,9 @@ impl RecordReader for DelimitedReader {
             let delimiter = self.dialect.delimiter;
             let stats = self.parser.parse_quote_free(chunk, delimiter, columns, |rec, pos| {
                 let pos = Position { byte: pos.byte + base, ..pos };
+                let Some(rec) = rec else {
+                    return on(Event::Skipped(Malformed::Oversized, pos));
+                };
                 if rec.ragged {
                     on(Event::Flawed(Malformed::Ragged, pos));
                 }
@@ -520,8 +523,9 @@ impl RecordReader for DelimitedReader {
         let valid_chunk = valid(chunk);
         self.parser.parse_with_strays(chunk, 0..chunk.len(), &self.dialect, |rec, pos| {
             let pos = Position { byte: pos.byte + base, ..pos };
-            let Some(rec) = rec else {
-                return on(Event::Skipped(Malformed::Syntax, pos));
+            let rec = match rec {
+                Ok(rec) => rec,
+                Err(why) => return on(Event::Skipped(why, pos)),
             };
             if last.is_some_and(|c| rec.len() <= c) {
                 on(Event::Flawed(Malformed::Ragged, pos));

@@ -166,7 +166,7 @@ impl OprfKey {
     /// serves both modes, and its loading checks (permissions, format) apply.
     pub fn from_key(key: &Key) -> OprfKey {
         let seed = key.derive_subkey(CTX_SEED);
-        let server = VoprfServer::<Suite>::new_from_seed(&seed, DKP_INFO)
+        let server = VoprfServer::<Suite>::new_from_seed(&seed[..], DKP_INFO)
             .expect("DeriveKeyPair fails with probability 2^-256 per counter, 256 counters");
         OprfKey { server }
     }

@@ -78,6 +78,14 @@ pub struct PartialInput {
     pub tally: Tally,
 }
 
+/// The two fields a partial of another format or version is recognised by; every other value
+/// is skipped.
+#[derive(Deserialize)]
+struct Head {
+    format: Option<serde_json::Value>,
+    schema_version: Option<serde_json::Value>,
+}
+
 /// Why partials cannot be read or merged. Names the file; never a value of any input.
 #[derive(Debug, thiserror::Error)]
 pub enum PartialError {
@@ -199,23 +207,43 @@ impl Partial {
     }
 
     /// Parses and checks the format and schema version; `path` names the source in errors.
-    /// A JSON error reports its line and column only (its message may quote the input).
+    /// A JSON error reports its line and column only (its message may quote the input). The
+    /// same decoding as [`Partial::read`], so that a file and its bytes are judged alike (a
+    /// repeated key, for one, is refused by both).
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Partial, PartialError> {
-        let json = |e: serde_json::Error| PartialError::Json {
-            path: path.into(),
-            line: e.line(),
-            column: e.column(),
+        let parsed = serde_json::from_slice::<Partial>(bytes);
+        Partial::judge(path, parsed, || Ok(serde_json::from_slice::<Head>(bytes).ok()))
+    }
+
+    /// A decoded partial, or why not: a partial of another format or schema version (told
+    /// by `head`, the light second pass over those two fields) or damaged JSON.
+    fn judge(
+        path: &Path,
+        parsed: Result<Partial, serde_json::Error>,
+        head: impl FnOnce() -> Result<Option<Head>, PartialError>,
+    ) -> Result<Partial, PartialError> {
+        let e = match parsed {
+            Ok(p) if p.format == FORMAT && p.schema_version == SCHEMA_VERSION => return Ok(p),
+            Ok(p) => {
+                return Partial::check_head(path, Some(p.format), Some(p.schema_version.into()))
+            }
+            Err(e) if e.is_io() => {
+                return Err(PartialError::Io { path: path.into(), source: e.into() })
+            }
+            Err(e) => e,
         };
-        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(json)?;
-        if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-            return Err(PartialError::NotPartial { path: path.into() });
+        let json = PartialError::Json { path: path.into(), line: e.line(), column: e.column() };
+        match head()? {
+            Some(h) => {
+                let format = h.format.as_ref().and_then(|f| f.as_str()).map(str::to_string);
+                let found = h.schema_version.as_ref().and_then(|v| v.as_u64());
+                match Partial::check_head(path, format, found) {
+                    Err(PartialError::Schema { found, .. }) if found == SCHEMA_VERSION => Err(json),
+                    other => other,
+                }
+            }
+            None => Err(json),
         }
-        let found = v.get("schema_version").and_then(|s| s.as_u64()).unwrap_or(0);
-        if found != u64::from(SCHEMA_VERSION) {
-            let found = u32::try_from(found).unwrap_or(u32::MAX);
-            return Err(PartialError::Schema { path: path.into(), found });
-        }
-        serde_json::from_value(v).map_err(json)
     }
 
     /// Reads a partial file of at most [`MAX_PARTIAL_LEN`] bytes, parsed as it is read (the
@@ -237,35 +265,14 @@ impl Partial {
         if counted.n > MAX_PARTIAL_LEN {
             return Err(PartialError::TooLarge { path: path.into() });
         }
-        let e = match parsed {
-            Ok(p) if p.format == FORMAT && p.schema_version == SCHEMA_VERSION => return Ok(p),
-            Ok(p) => {
-                return Partial::check_head(path, Some(p.format), Some(p.schema_version.into()))
+        // A damaged file is told from another format by a second pass over two fields (not
+        // for FIFOs and devices, which cannot be read twice).
+        Partial::judge(path, parsed, || {
+            if !meta.is_file() {
+                return Ok(None);
             }
-            Err(e) if e.is_io() => return Err(io(e.into())),
-            Err(e) => e,
-        };
-        let json = PartialError::Json { path: path.into(), line: e.line(), column: e.column() };
-        if !meta.is_file() {
-            return Err(json);
-        }
-        // Only these two fields are built; every other value is skipped.
-        #[derive(Deserialize)]
-        struct Head {
-            format: Option<serde_json::Value>,
-            schema_version: Option<serde_json::Value>,
-        }
-        match serde_json::from_reader::<_, Head>(open()?) {
-            Ok(h) => {
-                let format = h.format.as_ref().and_then(|f| f.as_str()).map(str::to_string);
-                let found = h.schema_version.as_ref().and_then(|v| v.as_u64());
-                match Partial::check_head(path, format, found) {
-                    Err(PartialError::Schema { found, .. }) if found == SCHEMA_VERSION => Err(json),
-                    other => other,
-                }
-            }
-            Err(_) => Err(json),
-        }
+            Ok(serde_json::from_reader::<_, Head>(open()?).ok())
+        })
     }
 
     /// Refuses a partial whose `format` or `schema_version` is not this tool's (always an

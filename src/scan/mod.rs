@@ -353,9 +353,9 @@ fn run_chunks<'a>(
         input.source.done(&chunk);
         progress(chunk.bytes.len() as u64);
         let stats = r?;
-        let strays = chunk.strays as u64;
-        tally.malformed[Malformed::Oversized as usize] += stats.oversized.saturating_sub(strays);
-        tally.malformed[Malformed::Syntax as usize] += strays;
+        // Oversized records come as `Skipped` events with their positions, like every other
+        // malformed record; `stats.oversized` counts the same records again.
+        tally.malformed[Malformed::Syntax as usize] += chunk.strays as u64;
         Ok::<_, DumpError>((index, stats, tally))
     };
     type Acc = (Tally, Vec<(usize, ChunkCounts)>);

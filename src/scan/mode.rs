@@ -68,10 +68,10 @@ impl TokenMode {
 
     /// The key of the filter trailer's keyed hash: the secret MAC subkey for keyed filters,
     /// the public check key for OPRF filters.
-    pub fn mac_key(&self) -> [u8; 32] {
+    pub fn mac_key(&self) -> zeroize::Zeroizing<[u8; 32]> {
         match self {
             TokenMode::Keyed(k) => k.mac_key(),
-            _ => self.prf().oprf_public_key().expect("OPRF").check_key(),
+            _ => zeroize::Zeroizing::new(self.prf().oprf_public_key().expect("OPRF").check_key()),
         }
     }
 

@@ -33,7 +33,7 @@ impl RowSample {
     /// Counts one row by the hash of its tokens.
     #[inline]
     pub fn insert(&mut self, h: u64) {
-        self.rows += 1;
+        self.rows = self.rows.saturating_add(1);
         self.add(h, 1);
     }
 
@@ -42,7 +42,7 @@ impl RowSample {
     /// gives exactly what [`RowSample::insert`] into one sample would (see [`RowBound`]).
     #[inline]
     pub fn insert_bounded(&mut self, h: u64, bound: &RowBound) {
-        self.rows += 1;
+        self.rows = self.rows.saturating_add(1);
         if h > bound.bound.load(Ordering::Relaxed) {
             return;
         }
@@ -57,13 +57,13 @@ impl RowSample {
                 _ => {}
             }
         }
-        *self.sample.entry(h).or_insert(0) += n;
+        let e = self.sample.entry(h).or_insert(0);
+        *e = e.saturating_add(n);
         if self.sample.len() > ROW_SAMPLE {
             self.sample.pop_last();
         }
     }
 
-    /// Union with another sample.
     /// Whether a sample read from a file keeps its bound: at most [`ROW_SAMPLE`] hashes,
     /// multiplicities summing to at most `rows`.
     pub fn is_well_formed(&self) -> bool {
@@ -72,8 +72,10 @@ impl RowSample {
     }
 
     /// Adds another sample's rows: union with counts added, cut to the [`ROW_SAMPLE`] smallest.
+    /// Counts saturate instead of wrapping (partials read from files are overflow-checked
+    /// before they are merged, see [`crate::partial`]).
     pub fn merge(&mut self, o: &RowSample) {
-        self.rows += o.rows;
+        self.rows = self.rows.saturating_add(o.rows);
         for (&h, &n) in &o.sample {
             self.add(h, n);
         }
@@ -92,7 +94,7 @@ impl RowSample {
         if distinct == 0.0 {
             return 0.0;
         }
-        let kept: u64 = self.sample.values().sum();
+        let kept = self.sample.values().fold(0u64, |a, &n| a.saturating_add(n));
         let mean = kept as f64 / distinct;
         self.rows as f64 - self.rows as f64 / mean
     }
@@ -191,6 +193,18 @@ pub fn absolute_match_positions(ms: &mut [MatchHit], chunks: &[ChunkCounts], hea
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn multiplicities_and_rows_saturate_instead_of_wrapping() {
+        let full = RowSample { rows: u64::MAX, sample: BTreeMap::from([(1, u64::MAX), (2, 3)]) };
+        let mut m = full.clone();
+        m.merge(&full);
+        m.insert(1);
+        assert_eq!(m.rows, u64::MAX);
+        assert_eq!(m.sample.get(&1), Some(&u64::MAX));
+        assert_eq!(m.sample.get(&2), Some(&6));
+        assert!(m.duplicates().is_finite());
+    }
 
     fn splitmix(x: u64) -> u64 {
         let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);

@@ -465,3 +465,89 @@ fn an_overlong_value_is_malformed_not_a_panic_in_oprf_and_keyed_mode() {
     assert_eq!(name_dob["valid"], 1, "{name_dob}");
     assert_eq!(name_dob["invalid"], serde_json::json!([["malformed", 1]]), "{name_dob}");
 }
+
+/// The `first` position of the malformed reason `reason` in a JSON report, with its count.
+fn first_malformed(v: &serde_json::Value, reason: &str) -> (u64, serde_json::Value) {
+    let m = v["records"]["malformed_by_reason"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["reason"] == reason)
+        .unwrap_or_else(|| panic!("no {reason} in {v}"));
+    (m["count"].as_u64().unwrap(), m["first"].clone())
+}
+
+#[test]
+fn an_oversized_csv_or_jsonl_record_is_counted_once_with_its_position() {
+    let (wd, key) = setup();
+    let long = "y".repeat(2 << 20);
+    // Quote-free (memchr split) and with a quoted field (CSV state machine), mapped and
+    // streamed: record 2 on line 3 is oversized and holds the marker.
+    let head = "KVNR;E-Mail\nA123456780;x@y.de\n";
+    let plain = format!("{head}Z987654321;{MARKER};{long}\nM234567898;a@b.de\n");
+    let quoted = format!("{head}Z987654321;{MARKER};{long}\n\"M234567898\";\"a@b.de\"\n");
+    let jsonl = format!(
+        "{{\"kvnr\":\"A123456780\"}}\n\n{{\"email\":\"{MARKER}\",\"x\":\"{long}\"}}\n{{\"kvnr\":\"M234567898\"}}\n"
+    );
+    wd.write("plain.csv", &plain);
+    wd.write("quoted.csv", &quoted);
+    wd.write("long.jsonl", &jsonl);
+    let inputs = ["plain.csv", "quoted.csv", "long.jsonl"];
+    for (input, line, byte) in
+        [("plain.csv", 3, head.len()), ("quoted.csv", 3, head.len()), ("long.jsonl", 3, 23)]
+    {
+        for extra in [&[][..], &["--no-mmap"][..]] {
+            let mut args = vec!["scan", "--quiet", "--json", "--key-file", &key, "--filter"];
+            args.extend_from_slice(&["f.lmf"]);
+            args.extend_from_slice(extra);
+            args.push(input);
+            let out = wd.run(&args);
+            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(v["records"]["total"], 3, "{input} {extra:?}");
+            let (count, first) = first_malformed(&v, "oversized");
+            assert_eq!(count, 1, "{input} {extra:?}: counted once");
+            assert_eq!(first["record"], 2, "{input} {extra:?}: {first}");
+            assert_eq!(first["line"], line, "{input} {extra:?}: {first}");
+            assert_eq!(first["byte"], byte, "{input} {extra:?}: {first}");
+            no_marker(&wd, &out, &inputs);
+            let text: Vec<&str> = args.iter().copied().filter(|a| *a != "--json").collect();
+            let text = wd.run(&text);
+            assert_eq!(text.status.code(), Some(0));
+            no_marker(&wd, &text, &inputs);
+        }
+    }
+}
+
+#[test]
+fn an_sql_column_name_is_shown_only_when_a_synonym_or_named_by_map() {
+    let (wd, key) = setup();
+    // Column names are the dump's, as data is: one made of data must not reach any output.
+    let planted = "planted_marker_4711";
+    let sql = format!(
+        "INSERT INTO t (`{planted}`, `E-Mail`) VALUES ('a@b.de', 'c@d.de'), ('e@f.de', 'g@h.de');\n"
+    );
+    wd.write("m.sql", &sql);
+    let base = ["scan", "--quiet", "--key-file", &key, "--filter", "f.lmf"];
+    let by_number = [&base[..], &["--json", "--map", "email=1", "m.sql"]].concat();
+    let v = wd.json(&by_number);
+    let cols = v["inputs"][0]["columns"].as_array().unwrap();
+    assert_eq!(cols.len(), 1, "{v}");
+    assert_eq!((cols[0]["column"].as_u64(), cols[0]["header"].as_str()), (Some(1), None), "{v}");
+    let text = wd.run(&[&base[..], &["--map", "email=1", "m.sql"]].concat());
+    let partial =
+        [&base[..], &["--map", "email=1", "--shard-id", "a", "--partial", "p.json", "m.sql"]];
+    let partial = wd.run(&partial.concat());
+    for out in [&text, &partial] {
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(!contains(&out.stdout, planted) && !contains(&out.stderr, planted));
+    }
+    assert!(!contains(&std::fs::read(wd.root().join("p.json")).unwrap(), planted));
+    // A synonym is shown; so is a column the user named.
+    let v = wd.json(&[&base[..], &["--json", "m.sql"]].concat());
+    assert_eq!(v["inputs"][0]["columns"][0]["header"], "E-Mail", "{v}");
+    let map = format!("email={planted}");
+    let by_name = [&base[..], &["--json", "--map", &map, "m.sql"]].concat();
+    let v = wd.json(&by_name);
+    assert_eq!(v["inputs"][0]["columns"][0]["header"], planted, "{v}");
+}

@@ -5,15 +5,19 @@
 
 use leakmatch::dump::{ColumnOverride, Event, Format, Layout};
 
-type Rows = Vec<Option<Vec<Option<String>>>>;
+use leakmatch::dump::Chunk;
 
-fn rows(layout: &Layout, data: &[u8], target: usize) -> Rows {
+/// Each record's mapped values (`None` for a skipped record) and its absolute byte offset.
+pub type Rows = Vec<(Option<Vec<Option<String>>>, u64)>;
+
+/// The records of `chunks`, read in order by one reader of `layout`.
+pub fn rows_of<'a>(layout: &Layout, chunks: impl Iterator<Item = Chunk<'a>>) -> Rows {
     let mut reader = layout.reader();
     let cols = layout.mapping.columns();
     let mut out = Vec::new();
-    for chunk in layout.chunks(data, target) {
+    for chunk in chunks {
         let _ = reader.read(&chunk.bytes, chunk.base, &mut |e| match e {
-            Event::Record(f, _) => {
+            Event::Record(f, p) => {
                 let values: Vec<Option<String>> = cols
                     .iter()
                     .map(|&c| {
@@ -23,16 +27,22 @@ fn rows(layout: &Layout, data: &[u8], target: usize) -> Rows {
                         })
                     })
                     .collect();
-                out.push(Some(values));
+                out.push((Some(values), p.byte));
             }
-            Event::Skipped(..) => out.push(None),
+            Event::Skipped(_, p) => out.push((None, p.byte)),
             Event::Flawed(..) => {}
         });
     }
     out
 }
 
+#[allow(dead_code)]
+fn rows(layout: &Layout, data: &[u8], target: usize) -> Rows {
+    rows_of(layout, layout.chunks(data, target))
+}
+
 /// Reads `data` as `format` with the `--map` overrides `map`, whole and in 7-byte chunks.
+#[allow(dead_code)]
 pub fn check(data: &[u8], format: Format, map: &[&str]) {
     let map: Vec<ColumnOverride> = map.iter().map(|m| m.parse().unwrap()).collect();
     let Ok(layout) = Layout::detect(data, Some(format), &map) else { return };

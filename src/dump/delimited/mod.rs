@@ -11,6 +11,7 @@ use std::io::{self, Read};
 use std::ops::Range;
 
 use super::chunk::{skip_terminators, stray_segments, MAX_RECORD};
+use super::Malformed;
 use super::{Dialect, DumpError};
 
 mod split;
@@ -102,20 +103,21 @@ impl ChunkParser {
         mut f: impl FnMut(&csv::ByteRecord, Position),
     ) -> Result<ChunkStats, DumpError> {
         self.parse_with_strays(data, range, dialect, |rec, pos| {
-            if let Some(rec) = rec {
+            if let Ok(rec) = rec {
                 f(rec, pos);
             }
         })
     }
 
-    /// [`ChunkParser::parse`], also calling `f` with `None` and the position of each record
-    /// skipped for a stray quote.
+    /// [`ChunkParser::parse`], also calling `f` with the reason and the position of each
+    /// record skipped: [`Malformed::Syntax`] for a stray quote, [`Malformed::Oversized`] for a
+    /// record longer than the bound.
     pub fn parse_with_strays(
         &mut self,
         data: &[u8],
         range: Range<usize>,
         dialect: &Dialect,
-        mut f: impl FnMut(Option<&csv::ByteRecord>, Position),
+        mut f: impl FnMut(Result<&csv::ByteRecord, Malformed>, Position),
     ) -> Result<ChunkStats, DumpError> {
         let chunk = &data[range.clone()];
         let mut stats = ChunkStats::default();
@@ -138,7 +140,7 @@ impl ChunkParser {
             if let Some(seg) = strays.get(next_stray).filter(|s| s.start <= start) {
                 // A stray quote's record (see `chunk`): skipped, counted; go on after it.
                 let byte = (range.start + start) as u64;
-                f(None, Position { record: stats.records, line, byte });
+                f(Err(Malformed::Syntax), Position { record: stats.records, line, byte });
                 stats.records += 1;
                 stats.strays += 1;
                 line_base = line + count_lf(&chunk[start..seg.end]);
@@ -155,6 +157,7 @@ impl ChunkParser {
                 byte: pos.byte,
             })?;
             if reader.get_ref().truncated {
+                f(Err(Malformed::Oversized), pos);
                 stats.records += 1;
                 stats.oversized += 1;
                 let from = reader.get_ref().limit.min(chunk.len());
@@ -171,7 +174,7 @@ impl ChunkParser {
             } else if is_blank(&self.record) {
                 stats.skipped_blank += 1;
             } else {
-                f(Some(&self.record), pos);
+                f(Ok(&self.record), pos);
                 stats.records += 1;
             }
         }

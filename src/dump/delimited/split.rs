@@ -21,14 +21,15 @@ pub struct Split<'c, 'v> {
 
 impl ChunkParser {
     /// Parses `chunk`, which must hold no quote byte, calling `f` for each non-blank record
-    /// with the bytes of the sorted, deduplicated `columns`. Positions are relative to the
-    /// chunk. Same records, positions and counts as [`ChunkParser::parse_with_strays`].
+    /// with the bytes of the sorted, deduplicated `columns`, or with `None` for a record
+    /// skipped as oversized. Positions are relative to the chunk. Same records, positions and
+    /// counts as [`ChunkParser::parse_with_strays`].
     pub fn parse_quote_free<'c>(
         &mut self,
         chunk: &'c [u8],
         delimiter: u8,
         columns: &[usize],
-        mut f: impl FnMut(Split<'c, '_>, Position),
+        mut f: impl FnMut(Option<Split<'c, '_>>, Position),
     ) -> ChunkStats {
         let mut values: Vec<Option<&'c [u8]>> = vec![None; columns.len()];
         let mut stats = ChunkStats::default();
@@ -51,6 +52,7 @@ impl ChunkParser {
             if end - start >= self.max_record && start + self.max_record < chunk.len() {
                 // Too long: skipped and counted, parsing resumes after the first `\n` past
                 // the record bound, as the state machine does.
+                f(None, Position { record: stats.records, line, byte: start as u64 });
                 stats.records += 1;
                 stats.oversized += 1;
                 let from = start + self.max_record;
@@ -72,7 +74,7 @@ impl ChunkParser {
                 stats.skipped_blank += 1;
                 continue;
             }
-            f(Split { values: &values, ragged: found < columns.len() }, pos);
+            f(Some(Split { values: &values, ragged: found < columns.len() }), pos);
             stats.records += 1;
         }
     }
@@ -234,11 +236,13 @@ fn mask64_bytes(block: &[u8; 64], delimiter: u8) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dump::Malformed;
     use crate::dump::{Dialect, Encoding, LineEnding};
     use proptest::prelude::*;
 
-    /// A record as both paths give it: mapped values, ragged flag, position.
-    type Got = (Vec<Option<Vec<u8>>>, bool, Position);
+    /// A record as both paths give it: mapped values and ragged flag (`None`: skipped as
+    /// oversized), position.
+    type Got = (Option<(Vec<Option<Vec<u8>>>, bool)>, Position);
 
     fn dialect(delimiter: u8) -> Dialect {
         Dialect {
@@ -262,10 +266,13 @@ mod tests {
         let mut got = Vec::new();
         let last = cols.last().copied();
         let stats = ChunkParser::with_max_record(max)
-            .parse_with_strays(data, 0..data.len(), d, |rec, pos| {
-                let rec = rec.expect("no stray quote in quote-free input");
-                let values = cols.iter().map(|&c| rec.get(c).map(<[u8]>::to_vec)).collect();
-                got.push((values, last.is_some_and(|c| rec.len() <= c), pos));
+            .parse_with_strays(data, 0..data.len(), d, |rec, pos| match rec {
+                Ok(rec) => {
+                    let values = cols.iter().map(|&c| rec.get(c).map(<[u8]>::to_vec)).collect();
+                    got.push((Some((values, last.is_some_and(|c| rec.len() <= c))), pos));
+                }
+                Err(Malformed::Oversized) => got.push((None, pos)),
+                Err(why) => panic!("{why:?} in quote-free input"),
             })
             .unwrap();
         (got, stats)
@@ -275,7 +282,9 @@ mod tests {
         let mut got = Vec::new();
         let stats =
             ChunkParser::with_max_record(max).parse_quote_free(data, delimiter, cols, |s, pos| {
-                got.push((s.values.iter().map(|v| v.map(<[u8]>::to_vec)).collect(), s.ragged, pos));
+                let rec =
+                    s.map(|s| (s.values.iter().map(|v| v.map(<[u8]>::to_vec)).collect(), s.ragged));
+                got.push((rec, pos));
             });
         (got, stats)
     }
