@@ -47,6 +47,27 @@
 // input"); `clippy::indexing_slicing` is not enforced yet.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+/// Serde for an enum with `name()` and `from_name()`: written as its name (reports, partials,
+/// JSON), read back by name; an unknown name is refused with `$unknown`, without quoting it
+/// (it is file content).
+macro_rules! by_name {
+    ($t:ty, $unknown:literal) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
+                let name = String::deserialize(d)?;
+                <$t>::from_name(&name).ok_or_else(|| serde::de::Error::custom($unknown))
+            }
+        }
+    };
+}
+pub(crate) use by_name;
+
 #[cfg(target_endian = "big")]
 compile_error!("leakmatch's filter files are little-endian and mapped as is: big-endian targets are not supported");
 

@@ -259,20 +259,7 @@ impl Kind {
     }
 }
 
-/// Written as its [`Kind::name`] (reports, partials, JSON); read back by name.
-impl serde::Serialize for Kind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Kind {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
-        let name = String::deserialize(d)?;
-        // The name is not quoted back: it is file content.
-        Kind::from_name(&name).ok_or_else(|| serde::de::Error::custom("unknown identifier kind"))
-    }
-}
+crate::by_name!(Kind, "unknown identifier kind");
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

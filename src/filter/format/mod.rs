@@ -104,20 +104,7 @@ impl Role {
     }
 }
 
-/// Written as its [`Role::name`] (reports, partials, JSON); read back by name.
-impl serde::Serialize for Role {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Role {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Role, D::Error> {
-        let name = String::deserialize(d)?;
-        // The name is not quoted back: it is file content.
-        Role::from_name(&name).ok_or_else(|| serde::de::Error::custom("unknown filter role"))
-    }
-}
+crate::by_name!(Role, "unknown filter role");
 
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
