@@ -49,7 +49,8 @@
 
 /// Serde for an enum with `name()` and `from_name()`: written as its name (reports, partials,
 /// JSON), read back by name; an unknown name is refused with `$unknown`, without quoting it
-/// (it is file content).
+/// (it is file content). Defined before the modules, so it is in textual scope in all of them
+/// and is called as `by_name!` (not a `crate::` path: the layer check reads those).
 macro_rules! by_name {
     ($t:ty, $unknown:literal) => {
         impl serde::Serialize for $t {
@@ -66,7 +67,6 @@ macro_rules! by_name {
         }
     };
 }
-pub(crate) use by_name;
 
 #[cfg(target_endian = "big")]
 compile_error!("leakmatch's filter files are little-endian and mapped as is: big-endian targets are not supported");

@@ -259,7 +259,7 @@ impl Kind {
     }
 }
 
-crate::by_name!(Kind, "unknown identifier kind");
+by_name!(Kind, "unknown identifier kind");
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -104,7 +104,7 @@ impl Role {
     }
 }
 
-crate::by_name!(Role, "unknown filter role");
+by_name!(Role, "unknown filter role");
 
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
