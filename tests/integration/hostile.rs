@@ -377,8 +377,8 @@ fn map_naming_a_column_not_in_the_header_names_the_count_never_a_header_cell() {
     // a header row holding a planted name, and a file whose first row is data.
     let (wd, key) = setup();
     let planted = "Zzqmarkerwitz4711";
-    wd.write("h.csv", &format!("E-Mail;KVNR;{planted};a;b;c;d\nx@y.de;A123456780;1;2;3;4;5\n"));
-    wd.write("d.csv", &format!("{MARKER};A123456780;1;2;3;4;5\nc@d.de;Z987654321;1;2;3;4;5\n"));
+    wd.write("h.csv", format!("E-Mail;KVNR;{planted};a;b;c;d\nx@y.de;A123456780;1;2;3;4;5\n"));
+    wd.write("d.csv", format!("{MARKER};A123456780;1;2;3;4;5\nc@d.de;Z987654321;1;2;3;4;5\n"));
     for (file, count) in [("h.csv", "the header has 7 columns"), ("d.csv", "no header row")] {
         let args = ["scan", "--key-file", &key, "--filter", "f.lmf", "--map", "email=Mail", file];
         let out = wd.run(&args);
