@@ -12,8 +12,7 @@
 
 use std::io::{self, Read, Write};
 
-use leakmatch::dump::stream::{decoded, SharedDigest, StreamChunks, StreamError};
-use leakmatch::dump::{Layout, Source};
+use leakmatch::dump::{decoded, Layout, SharedDigest, Source, StreamChunks, StreamError};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common/mod.rs"]

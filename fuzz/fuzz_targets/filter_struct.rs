@@ -16,8 +16,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use leakmatch::filter::format::{BirthYears, KindStats, Metadata, MAGIC};
-use leakmatch::filter::{FilterFile, OpenOptions};
+use leakmatch::filter::{BirthYears, FilterFile, KindStats, Metadata, OpenOptions, MAGIC};
 use leakmatch::ident::Kind;
 use leakmatch::oprf::OprfKey;
 use leakmatch::token::Key;

@@ -3,7 +3,7 @@
 //!
 //! Oracles:
 //! - nothing panics, for any format forced and any `--map` argument;
-//! - automatic detection picks the format `detect::format` names;
+//! - automatic detection picks the format `detect_format` names;
 //! - a sniffed dialect is a fixed point: sniffing again with its delimiter, quote and header
 //!   choice given as overrides gives the same dialect; its body start lies inside the input at
 //!   a line start (after LF, CRLF or CR) (or right after the BOM);
@@ -12,9 +12,9 @@
 //! - `normalise_header` is idempotent and header synonyms are matched on normalised names.
 #![no_main]
 
-use leakmatch::dump::columns::{field_for_header, normalise_header};
 use leakmatch::dump::{
-    content, detect, sniff, sniff_with, ColumnOverride, Format, Layout, SniffOverrides, Why,
+    detect_format, field_for_header, map_by_content, normalise_header, sample_width, sniff,
+    sniff_with, ColumnOverride, Format, Layout, SniffOverrides, Why,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -28,9 +28,9 @@ fuzz_target!(|input: &[u8]| {
     assert_eq!(normalise_header(&norm), norm, "normalise_header is not idempotent");
     assert_eq!(field_for_header(&spec), field_for_header(&norm));
 
-    let named = detect::format(data);
+    let named = detect_format(data);
     if let Ok(layout) = Layout::detect(data, None, &overrides) {
-        assert_eq!(layout.format, named, "auto detection differs from detect::format");
+        assert_eq!(layout.format, named, "auto detection differs from detect_format");
     }
 
     if let Ok(d) = sniff(data) {
@@ -56,8 +56,8 @@ fuzz_target!(|input: &[u8]| {
         let again = sniff_with(data, &fixed).expect("the sniffed dialect is refused as overrides");
         assert_eq!(again, d, "sniffing with the sniffed dialect fixed gives another dialect");
         if !d.has_header {
-            let width = content::sample_width(data, &d);
-            let by_content = content::map_by_content(data, &d);
+            let width = sample_width(data, &d);
+            let by_content = map_by_content(data, &d);
             for c in by_content.columns() {
                 assert!(c < width.max(1), "content mapping names column {c} of {width}");
             }

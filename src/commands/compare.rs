@@ -1,6 +1,6 @@
 //! `leakmatch compare A.lmf B.lmf [--json]`: |A|, |B| and |A ∩ B| per kind from the bits
 //! alone, without the key (separated mode, README "Scale-out and separated mode"). Estimators and the interval (parametric
-//! bootstrap at the filters' geometry): [`crate::filter::compare`].
+//! bootstrap at the filters' geometry): `crate::filter::compare`.
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! `leakmatch key-server`: runs the oblivious key service ([`crate::oprf::server`]) with the
+//! `leakmatch key-server`: runs the oblivious key service (`crate::oprf::server`) with the
 //! OPRF key of a key file.
 
 use crate::config::KeyServerConfig;

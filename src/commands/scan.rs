@@ -306,7 +306,7 @@ fn describe(
             .reasons
             .iter()
             .map(|r| ColumnUse {
-                field: r.field.name().to_string(),
+                field: r.field,
                 column: r.column + 1,
                 header: shown_header(input, r, overrides),
                 why: r.why.to_string(),

@@ -136,7 +136,7 @@ pub enum Why {
     /// The format fixes it (a combo list's first column is the e-mail).
     Format(&'static str),
     /// Headerless file: this share (per mille) of the column's sampled values are valid for
-    /// the field's kind (see [`super::content`]).
+    /// the field's kind (see `super::content`).
     Content {
         /// Valid values per 1000 sampled non-empty values.
         share: u16,
@@ -177,7 +177,7 @@ pub struct ColumnMapping {
     /// One reason per mapped field, overrides first, then in column order.
     pub reasons: Vec<ColumnReason>,
     /// Columns whose non-empty cells show a GDPR data category, with the category's bit
-    /// (set by `scan` from [`crate::dump::categories::category_columns`]; empty for `build`).
+    /// (set by `scan` from `crate::dump::categories::category_columns`; empty for `build`).
     /// Readers read them too; their text is only tested for being non-empty.
     pub categories: Vec<(usize, u8)>,
 }

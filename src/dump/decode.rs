@@ -39,7 +39,7 @@ pub enum Encoding {
 pub struct InvalidEncoding;
 
 impl Encoding {
-    /// Detects the encoding from the start of `data` (at most [`SAMPLE_LEN`] bytes are checked).
+    /// Detects the encoding from the start of `data` (at most `SAMPLE_LEN` bytes are checked).
     pub fn detect(data: &[u8]) -> Result<Encoding, DumpError> {
         if data.starts_with(UTF8_BOM) {
             return Ok(Encoding::Utf8Bom);

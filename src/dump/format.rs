@@ -32,11 +32,11 @@ use crate::ident::Field;
 pub enum Format {
     /// CSV and its dialects: `,` `;` `\t` `|`, quoted fields, header or not.
     Delimited,
-    /// JSON lines: one object per line, fields by dotted path ([`super::jsonl`]).
+    /// JSON lines: one object per line, fields by dotted path (`super::jsonl`).
     JsonLines,
-    /// Combo lists `email:password`; the password is dropped unread ([`super::combo`]).
+    /// Combo lists `email:password`; the password is dropped unread (`super::combo`).
     Combo,
-    /// MySQL / PostgreSQL dumps: `INSERT ... VALUES` and `COPY ... FROM stdin` ([`super::sql`]).
+    /// MySQL / PostgreSQL dumps: `INSERT ... VALUES` and `COPY ... FROM stdin` (`super::sql`).
     Sql,
 }
 
@@ -210,7 +210,7 @@ impl Layout {
     /// cuts exactly the record boundaries that [`Layout::chunks`] cuts from `s` on: the start
     /// of the chunk of about `step` bytes that holds `pos`. Every chunk boundary is a record
     /// start outside quotes, where the chunker's state is that of a fresh start (see
-    /// [`super::chunk`]), so a range shard need not walk record by record from the body
+    /// `super::chunk`), so a range shard need not walk record by record from the body
     /// start. SQL dumps answer their body start (their units carry statement context).
     /// `passed(end)` is called as the walk leaves `data[..end]` behind.
     pub fn record_start_before(

@@ -12,11 +12,11 @@
 //!    the mapped fields with a [`RecordDecoder`], and get each record's [`Position`]; per-chunk
 //!    [`ChunkStats`] turn chunk-relative positions into file positions by prefix sums.
 //!
-//! Other formats sit behind the same [`Layout`] / [`RecordReader`] interface ([`mod@format`]):
-//! [`jsonl`] (JSON lines), [`combo`] (combo lists, password dropped unread), [`sql`] (MySQL and
-//! PostgreSQL dumps); [`detect`] chooses among them by content and [`content`] maps the columns
+//! Other formats sit behind the same [`Layout`] / [`RecordReader`] interface (`format`):
+//! `jsonl` (JSON lines), `combo` (combo lists, password dropped unread), `sql` (MySQL and
+//! PostgreSQL dumps); `detect` chooses among them by content and `content` maps the columns
 //! of headerless delimited files. Stdin, pipes, `--no-mmap` files, gzip/zstd and UTF-16 inputs
-//! are streamed with bounded memory ([`stream`]).
+//! are streamed with bounded memory (`stream`).
 //!
 //! ```
 //! use leakmatch::dump::{chunks, for_each_record, sniff, ChunkStats};
@@ -33,21 +33,21 @@
 //!
 //! Errors ([`DumpError`]) name the file and position, never a value from the dump.
 
-pub mod categories;
-pub mod chunk;
-pub mod columns;
-pub mod combo;
-pub mod content;
-pub mod decode;
-pub mod delimited;
-pub mod detect;
-pub mod format;
-pub mod jsonl;
-pub mod lines;
-pub mod sniff;
-pub mod source;
-pub mod sql;
-pub mod stream;
+pub(crate) mod categories;
+pub(crate) mod chunk;
+pub(crate) mod columns;
+pub(crate) mod combo;
+pub(crate) mod content;
+pub(crate) mod decode;
+pub(crate) mod delimited;
+pub(crate) mod detect;
+pub(crate) mod format;
+pub(crate) mod jsonl;
+pub(crate) mod lines;
+pub(crate) mod sniff;
+pub(crate) mod source;
+pub(crate) mod sql;
+pub(crate) mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -55,13 +55,17 @@ use std::path::PathBuf;
 
 pub use chunk::{chunks, ChunkIter, ChunkPlan, Quoting, MAX_RECORD};
 pub use columns::{
-    map_columns, ColumnMapping, ColumnOverride, ColumnReason, ColumnRef, FieldMap, Why,
+    field_for_header, map_columns, normalise_header, ColumnMapping, ColumnOverride, ColumnReason,
+    ColumnRef, FieldMap, Why,
 };
+pub use content::{map_by_content, sample_width};
 pub use decode::{Encoding, FieldDecoder, InvalidEncoding, RecordDecoder};
 pub use delimited::{for_each_record, ChunkParser, ChunkStats, Position};
+pub use detect::format as detect_format;
 pub use format::{Event, Fields, Format, Layout, Malformed, RecordReader};
 pub use sniff::{sniff, sniff_with, Dialect, LineEnding, SniffOverrides};
 pub use source::{Chunk, Source};
+pub use stream::{decoded, SharedDigest, StreamChunks, StreamError};
 
 /// Why a dump could not be read. Carries paths, positions and column names, never a value.
 #[derive(Debug, thiserror::Error)]

@@ -121,7 +121,7 @@ impl Source {
         Ok(Source { path: path.to_path_buf(), data: Data::Mapped(map) })
     }
 
-    /// Streams `raw` (see [`super::stream`]); reads the detection sample now.
+    /// Streams `raw` (see `super::stream`); reads the detection sample now.
     pub fn stream(
         path: &Path,
         raw: Box<dyn Read + Send>,
@@ -300,7 +300,7 @@ impl Source {
     }
 
     /// The bytes available for detecting the layout (the whole input when it is in memory, the
-    /// first [`stream::HEAD_LEN`] decoded bytes of a stream).
+    /// first `stream::HEAD_LEN` decoded bytes of a stream).
     pub fn head(&self) -> &[u8] {
         self.bytes()
     }

@@ -78,7 +78,7 @@ impl Params {
         Ok(p)
     }
 
-    /// Checks `k` and `blocks` against [`MIN_K`], [`MAX_K`] and [`MAX_BLOCKS`].
+    /// Checks `k` and `blocks` against `MIN_K`, `MAX_K` and `MAX_BLOCKS`.
     pub fn check(&self) -> Result<(), ParamsError> {
         if !(MIN_K..=MAX_K).contains(&self.k) {
             return Err(ParamsError::K(self.k));
@@ -92,7 +92,7 @@ impl Params {
     /// The smallest block count, with its best `k`, whose [`expected_fpr`](Self::expected_fpr)
     /// for `expected` tokens is at most `target_fpr`.
     ///
-    /// `expected = 0` is sized as 1. If even [`MAX_BLOCKS`] cannot reach the target (or the
+    /// `expected = 0` is sized as 1. If even `MAX_BLOCKS` cannot reach the target (or the
     /// target is not positive), the result saturates at `MAX_BLOCKS`; callers that care compare
     /// `expected_fpr` with their target. The best `k` is the one with the lowest FPR, the
     /// smallest on ties (fewer bits per probe).

@@ -177,8 +177,8 @@ fn paragraph(
         capitalise(&records.phrase()),
         subjects.phrase()
     );
-    if !s.people.kind.is_empty() {
-        o.push_str(&format!(" (counted by their {})", kind_words(&s.people.kind)));
+    if let Some(kind) = s.people.kind {
+        o.push_str(&format!(" (counted by their {})", kind_words(kind.name())));
     }
     o.push('.');
     let listed: Vec<String> = cats

@@ -77,7 +77,7 @@
 #[cfg(test)]
 mod chunking_tests;
 mod filters;
-pub mod gdpr;
+pub(crate) mod gdpr;
 mod signals;
 
 use serde::{Deserialize, Serialize};
@@ -233,8 +233,10 @@ pub struct People {
     /// Upper 95 % bound of `estimate`.
     #[serde(default)]
     pub ci_high: f64,
-    /// The kind that gave the maximum.
-    pub kind: String,
+    /// The kind that gave the maximum; none when no independent kind was probed (written as
+    /// its name, or `""` for none).
+    #[serde(with = "kind_or_empty")]
+    pub kind: Option<Kind>,
     /// The count is exact: counted without a sketch, and its 95 % interval is one number
     /// (no false positive is expected to matter). Otherwise approximate, with its interval.
     pub exact: bool,
@@ -327,4 +329,55 @@ pub struct CanaryHits {
     pub expected_false: f64,
     /// `rows_hit` is above the expected false positives by more than ~3 sigma (Poisson).
     pub significant: bool,
+}
+
+/// Serde of [`People::kind`]: the kind's name, or `""` for none (report schema 2).
+mod kind_or_empty {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::ident::Kind;
+
+    pub fn serialize<S: Serializer>(k: &Option<Kind>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(k.map_or("", Kind::name))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Kind>, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "" => Ok(None),
+            name => Kind::from_name(name)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("unknown identifier kind")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod people_serde_tests {
+    use super::People;
+    use crate::ident::Kind;
+
+    fn people(kind: Option<Kind>) -> People {
+        People {
+            estimate: 3.0,
+            ci_low: 3.0,
+            ci_high: 3.0,
+            kind,
+            exact: true,
+            definition: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_kind_is_written_by_name_or_empty_and_read_back() {
+        for kind in Kind::ALL.into_iter().map(Some).chain([None]) {
+            let json = serde_json::to_value(people(kind)).unwrap();
+            assert_eq!(json["kind"], kind.map_or("", Kind::name));
+            let back: People = serde_json::from_value(json).unwrap();
+            assert_eq!(back.kind, kind);
+        }
+        let mut json = serde_json::to_value(people(None)).unwrap();
+        json["kind"] = "jan@example.de".into();
+        let err = serde_json::from_value::<People>(json).unwrap_err().to_string();
+        assert!(err.contains("unknown identifier kind") && !err.contains("jan@"), "{err}");
+    }
 }

@@ -102,7 +102,7 @@ fn no_people() -> People {
         estimate: 0.0,
         ci_low: 0.0,
         ci_high: 0.0,
-        kind: String::new(),
+        kind: None,
         exact: true,
         definition: PEOPLE.into(),
     }
@@ -142,7 +142,7 @@ fn signals(f: &FilterReport, t: &FilterTally, d: &FilterDesc, total: &Tally) -> 
             estimate: e.estimate,
             ci_low: e.ci_low,
             ci_high: e.ci_high,
-            kind: k.kind.to_string(),
+            kind: Some(k.kind),
             exact: k.distinct_exact && e.ci_low == e.ci_high,
             definition: PEOPLE.into(),
         });

@@ -9,7 +9,7 @@
 mod compat;
 pub mod date;
 pub mod email;
-pub mod extract;
+pub(crate) mod extract;
 pub mod iban;
 pub mod kvnr;
 pub mod name;
@@ -260,6 +260,7 @@ impl Kind {
 }
 
 by_name!(Kind, "unknown identifier kind");
+by_name!(Field, "unknown field");
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -287,7 +288,7 @@ pub fn parse_kinds(s: &str) -> Result<Vec<Kind>, String> {
 
 #[cfg(test)]
 mod serde_tests {
-    use super::Kind;
+    use super::{Field, Kind};
 
     #[test]
     fn kinds_are_written_and_read_by_name_and_unknown_names_are_not_quoted() {
@@ -298,6 +299,18 @@ mod serde_tests {
         }
         let err = serde_json::from_str::<Kind>("\"jan@example.de\"").unwrap_err().to_string();
         assert!(err.contains("unknown identifier kind"), "{err}");
+        assert!(!err.contains("jan@"), "{err}");
+    }
+
+    #[test]
+    fn fields_are_written_and_read_by_name_and_unknown_names_are_not_quoted() {
+        for f in Field::ALL {
+            let json = serde_json::to_string(&f).unwrap();
+            assert_eq!(json, format!("\"{}\"", f.name()));
+            assert_eq!(serde_json::from_str::<Field>(&json).unwrap(), f);
+        }
+        let err = serde_json::from_str::<Field>("\"jan@example.de\"").unwrap_err().to_string();
+        assert!(err.contains("unknown field"), "{err}");
         assert!(!err.contains("jan@"), "{err}");
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! With keyed tokens ([`crate::token`]) whoever scans holds the key, and filter + key is a
 //! membership oracle. With OPRF tokens the data owner keeps the key in a key service
-//! (`leakmatch key-server`, [`server`]); a scanner blinds each normalised identifier, the
+//! (`leakmatch key-server`, `server`); a scanner blinds each normalised identifier, the
 //! service evaluates the blinded element without learning it and proves (DLEQ, RFC 9497 §2.2)
 //! that it used the key whose public key the filter names; the scanner unblinds, verifies,
 //! and derives the token ([`token_of`]). The data owner's own `build` evaluates the same
@@ -30,9 +30,9 @@ use voprf::{BlindedElement, EvaluationElement, Group, Proof, VoprfClient, VoprfS
 use crate::ident::Kind;
 use crate::token::{Key, KeyId, Token};
 
-pub mod client;
-pub mod server;
-pub mod table;
+pub(crate) mod client;
+pub(crate) mod server;
+pub(crate) mod table;
 
 /// The RFC 9497 cipher suite: ristretto255 with SHA-512.
 pub type Suite = voprf::Ristretto255;

@@ -143,7 +143,7 @@ fn inputs(o: &mut String, r: &Report) {
             let _ = write!(
                 o,
                 "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&c.field),
+                escape(c.field.name()),
                 c.column,
                 escape(c.header.as_deref().unwrap_or("-")),
                 escape(&c.why)

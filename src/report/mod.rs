@@ -10,7 +10,7 @@
 
 pub mod html;
 pub mod json;
-pub mod matches;
+pub(crate) mod matches;
 pub mod text;
 
 use serde::{Deserialize, Serialize};

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use super::Report;
 
+use crate::ident::Kind;
 use crate::num::{count, count_ci, pct, pct_of, prob, thousands};
 
 /// Renders the report as text.
@@ -124,7 +125,14 @@ fn inputs(o: &mut String, r: &Report) {
         }
         for c in &i.columns {
             let header = c.header.as_deref().map(|h| format!(" '{h}'")).unwrap_or_default();
-            let _ = writeln!(o, "    {:<11} ← column {}{} ({})", c.field, c.column, header, c.why);
+            let _ = writeln!(
+                o,
+                "    {:<11} ← column {}{} ({})",
+                c.field.name(),
+                c.column,
+                header,
+                c.why
+            );
         }
     }
 }
@@ -260,7 +268,7 @@ fn forensics(o: &mut String, r: &Report) {
         "  distinct affected people: {} (distinct matching {} values, FP-corrected; the most of \
          any independent kind)",
         count_ci(p.estimate, p.ci_low, p.ci_high, p.exact),
-        p.kind
+        p.kind.map_or("", Kind::name)
     );
     if let Some(v) = &s.kvnr_validity {
         let _ = writeln!(

@@ -61,7 +61,7 @@ pub struct Batch {
     /// Per record: its position.
     pub positions: Vec<Pos>,
     /// Per record: the GDPR categories with a non-empty cell (bit = index in
-    /// [`crate::dump::categories::CATEGORIES`]), from [`crate::dump::ColumnMapping::categories`].
+    /// `crate::dump::categories::CATEGORIES`), from [`crate::dump::ColumnMapping::categories`].
     pub categories: Vec<u8>,
 }
 
@@ -179,7 +179,7 @@ pub fn with_parts(kinds: &mut Vec<Kind>) {
 }
 
 mod insert;
-pub mod mode;
+pub(crate) mod mode;
 mod probe;
 mod range;
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::filter::{FilterFile, Metadata, Role};
-use crate::ident::Kind;
+use crate::ident::{Field, Kind};
 
 /// One scanned input.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,7 +29,7 @@ pub struct InputReport {
     pub records: u64,
     /// Which column fed which field, and why.
     pub columns: Vec<ColumnUse>,
-    /// GDPR data categories its columns hold ([`crate::dump::categories::categories`]).
+    /// GDPR data categories its columns hold (`crate::dump::categories::categories`).
     #[serde(default)]
     pub categories: Vec<String>,
     /// Which bytes the counts cover when byte ranges left part of the input unread (`scan
@@ -70,8 +70,8 @@ impl Coverage {
 /// Which column fed one field, and why.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ColumnUse {
-    /// The field's name (`kvnr`, `email`, ...).
-    pub field: String,
+    /// The field (written by name: `kvnr`, `email`, ...).
+    pub field: Field,
     /// 1-based column number.
     pub column: usize,
     /// The column's header, when it may be shown (a recognised name; never a data cell).

@@ -88,12 +88,12 @@ pub struct FilterTally {
     #[serde(default)]
     pub pair_missed: [u64; KINDS],
     /// Matched rows (a hit of any kind) with a non-empty value of each GDPR category, by
-    /// index in [`crate::dump::categories::CATEGORIES`].
+    /// index in `crate::dump::categories::CATEGORIES`.
     #[serde(default)]
     pub category_rows: [u64; CATEGORIES],
 }
 
-/// Number of GDPR data categories ([`crate::dump::categories::CATEGORIES`]).
+/// Number of GDPR data categories (`crate::dump::categories::CATEGORIES`).
 pub const CATEGORIES: usize = crate::dump::categories::CATEGORIES.len();
 
 impl FilterTally {

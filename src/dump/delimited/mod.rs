@@ -19,7 +19,6 @@ use super::Malformed;
 use super::{Dialect, DumpError};
 
 mod split;
-pub use split::Split;
 
 /// Bytes the csv reader copies from the chunk per read.
 const READ_BUFFER: usize = 64 * 1024;
