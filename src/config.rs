@@ -245,7 +245,7 @@ fn share(name: &str, v: f64) -> Result<f64, UsageError> {
 pub fn check_date(s: &str) -> Result<(), UsageError> {
     let mut out = Vec::new();
     let ok = s.len() == 10
-        && s.as_bytes()[4] == b'-'
+        && s.as_bytes().get(4) == Some(&b'-')
         && ident::date::normalize(s, &mut out) == ident::Outcome::Valid
         && out == s.as_bytes();
     if ok {

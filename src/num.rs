@@ -8,6 +8,9 @@
 //! - tiny probabilities (FPR): scientific notation with three significant digits (`1.00e-6`);
 //! - byte sizes: decimal units (MB = 10^6 bytes), as the progress bar and throughput line.
 
+// Reviewed (#11): `unit` is kept below `UNITS.len()` by the loop condition.
+#![allow(clippy::indexing_slicing)]
+
 /// A count with thousands separators (`330,000`).
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

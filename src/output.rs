@@ -113,9 +113,9 @@ fn target(path: &Path, inputs: &[&Path]) -> Result<Target, OutputError> {
 /// [`check`] of each output of a command against its inputs and against each other.
 pub fn check_all(outputs: &[&Path], inputs: &[&Path]) -> Result<(), OutputError> {
     for (i, out) in outputs.iter().enumerate() {
-        let others: Vec<&Path> = inputs.iter().chain(&outputs[..i]).copied().collect();
+        let others: Vec<&Path> = inputs.iter().chain(outputs.iter().take(i)).copied().collect();
         check(out, &others)?;
-        if let Some(o) = outputs[..i].iter().find(|o| o == &out) {
+        if let Some(o) = outputs.iter().take(i).find(|o| o == &out) {
             return Err(OutputError::IsInput { path: out.to_path_buf(), input: o.to_path_buf() });
         }
     }

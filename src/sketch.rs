@@ -21,6 +21,10 @@
 //! 64 bits in ascending order (the same set, the same bytes). A sketch holds tokens' bits,
 //! never values; it is not written to any report, only to partial results.
 
+// Reviewed (#11): HyperLogLog register index is the hash masked to the register count; merge
+// indices are loop bounds of the two sorted vectors.
+#![allow(clippy::indexing_slicing)]
+
 use serde::{Deserialize, Serialize};
 
 /// Tokens counted exactly per filter and kind before switching to HyperLogLog.

@@ -206,7 +206,7 @@ impl Key {
     /// derived bytes are zeroized, the copy inside the SipHash state is not reachable).
     pub fn tokenizer(&self) -> Tokenizer {
         let sub = self.derive_subkey(CTX_TOKEN);
-        let key = Zeroizing::new(<[u8; 16]>::try_from(&sub[..16]).expect("16 of 32 bytes"));
+        let key = Zeroizing::new(*sub.first_chunk::<16>().expect("16 of 32 bytes"));
         Tokenizer { keyed: SipHasher24::new_with_key(&key) }
     }
 }

@@ -64,11 +64,11 @@ pub fn sha256_of(source: &crate::dump::Source, range: std::ops::Range<usize>) ->
     const WINDOW: usize = 8 << 20;
     let mut h = Sha256::new();
     let all = source.bytes();
-    let data = &all[..range.end.min(all.len())];
+    let data = all.get(..range.end).unwrap_or(all);
     let mut at = range.start.min(data.len());
     while at < data.len() {
         let end = (at + WINDOW).min(data.len());
-        h.update(&data[at..end]);
+        h.update(data.get(at..end).unwrap_or_default());
         source.release(at..end);
         at = end;
     }

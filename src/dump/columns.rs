@@ -223,7 +223,7 @@ pub fn map_columns_by(
 ) -> Result<ColumnMapping, DumpError> {
     let mut mapping = ColumnMapping::default();
     for ov in overrides {
-        let column = resolve(headers, &ov.column)?;
+        let column = resolve(headers, ov)?;
         mapping.set(ov.field, column, headers, Why::Override);
     }
     for (column, header) in headers.iter().enumerate() {
@@ -238,25 +238,11 @@ pub fn map_columns_by(
     Ok(mapping)
 }
 
-/// Describes the columns for an error without printing a header cell that might be data
-/// (a data row taken for a header): only recognised synonyms are named.
-fn available_columns(headers: &[String]) -> String {
-    if headers.is_empty() {
-        return "none: the file has no header row, map by number".into();
-    }
-    let known: Vec<&str> =
-        headers.iter().filter(|h| field_for_header(h).is_some()).map(String::as_str).collect();
-    format!(
-        "{} columns, map by number 1..{}; recognised headers: {}",
-        headers.len(),
-        headers.len(),
-        if known.is_empty() { "none".to_string() } else { known.join(", ") }
-    )
-}
-
-/// Finds the 0-based index of a column reference.
-fn resolve(headers: &[String], column: &ColumnRef) -> Result<usize, DumpError> {
-    match column {
+/// Finds the 0-based index of the column an override names. An unknown name is refused
+/// without printing any header cell (a data row may have been taken for the header): only
+/// the header's column count is named (#11).
+fn resolve(headers: &[String], ov: &ColumnOverride) -> Result<usize, DumpError> {
+    match &ov.column {
         ColumnRef::Index(i) if headers.is_empty() || *i < headers.len() => Ok(*i),
         ColumnRef::Index(i) => {
             Err(DumpError::ColumnOutOfRange { column: i + 1, count: headers.len() })
@@ -268,8 +254,9 @@ fn resolve(headers: &[String], column: &ColumnRef) -> Result<usize, DumpError> {
                 .position(|h| h == name)
                 .or_else(|| headers.iter().position(|h| normalise_header(h) == norm))
                 .ok_or_else(|| DumpError::UnknownColumn {
+                    field: ov.field.name(),
                     name: name.clone(),
-                    available: available_columns(headers),
+                    count: headers.len(),
                 })
         }
     }
@@ -348,11 +335,12 @@ mod tests {
     }
 
     #[test]
-    fn unknown_override_column_lists_available_headers() {
+    fn unknown_override_column_names_the_count_not_the_headers() {
         let headers = strings(&["KVNR", "Mail"]);
         let ov: ColumnOverride = "phone=Handy".parse().unwrap();
         let err = map_columns(&headers, &[ov]).unwrap_err().to_string();
-        assert!(err.contains("Handy") && err.contains("KVNR, Mail"), "{err}");
+        assert!(err.contains("--map phone=Handy") && err.contains("2 columns"), "{err}");
+        assert!(!err.contains("KVNR") && !err.contains("Mail"), "{err}");
         let ov: ColumnOverride = "phone=9".parse().unwrap();
         assert!(matches!(
             map_columns(&headers, &[ov]),
@@ -373,11 +361,20 @@ mod unknown_column_tests {
     use super::*;
 
     #[test]
-    fn unknown_column_error_names_only_recognised_headers() {
+    fn unknown_column_error_names_the_column_count_and_no_header_cell() {
         let headers: Vec<String> =
             ["Nachname", "Zzqanarywitz", "a@b.de"].iter().map(|s| s.to_string()).collect();
         let err = map_columns(&headers, &["email=Mail".parse().unwrap()]).unwrap_err().to_string();
-        assert!(err.contains("Nachname") && err.contains("1..3"), "{err}");
-        assert!(!err.contains("Zzqanarywitz") && !err.contains("a@b.de"), "{err}");
+        assert!(err.contains("--map email=Mail") && err.contains("3 columns"), "{err}");
+        assert!(err.contains("--map email=N"), "{err}");
+        for cell in &headers {
+            assert!(!err.contains(cell.as_str()), "{cell} in {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_column_in_a_headerless_file_says_to_map_by_number() {
+        let err = map_columns(&[], &["kvnr=Nummer".parse().unwrap()]).unwrap_err().to_string();
+        assert!(err.contains("no header row") && err.contains("--map kvnr=N"), "{err}");
     }
 }

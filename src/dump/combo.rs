@@ -17,7 +17,7 @@ pub const SEPARATORS: [u8; 3] = [b':', b';', b'|'];
 /// The e-mail part of a combo line, or `None` when the line has no separator.
 pub fn email_part(line: &[u8]) -> Option<&[u8]> {
     let k = memchr::memchr3(SEPARATORS[0], SEPARATORS[1], SEPARATORS[2], line)?;
-    Some(line[..k].trim_ascii())
+    line.get(..k).map(<[u8]>::trim_ascii)
 }
 
 /// The layout of a combo list: one column, `email`.

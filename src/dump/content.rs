@@ -7,6 +7,10 @@
 //! free column with the highest share when that share is at least [`MIN_SHARE`]; the report
 //! shows the share ([`Why::Content`]). Names are not guessed: any text is a valid name.
 
+// Reviewed (#11): `taken` has one entry per column (`c`, `column` range over the columns); samples
+// are `..len.min(..)`.
+#![allow(clippy::indexing_slicing)]
+
 use super::columns::{ColumnMapping, Why};
 use super::decode::FieldDecoder;
 use super::Dialect;

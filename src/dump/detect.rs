@@ -10,6 +10,11 @@
 //!    more (a delimited file whose first column is an e-mail).
 //! 4. Anything else is delimited text.
 
+// Reviewed (#11): prefix slices are `..len.min(..)` or after a length check (`is_jsonl` gets the
+// non-empty `lines` of `format`); `k` is a memchr hit in `line`; `seps[0]` only when `csv_like` saw
+// a first entry.
+#![allow(clippy::indexing_slicing)]
+
 use super::format::Format;
 
 /// Lines of the sample looked at.

@@ -14,6 +14,11 @@
 //! Columns are numbered the same way in every format: CSV columns by position, JSON keys by
 //! their dotted path's index in [`Layout::columns`], SQL columns as the statement names them.
 
+// Reviewed (#11): samples are `..len.min(N)`, `at..end`/`body..pos` are offsets found in `data`;
+// `raw[..columns.len()]` only where `utf8` holds, which requires `columns.len() <=
+// BORROWED_COLUMNS`.
+#![allow(clippy::indexing_slicing)]
+
 use std::borrow::Cow;
 
 use super::{

@@ -105,13 +105,23 @@ pub enum DumpError {
         /// What is wrong.
         reason: String,
     },
-    /// `--map` names a column the header does not have.
-    #[error("no column named '{name}' (columns: {available})")]
+    /// `--map` names a column the header does not have. The header's cells are not shown:
+    /// they may be data (a data row taken for the header).
+    #[error(
+        "no column named by --map {field}={name}: {}",
+        if *count == 0 {
+            format!("the file has no header row; name the column by number, --map {field}=N (a 1-based index)")
+        } else {
+            format!("the header has {count} columns; name one by number, --map {field}=N (a 1-based index, 1..{count})")
+        }
+    )]
     UnknownColumn {
-        /// The column name asked for.
+        /// The field of the override.
+        field: &'static str,
+        /// The column name asked for (from the command line, not data).
         name: String,
-        /// The header names, comma-separated.
-        available: String,
+        /// Columns in the header (0: the file has none).
+        count: usize,
     },
     /// `--map` names a column number beyond the header (or, without one, the widest sampled record).
     #[error("column {column} does not exist (the file has {count} columns)")]

@@ -10,6 +10,10 @@
 //!
 //! Every guess can be overridden ([`SniffOverrides`]).
 
+// Reviewed (#11): samples are `..SAMPLE_LEN` after a length check or `..=i` of a memrchr hit; `end
+// - 1`/`i - 1` after `> 0`; `rows[1..]` after `rows.len() >= 2`; `run[0]` of a non-empty run.
+#![allow(clippy::indexing_slicing)]
+
 use super::chunk::Quoting;
 use super::columns::field_for_header;
 use super::decode::{Encoding, FieldDecoder, SAMPLE_LEN};

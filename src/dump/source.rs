@@ -102,8 +102,9 @@ impl Source {
         }
         let mut magic = [0u8; 4];
         let n = file.read(&mut magic).map_err(io_err)?;
-        let utf16 = magic[..n].starts_with(b"\xFF\xFE") || magic[..n].starts_with(b"\xFE\xFF");
-        let plain = Packing::detect(&magic[..n]) == Packing::Plain && !utf16;
+        let magic = magic.get(..n).unwrap_or_default();
+        let utf16 = magic.starts_with(b"\xFF\xFE") || magic.starts_with(b"\xFE\xFF");
+        let plain = Packing::detect(magic) == Packing::Plain && !utf16;
         if !mmap || !plain {
             let file = File::open(path).map_err(io_err)?;
             return Source::stream(path, Box::new(file), Some(meta.len()));
@@ -318,7 +319,7 @@ impl Source {
                     return Box::new(std::iter::empty());
                 };
                 let start = layout.dialect.body_start.min(s.head.len());
-                let head = s.head[start..].to_vec();
+                let head = s.head.get(start..).unwrap_or_default().to_vec();
                 let err = s.error.clone();
                 let chunks = StreamChunks::new(layout, head, start as u64, rest, target, err);
                 Box::new(chunks)

@@ -13,6 +13,10 @@
 //! without a newline) is handed on as its first `MAX_RECORD + 1` bytes plus a `\n`, which every
 //! reader counts as one oversized record, and the rest of it is read and dropped up to its `\n`.
 
+// Reviewed (#11): `..n` and `start..` are counts returned by `read` into the same buffer (never
+// above its length) and the fill level of `out`/`pending`.
+#![allow(clippy::indexing_slicing)]
+
 use std::borrow::Cow;
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,10 @@
 //! Per filter and kind: hits, the filter's FPR and the false-positive-corrected estimate of
 //! true matches with its 95 % interval, computed from a filter's descriptor and merged tally.
 
+// Reviewed (#11): per-kind arrays indexed by a kind index below KINDS (`distinct` checked to KINDS
+// when read).
+#![allow(clippy::indexing_slicing)]
+
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::{self, Estimate};

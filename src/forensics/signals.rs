@@ -1,5 +1,10 @@
 //! Computing the signals and the verdict from merged tallies (formulas in [`super`]).
 
+// Reviewed (#11): `filters`, `total.filters` and `descs` have one entry per filter (lengths checked
+// equal when partials are merged) and `i` is a position in them; per-kind arrays by
+// `Kind::index()`; `by_rate[0]`, `[1]` after `n >= MIN_DATED_FILTERS` (2).
+#![allow(clippy::indexing_slicing)]
+
 use super::*;
 use crate::estimate::{self, wilson, Z95};
 use crate::filter::{BirthYears, Role};

@@ -31,6 +31,10 @@
 //! hyphen), private-use and unassigned code points, and unquoted `(),:;<>[\]` make an address
 //! Malformed.
 
+// Reviewed (#11): 256-entry class tables indexed by a `u8`; `c[0..8]` of 8-byte `chunks_exact`;
+// `label[0]`/`len() - 1` after the empty check.
+#![allow(clippy::indexing_slicing)]
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 

@@ -11,6 +11,10 @@
 //! are all empty; the date's flaw when the date is invalid; Malformed when a name is missing,
 //! empty or invalid, or the date is missing, while something else is present.
 
+// Reviewed (#11): `columns`, `wanted`, `outcomes`, `values` are `[_; KINDS]`/`[_; FIELDS]` arrays
+// indexed by `Kind::index()`/`Field::index()`.
+#![allow(clippy::indexing_slicing)]
+
 use super::{date, email, iban, kvnr, name, phone, phonetic, Field, Flaw, Kind, Outcome};
 
 /// Column (0-based) of each Field in one input, or None.

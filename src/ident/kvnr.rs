@@ -6,6 +6,11 @@
 //! Full-width letters and digits are read as ASCII (NFKC; `compat.rs`). The last digit is a
 //! check digit (see [`check_digit`]).
 
+// Reviewed (#11): 256-entry tables indexed by a `u8`; `dst` is `out` sized to the input with `kept`
+// at most the input position (in-place compaction); `out[0..10]`, `v[0]` after the length-10 shape
+// check.
+#![allow(clippy::indexing_slicing)]
+
 use super::{compat, Flaw, Outcome};
 
 /// Computes the check digit of a KVNR from its letter and the following 8 digits.

@@ -266,7 +266,8 @@ async fn evaluate(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body)
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(client) = bearer.and_then(|t| authenticate(&st.clients, t.trim().as_bytes())) else {
+    let client = bearer.and_then(|t| authenticate(&st.clients, t.trim().as_bytes()));
+    let Some(client) = client.and_then(|i| st.clients.get(i)) else {
         let mut r = text(StatusCode::UNAUTHORIZED, "missing or unknown bearer token");
         r.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
         return r;
@@ -286,7 +287,7 @@ async fn evaluate(State(st): State<Arc<Shared>>, headers: HeaderMap, body: Body)
         Ok(b) => b,
         Err(e) => return text(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    let name = st.clients[client].name.clone();
+    let name = client.name.clone();
     let window = now() / st.cfg.window.as_secs().max(1);
     let reserved =
         st.budget.lock().expect("unpoisoned").reserve(&name, window, n as u64, st.cfg.budget);

@@ -41,10 +41,10 @@ pub fn check(path: &Path, p: &Partial) -> Result<(), PartialError> {
             if ft.distinct.len() != KINDS {
                 return Err(bad(at("distinct: not one sketch per kind")));
             }
-            if (0..KINDS).any(|k| ft.hits[k] > ft.probed[k]) {
+            if ft.hits.iter().zip(&ft.probed).any(|(h, p)| h > p) {
                 return Err(bad(at("hits > probed")));
             }
-            if (0..KINDS).any(|k| ft.pair_missed[k] > ft.pair_both[k]) {
+            if ft.pair_missed.iter().zip(&ft.pair_both).any(|(m, b)| m > b) {
                 return Err(bad(at("pair_missed > pair_both")));
             }
             if ft.matched_two_plus > ft.matched_any || ft.matched_any > ft.rows_probed {

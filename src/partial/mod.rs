@@ -497,16 +497,20 @@ fn merge_input(
     };
     let span = |i: &PartialInput| i.range.unwrap_or(ByteRange { start: 0, end: len });
     shards.sort_by_key(|(_, i)| span(i));
-    let mut desc = shards[0].1.input.clone();
+    let Some((_, first)) = shards.first() else {
+        return Err(PartialError::Empty);
+    };
+    let (mut desc, filters, first_lines) =
+        (first.input.clone(), first.tally.filters.len(), first.body_lines);
     let whole = shards.iter().find(|(_, i)| i.range.is_none()).map(|(_, i)| i.input.sha256.clone());
     desc.sha256 = whole.unwrap_or_default();
-    let mut total = Tally::new(shards[0].1.tally.filters.len());
-    let (mut records, mut lines) = (0, shards[0].1.body_lines);
+    let mut total = Tally::new(filters);
+    let (mut records, mut lines) = (0, first_lines);
     let mut covered = 0u64;
     for (n, (id, inp)) in shards.iter().enumerate() {
         let r = span(inp);
         if n > 0 && r.start < covered && r.end > r.start {
-            let prev = shards[..n].iter().rev().find(|(_, i)| span(i).end > r.start);
+            let prev = shards.iter().take(n).rev().find(|(_, i)| span(i).end > r.start);
             let a = prev.map_or_else(String::new, |p| p.0.clone());
             let end = covered.min(r.end);
             return Err(PartialError::Overlap {

@@ -1,5 +1,8 @@
 //! `--emit-matches`: the positions of matching records as JSON lines, one per record.
 
+// Reviewed (#11): `i < ms.len()` is the loop bound and `end` counts elements of `ms[i..]`.
+#![allow(clippy::indexing_slicing)]
+
 use crate::ident::Kind;
 use crate::tally::MatchHit;
 

@@ -1,5 +1,8 @@
 //! The human-readable report on stdout. Renders the same [`Report`] as [`super::json`].
 
+// Reviewed (#11): `widths` has one entry per column of the table being rendered.
+#![allow(clippy::indexing_slicing)]
+
 use std::fmt::Write as _;
 
 use super::Report;

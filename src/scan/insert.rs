@@ -1,5 +1,8 @@
 //! The build's sink: inserting batches of records' tokens into one filter section per kind.
 
+// Reviewed (#11): `tokens` is a `[_; KINDS]` array, `i` a kind index.
+#![allow(clippy::indexing_slicing)]
+
 use super::{Batch, Sink};
 use crate::filter::{AtomicBloom, Bloom, Params};
 use crate::ident::Kind;

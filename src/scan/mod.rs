@@ -10,6 +10,9 @@
 //! [`Inserter`] in a build.
 //! Workers never print: progress is reported through a callback taking byte counts.
 
+// Reviewed (#11): per-kind fixed arrays indexed by `Kind::index()` and `Malformed as usize`.
+#![allow(clippy::indexing_slicing)]
+
 use std::path::Path;
 
 use rayon::prelude::*;

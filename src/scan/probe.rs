@@ -1,5 +1,9 @@
 //! The scan's sink: probing batches of records' tokens against the filters' sections.
 
+// Reviewed (#11): per-kind fixed arrays indexed by `Kind::index()` and loop `i` over `KINDS`;
+// `tally.filters[f]` has one entry per probed filter (built from the same list).
+#![allow(clippy::indexing_slicing)]
+
 use super::{Batch, Sink, Tokens};
 use crate::filter::{BloomRef, FilterFile};
 use crate::ident::Kind;

@@ -7,6 +7,10 @@
 //! [`super::dialect`]; what the row hits is decided from the sources and the bijections of
 //! [`Population`], never by guessing.
 
+// Reviewed (#11): synthetic data: indices into name and prefix tables drawn below their lengths (or
+// taken modulo them).
+#![allow(clippy::indexing_slicing)]
+
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 

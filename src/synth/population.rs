@@ -11,6 +11,10 @@
 //! Because the name lists are unique under their canonical form ([`super::names`]), distinct
 //! triples are distinct normalised `name_dob` values, and no two customers share one.
 
+// Reviewed (#11): synthetic data: table indices drawn below the table lengths; `buf` is a fixed
+// digit buffer written from its end.
+#![allow(clippy::indexing_slicing)]
+
 use super::names;
 use super::perm::{self, Affine};
 

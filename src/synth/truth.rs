@@ -1,5 +1,9 @@
 //! The ground truth of a generated leak and its exact accumulation over chunks.
 
+// Reviewed (#11): synthetic data: per-kind fixed arrays; `seen` bit sets sized for the generated
+// customer count.
+#![allow(clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 
 use super::leak::{Hits, Mix};

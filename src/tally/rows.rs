@@ -2,6 +2,10 @@
 //! combined token sets (duplicates inside the dump) and the positions of matching records
 //! (`--emit-matches`). Both merge exactly, associatively and commutatively.
 
+// Reviewed (#11): `before` has `chunks.len() + 1` entries and the index is clamped to
+// `chunks.len()`.
+#![allow(clippy::indexing_slicing)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;

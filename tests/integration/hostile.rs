@@ -372,6 +372,26 @@ fn map_to_a_column_number_past_a_headerless_file_is_an_error() {
 }
 
 #[test]
+fn map_naming_a_column_not_in_the_header_names_the_count_never_a_header_cell() {
+    // Header cells can be data (a data row taken for the header), so none reaches the error:
+    // a header row holding a planted name, and a file whose first row is data.
+    let (wd, key) = setup();
+    let planted = "Zzqmarkerwitz4711";
+    wd.write("h.csv", format!("E-Mail;KVNR;{planted};a;b;c;d\nx@y.de;A123456780;1;2;3;4;5\n"));
+    wd.write("d.csv", format!("{MARKER};A123456780;1;2;3;4;5\nc@d.de;Z987654321;1;2;3;4;5\n"));
+    for (file, count) in [("h.csv", "the header has 7 columns"), ("d.csv", "no header row")] {
+        let args = ["scan", "--key-file", &key, "--filter", "f.lmf", "--map", "email=Mail", file];
+        let out = wd.run(&args);
+        refused(&wd, &out, "no column named by --map email=Mail", &["h.csv", "d.csv"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(count) && err.contains("--map email=N"), "{err}");
+        for cell in [planted, "E-Mail", "KVNR", "A123456780"] {
+            assert!(!err.contains(cell), "header cell {cell} in: {err}");
+        }
+    }
+}
+
+#[test]
 fn a_key_path_that_is_a_fifo_is_refused_at_once() {
     use std::os::unix::fs::PermissionsExt;
     let (wd, _) = setup();

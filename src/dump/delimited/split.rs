@@ -9,6 +9,10 @@
 //! on quote-free input, with tiny record bounds too); chunks with a quote byte go through the
 //! state machine.
 
+// Reviewed (#11): `from..to` and `p` are memchr offsets inside `chunk`; `found` is below the fixed
+// `values` length (loop bound); `after - 1` after `after > base`.
+#![allow(clippy::indexing_slicing)]
+
 use super::{count_lf, ChunkParser, ChunkStats, Position};
 
 /// One record of a quote-free chunk, as [`ChunkParser::parse_quote_free`] hands it over.

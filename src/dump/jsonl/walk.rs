@@ -7,6 +7,11 @@
 //! leaves as `Value`'s display of the number, anything else absent; a key that occurs twice
 //! counts as its last occurrence.
 
+// Reviewed (#11): `column` and `below` are column numbers of the walker's own key tree, and
+// `text`/`set` have one entry per column of that tree; `children[i]` is a position found in
+// `children`.
+#![allow(clippy::indexing_slicing)]
+
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};

@@ -1,5 +1,10 @@
 //! Layout detection, chunking and reading for SQL dumps, on top of the [`Scanner`].
 
+// Reviewed (#11): offsets are scanner results inside the tuple (`unit.start..unit.end`, keyword and
+// bracket positions found in the text); column indices are positions in `columns`/`wanted` built
+// with one entry per column.
+#![allow(clippy::indexing_slicing)]
+
 use std::borrow::Cow;
 
 use super::{starts_ci, Kind, Scanner, SqlInfo, State, MAX_RECORD};

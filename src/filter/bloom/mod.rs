@@ -15,6 +15,11 @@
 //! positions in the one cache line directly, seven at a time, and stops at the first group
 //! with a clear bit.
 
+// Reviewed (#11): block indices come from `block_index` (mul-shift onto `0..blocks`, the array's
+// length) and bit positions are masked to 512 bits of a `[u64; 8]` block; ones-tables have 513
+// entries.
+#![allow(clippy::indexing_slicing)]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::params::{Params, BLOCK_BITS};

@@ -47,12 +47,21 @@ pub(super) fn pad64(n: u64) -> u64 {
     n.div_ceil(64) * 64
 }
 
+// Every field, the section table at its largest included, lies inside the header: the
+// `expect`s of `put` and `get` state this (checked at compile time), not a property of input.
+const _: () = assert!(off::TABLE + MAX_SECTIONS * off::ENTRY_LEN <= HEADER_LEN);
+const _: () =
+    assert!(off::LABEL + off::LABEL_LEN <= off::OPRF_PK && off::OPRF_PK + 32 <= off::TABLE);
+
 pub(super) fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
-    buf[at..at + bytes.len()].copy_from_slice(bytes);
+    let end = at + bytes.len();
+    buf.get_mut(at..end).expect("in-bounds header field").copy_from_slice(bytes);
 }
 
+/// The `N` bytes at `at` of a header, descriptor or trailer (whose length the caller has
+/// checked: a `[u8; HEADER_LEN]`, a `[u8; ENTRY_LEN]`, the `TRAILER_LEN` bytes at the end).
 pub(super) fn get<const N: usize>(buf: &[u8], at: usize) -> [u8; N] {
-    buf[at..at + N].try_into().expect("in-bounds header field")
+    *buf.get(at..).and_then(<[u8]>::first_chunk).expect("in-bounds header field")
 }
 
 pub(super) fn u64_at(buf: &[u8], at: usize) -> u64 {
@@ -62,7 +71,7 @@ pub(super) fn u64_at(buf: &[u8], at: usize) -> u64 {
 /// `YYYY-MM-DD` → `yyyymmdd`, for valid calendar dates only.
 pub(super) fn encode_date(s: &str) -> Option<u32> {
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return None;
     }
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
@@ -121,11 +130,11 @@ pub(super) fn encode_header(
     };
     put(&mut h, off::VERSION, &version.to_le_bytes());
     put(&mut h, off::HEADER_LEN, &(HEADER_LEN as u16).to_le_bytes());
-    h[off::PRF] = prf;
-    h[off::POSITION] = POSITION_BLOCKED512_MULSHIFT_9BIT;
-    h[off::LAYOUT] = LAYOUT_BLOCKED_512;
-    h[off::ROLE] = header.role.code();
-    h[off::SECTIONS] = sections.len() as u8;
+    put(&mut h, off::PRF, &[prf]);
+    put(&mut h, off::POSITION, &[POSITION_BLOCKED512_MULSHIFT_9BIT]);
+    put(&mut h, off::LAYOUT, &[LAYOUT_BLOCKED_512]);
+    put(&mut h, off::ROLE, &[header.role.code()]);
+    put(&mut h, off::SECTIONS, &[sections.len() as u8]);
     put(&mut h, off::CREATED, &header.created_unix.to_le_bytes());
     let date = header.snapshot_date.as_deref().and_then(encode_date).unwrap_or(0);
     put(&mut h, off::SNAPSHOT, &date.to_le_bytes());
@@ -135,8 +144,8 @@ pub(super) fn encode_header(
     put(&mut h, off::LABEL, header.label.as_bytes());
     for (i, (s, &offset)) in sections.iter().zip(&layout.offsets).enumerate() {
         let e = off::TABLE + i * off::ENTRY_LEN;
-        h[e + off::E_KIND] = s.kind.tag();
-        h[e + off::E_K] = s.params.k as u8;
+        put(&mut h, e + off::E_KIND, &[s.kind.tag()]);
+        put(&mut h, e + off::E_K, &[s.params.k as u8]);
         put(&mut h, e + off::E_BLOCKS, &s.params.blocks.to_le_bytes());
         put(&mut h, e + off::E_INSERTED, &s.inserted.to_le_bytes());
         put(&mut h, e + off::E_TARGET, &s.target_fpr.to_le_bytes());
@@ -156,11 +165,13 @@ pub(super) fn check_magic(first: &[u8]) -> Result<(), Option<&'static str>> {
     if first.starts_with(&MAGIC) {
         return Ok(());
     }
-    if first.len() < 4 || &first[1..4] != b"LMF" {
+    let Some((&first, rest)) = first.split_first() else {
         return Err(None);
-    }
-    let rest = &first[4..];
-    Err(Some(if first[0] == 0x09 {
+    };
+    let Some(rest) = rest.strip_prefix(b"LMF") else {
+        return Err(None);
+    };
+    Err(Some(if first == 0x09 {
         "high bit stripped by a 7-bit transfer"
     } else if rest.starts_with(b"\n\x1a\n") {
         "CRLF converted to LF"
@@ -172,7 +183,10 @@ pub(super) fn check_magic(first: &[u8]) -> Result<(), Option<&'static str>> {
 }
 
 /// A descriptor's fields, each checked against its bounds.
-pub(super) fn parse_section(path: &Path, e: &[u8]) -> Result<SectionInfo, FilterError> {
+pub(super) fn parse_section(
+    path: &Path,
+    e: &[u8; off::ENTRY_LEN],
+) -> Result<SectionInfo, FilterError> {
     let oob = |what| FilterError::OutOfBounds { path: path.into(), what };
     let tag = e[off::E_KIND];
     let kind = Kind::from_tag(tag).ok_or(FilterError::UnknownEnum {
@@ -203,15 +217,14 @@ pub(super) fn parse_text(
     field: &[u8],
     what: &'static str,
 ) -> Result<String, FilterError> {
-    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
-    String::from_utf8(field[..end].to_vec())
-        .map_err(|_| FilterError::Malformed { path: path.into(), what })
+    let text = field.split(|&b| b == 0).next().unwrap_or_default();
+    String::from_utf8(text.to_vec()).map_err(|_| FilterError::Malformed { path: path.into(), what })
 }
 
 /// Every header check except the length and the magic, in the documented order.
 pub(super) fn parse_header(
     path: &Path,
-    h: &[u8],
+    h: &[u8; HEADER_LEN],
 ) -> Result<(FilterHeader, Vec<SectionInfo>, Layout), FilterError> {
     let p = || path.to_path_buf();
     let found = u16::from_le_bytes(get(h, off::VERSION));
@@ -229,13 +242,13 @@ pub(super) fn parse_header(
     if usize::from(u16::from_le_bytes(get(h, off::HEADER_LEN))) != HEADER_LEN {
         return Err(FilterError::OutOfBounds { path: p(), what: "header length is not 4096" });
     }
-    for (at, what, known) in [
-        (off::PRF, "PRF", prf_code),
-        (off::POSITION, "position scheme", POSITION_BLOCKED512_MULSHIFT_9BIT),
-        (off::LAYOUT, "layout", LAYOUT_BLOCKED_512),
+    for (value, what, known) in [
+        (h[off::PRF], "PRF", prf_code),
+        (h[off::POSITION], "position scheme", POSITION_BLOCKED512_MULSHIFT_9BIT),
+        (h[off::LAYOUT], "layout", LAYOUT_BLOCKED_512),
     ] {
-        if h[at] != known {
-            return Err(FilterError::UnknownEnum { path: p(), what, value: h[at] });
+        if value != known {
+            return Err(FilterError::UnknownEnum { path: p(), what, value });
         }
     }
     let role = Role::from_code(h[off::ROLE]).ok_or(FilterError::UnknownEnum {
@@ -253,7 +266,11 @@ pub(super) fn parse_header(
     }
     let mut sections = Vec::with_capacity(count);
     for i in 0..count {
-        let e = &h[off::TABLE + i * off::ENTRY_LEN..][..off::ENTRY_LEN];
+        let at = off::TABLE + i * off::ENTRY_LEN;
+        let e = h
+            .get(at..)
+            .and_then(<[u8]>::first_chunk)
+            .ok_or(FilterError::OutOfBounds { path: p(), what: "section table" })?;
         let s = parse_section(path, e)?;
         if sections.iter().any(|o: &SectionInfo| o.kind == s.kind) {
             return Err(FilterError::DuplicateSection { path: p(), kind: s.kind });
@@ -294,8 +311,8 @@ pub(super) fn parse_header(
         key_id,
         prf,
         created_unix: u64_at(h, off::CREATED),
-        tool_version: parse_text(path, &h[off::TOOL..][..off::TOOL_LEN], "tool version")?,
-        label: parse_text(path, &h[off::LABEL..][..off::LABEL_LEN], "label")?,
+        tool_version: parse_text(path, &get::<{ off::TOOL_LEN }>(h, off::TOOL), "tool version")?,
+        label: parse_text(path, &get::<{ off::LABEL_LEN }>(h, off::LABEL), "label")?,
         snapshot_date,
         role,
     };

@@ -91,8 +91,8 @@ impl std::fmt::Debug for FilterFile {
 /// Reads up to `buf.len()` bytes; returns how many (fewer only at end of file).
 fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
-    while got < buf.len() {
-        match file.read(&mut buf[got..]) {
+    while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
+        match file.read(rest) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -115,7 +115,8 @@ fn load(file: &mut File, len: u64, mmap: bool) -> io::Result<Backing> {
     }
     let mut blocks = vec![Block::ZERO; len.div_ceil(BLOCK_BYTES) as usize];
     file.rewind()?;
-    file.read_exact(&mut bytemuck::cast_slice_mut::<Block, u8>(&mut blocks)[..len as usize])?;
+    let bytes = bytemuck::cast_slice_mut::<Block, u8>(&mut blocks);
+    file.read_exact(bytes.get_mut(..len as usize).unwrap_or_default())?;
     Ok(Backing::Owned(blocks))
 }
 
@@ -163,18 +164,19 @@ fn check_not_sparse(path: &Path, file: &File, len: u64) -> Result<(), FilterErro
 }
 
 /// The header of `path` after the file-type, magic and size checks; and the file's length.
-fn read_header(path: &Path, file: &mut File) -> Result<(Vec<u8>, u64), FilterError> {
+fn read_header(path: &Path, file: &mut File) -> Result<([u8; HEADER_LEN], u64), FilterError> {
     let io_err = |source| FilterError::Io { path: path.into(), source };
     let meta = file.metadata().map_err(io_err)?;
     if !meta.is_file() {
         return Err(FilterError::NotRegularFile { path: path.into() });
     }
-    let mut head = vec![0u8; HEADER_LEN];
+    let mut head = [0u8; HEADER_LEN];
     let got = read_up_to(file, &mut head).map_err(io_err)?;
     let actual = meta.len();
-    match check_magic(&head[..got.min(MAGIC.len())]) {
+    let read = head.get(..got).unwrap_or_default();
+    match check_magic(read.get(..MAGIC.len()).unwrap_or(read)) {
         Ok(()) => {}
-        Err(None) if got < MAGIC.len() && MAGIC.starts_with(&head[..got]) => {}
+        Err(None) if got < MAGIC.len() && MAGIC.starts_with(read) => {}
         Err(None) => return Err(FilterError::BadMagic { path: path.into() }),
         Err(Some(how)) => return Err(FilterError::TextModeMangled { path: path.into(), how }),
     }
@@ -235,7 +237,10 @@ impl FilterFile {
     fn bytes(&self) -> &[u8] {
         match &self.backing {
             Backing::Mmap(m) => m,
-            Backing::Owned(v) => &bytemuck::cast_slice(v)[..self.file_len as usize],
+            Backing::Owned(v) => {
+                let all = bytemuck::cast_slice(v);
+                all.get(..self.file_len as usize).unwrap_or(all)
+            }
         }
     }
 
@@ -253,13 +258,22 @@ impl FilterFile {
         let end = start + meta_len as usize;
         let padded = start + pad64(u64::from(meta_len)) as usize;
         let bytes = self.bytes();
-        if let Some(at) = bytes[end..padded].iter().position(|&b| b != 0) {
+        let truncated = || FilterError::Truncated {
+            path: self.path.clone(),
+            expected: padded as u64,
+            actual: bytes.len() as u64,
+        };
+        let (text, padding) = (bytes.get(start..end), bytes.get(end..padded));
+        let (Some(text), Some(padding)) = (text, padding) else {
+            return Err(truncated());
+        };
+        if let Some(at) = padding.iter().position(|&b| b != 0) {
             return Err(FilterError::Reserved {
                 path: self.path.clone(),
                 offset: (end + at) as u64,
             });
         }
-        let mut de = serde_json::Deserializer::from_slice(&bytes[start..end]);
+        let mut de = serde_json::Deserializer::from_slice(text);
         serde_path_to_error::deserialize(&mut de).map_err(|e| FilterError::Metadata {
             path: self.path.clone(),
             field: field_name(e.path()),
@@ -275,9 +289,9 @@ impl FilterFile {
     /// A view of `kind`'s bit array, or `None` if the file has no such section.
     pub fn section(&self, kind: Kind) -> Option<BloomRef<'_>> {
         let i = self.sections.iter().position(|s| s.kind == kind)?;
-        let params = self.sections[i].params;
-        let start = self.offsets[i] as usize;
-        let bytes = &self.bytes()[start..start + params.bytes() as usize];
+        let params = self.sections.get(i)?.params;
+        let start = *self.offsets.get(i)? as usize;
+        let bytes = self.bytes().get(start..start + params.bytes() as usize)?;
         // Aligned: the backing starts on a 64-byte boundary and offsets are multiples of 64.
         BloomRef::new(params, bytemuck::cast_slice(bytes))
     }

@@ -15,7 +15,7 @@ fn check_input(header: &FilterHeader, sections: &[(SectionInfo, &Bloom)]) -> Res
         return Err(format!("{} sections (1..={MAX_SECTIONS} allowed)", sections.len()));
     }
     for (i, (s, _)) in sections.iter().enumerate() {
-        if sections[..i].iter().any(|(o, _)| o.kind == s.kind) {
+        if sections.iter().take(i).any(|(o, _)| o.kind == s.kind) {
             return Err(format!("two sections for kind {}", s.kind));
         }
         s.params.check().map_err(|e| format!("section {}: {e}", s.kind))?;

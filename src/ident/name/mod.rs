@@ -15,6 +15,12 @@
 //! lowercase, mark-free characters. Empty after cleanup is [`Outcome::Empty`]; only digits is
 //! [`Flaw::Malformed`]. The output is a single token, so normalising it again changes nothing.
 
+// Reviewed (#11): 256-entry tables indexed by a `u8`; `b[i]`/`src[i]` under `i < len`, `src[i + 1]`
+// after a lead byte 0xC2..=0xC5 of valid UTF-8 (a continuation follows), `code - 0x80` within
+// LATIN_FOLD (U+0080..=U+017F); `dst[kept]`/`kept + 1` with `kept <= i` (in-place compaction);
+// const title lists.
+#![allow(clippy::indexing_slicing)]
+
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 use unicode_normalization::UnicodeNormalization;
 
