@@ -133,9 +133,9 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         prf: mode.prf(),
     };
     let meta = metadata(&tally, &kinds, cfg);
-    let pairs: Vec<(SectionInfo, &filter::Bloom)> =
-        sections.iter().cloned().zip(finished.iter()).collect();
-    let bytes = filter::write_filter(&cfg.out, &header, &pairs, &meta, &mode.mac_key())
+    // By value: each array is freed once written (see `write_filter`).
+    let pairs = sections.iter().cloned().zip(finished);
+    let bytes = filter::write_filter(&cfg.out, &header, pairs, &meta, &mode.mac_key())
         .with_context(|| format!("writing {}", cfg.out.display()))?;
     if !cfg.quiet {
         summary(cfg, &tally, &sections, bytes, secs);

@@ -1,5 +1,6 @@
 //! Writing a filter file atomically, with its checksum and MAC.
 
+use std::borrow::Borrow;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -10,12 +11,12 @@ use super::{FilterError, FilterHeader, Metadata, SectionInfo, MAX_METADATA, MAX_
 use crate::filter::bloom::Bloom;
 
 /// Checks what [`write_filter`] is given; returns the error text.
-fn check_input(header: &FilterHeader, sections: &[(SectionInfo, &Bloom)]) -> Result<(), String> {
+fn check_input(header: &FilterHeader, sections: &[SectionInfo]) -> Result<(), String> {
     if sections.is_empty() || sections.len() > MAX_SECTIONS {
         return Err(format!("{} sections (1..={MAX_SECTIONS} allowed)", sections.len()));
     }
-    for (i, (s, _)) in sections.iter().enumerate() {
-        if sections.iter().take(i).any(|(o, _)| o.kind == s.kind) {
+    for (i, s) in sections.iter().enumerate() {
+        if sections.iter().take(i).any(|o| o.kind == s.kind) {
             return Err(format!("two sections for kind {}", s.kind));
         }
         s.params.check().map_err(|e| format!("section {}: {e}", s.kind))?;
@@ -45,16 +46,25 @@ fn check_input(header: &FilterHeader, sections: &[(SectionInfo, &Bloom)]) -> Res
 /// fsynced). On any error the temporary file is removed and `path` is untouched: never a
 /// partial file. The file gets mode 0600 on Unix; a device or FIFO is written into, a
 /// directory refused. Returns the number of bytes written.
-pub fn write_filter(
+///
+/// Each section's bits are written while other threads hash them, and a section given by
+/// value (`B = Bloom`) is dropped as soon as it is written: a build's arrays give their memory
+/// back before the next section's page-cache pages are allocated (fresh memory is slow to
+/// touch in a VM; just-freed memory is not), and the peak memory stays one array below the
+/// filter plus its file.
+pub fn write_filter<B: Borrow<Bloom>>(
     path: &Path,
     header: &FilterHeader,
-    sections: &[(SectionInfo, &Bloom)],
+    sections: impl IntoIterator<Item = (SectionInfo, B)>,
     meta: &Metadata,
     mac_key: &[u8; 32],
 ) -> Result<u64, FilterError> {
     let invalid = |what: String| FilterError::InvalidInput { path: path.into(), what };
-    check_input(header, sections).map_err(invalid)?;
-    for (s, b) in sections {
+    let sections: Vec<(SectionInfo, B)> = sections.into_iter().collect();
+    let infos: Vec<SectionInfo> = sections.iter().map(|(s, _)| *s).collect();
+    check_input(header, &infos).map_err(invalid)?;
+    for (s, b) in &sections {
+        let b = b.borrow();
         if s.params != b.params() {
             let (kind, declared, actual) = (s.kind, s.params, b.params());
             return Err(FilterError::GeometryMismatch {
@@ -70,7 +80,6 @@ pub fn write_filter(
         .ok()
         .filter(|&l| l <= MAX_METADATA)
         .ok_or_else(|| invalid("metadata larger than 16 MiB".into()))?;
-    let infos: Vec<SectionInfo> = sections.iter().map(|(s, _)| *s).collect();
     let layout = Layout::new(meta_len, infos.iter().map(|s| s.params));
     let head = encode_header(header, &infos, &layout);
 
@@ -81,7 +90,7 @@ pub fn write_filter(
         out.write(&json)?;
         out.write(&padding)?;
         for (_, bloom) in sections {
-            out.write(bytemuck::cast_slice(bloom.blocks()))?;
+            out.write_large(bytemuck::cast_slice(bloom.borrow().blocks()))?;
         }
         out.finish()
     })?;
@@ -104,6 +113,19 @@ impl<W: Write> Sink<W> {
         self.xxh.update(bytes);
         self.mac.update(bytes);
         self.out.write_all(bytes)
+    }
+
+    /// [`Sink::write`], with the checksum and the MAC computed by two rayon tasks while this
+    /// thread writes: the same bytes in the same order, so the same digests.
+    fn write_large(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let Sink { out, xxh, mac } = self;
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| xxh.update(bytes));
+            s.spawn(|_| {
+                mac.update(bytes);
+            });
+            out.write_all(bytes)
+        })
     }
 
     /// Appends the checksum and the MAC over it, and flushes.
