@@ -87,6 +87,32 @@ impl AnonBlocks {
         let bytes = self.bytes();
         bytemuck::cast_slice_mut(&mut self.map[..bytes])
     }
+
+    /// Hands the array's bytes to `f` in order, in pieces of `piece` bytes (a multiple of the
+    /// page size), and gives each piece's memory back to the system once `f` returned.
+    pub(super) fn drain(
+        self,
+        piece: usize,
+        f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let bytes = self.bytes();
+        let mut at = 0;
+        while at < bytes {
+            let end = bytes.min(at.saturating_add(piece));
+            f(&self.map[at..end])?;
+            #[cfg(unix)]
+            // SAFETY: `MADV_DONTNEED` makes the piece read as zero afterwards (a valid value of
+            // every byte); no reference to it is left (`f` returned) and none is made again:
+            // `self` is consumed and the pieces only move forward. `at` is a multiple of
+            // `piece`, so page aligned.
+            unsafe {
+                use memmap2::UncheckedAdvice;
+                let _ = self.map.unchecked_advise_range(UncheckedAdvice::DontNeed, at, end - at);
+            }
+            at = end;
+        }
+        Ok(())
+    }
 }
 
 fn too_large() -> std::io::Error {

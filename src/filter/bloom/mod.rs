@@ -213,6 +213,21 @@ impl Bloom {
         self.bits.as_slice()
     }
 
+    /// Hands the bit array's bytes to `f` in order, in pieces of `piece` bytes (a multiple of
+    /// 4 KiB), and frees the filter while it goes: a build's array (anonymous memory) piece by
+    /// piece as `f` returns, a heap array at the end. Writing a filter file this way, the page
+    /// cache of the file reuses the memory just freed: fresh memory is slow to touch in a VM.
+    pub fn drain_bytes(
+        self,
+        piece: usize,
+        f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        match self.bits {
+            Bits::Heap(v) => f(bytemuck::cast_slice(&v)),
+            Bits::Anon(a) => a.drain(piece, f),
+        }
+    }
+
     /// Adds a token.
     #[inline]
     pub fn insert(&mut self, token: Token) {

@@ -1,6 +1,5 @@
 //! Writing a filter file atomically, with its checksum and MAC.
 
-use std::borrow::Borrow;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -47,12 +46,11 @@ fn check_input(header: &FilterHeader, sections: &[SectionInfo]) -> Result<(), St
 /// partial file. The file gets mode 0600 on Unix; a device or FIFO is written into, a
 /// directory refused. Returns the number of bytes written.
 ///
-/// Each section's bits are written while other threads hash them, and a section given by
-/// value (`B = Bloom`) is dropped as soon as it is written: a build's arrays give their memory
-/// back before the next section's page-cache pages are allocated (fresh memory is slow to
-/// touch in a VM; just-freed memory is not), and the peak memory stays one array below the
-/// filter plus its file.
-pub fn write_filter<B: Borrow<Bloom>>(
+/// Each section's bits are written while other threads hash them. A section given by value
+/// (`B = Bloom`) is freed as it is written ([`Bloom::drain_bytes`]), so a build's arrays give
+/// their memory back for the file's page cache (fresh memory is slow to touch in a VM;
+/// just-freed memory is not), and the memory in use stays at about one filter.
+pub fn write_filter<B: SectionBits>(
     path: &Path,
     header: &FilterHeader,
     sections: impl IntoIterator<Item = (SectionInfo, B)>,
@@ -64,7 +62,7 @@ pub fn write_filter<B: Borrow<Bloom>>(
     let infos: Vec<SectionInfo> = sections.iter().map(|(s, _)| *s).collect();
     check_input(header, &infos).map_err(invalid)?;
     for (s, b) in &sections {
-        let b = b.borrow();
+        let b = b.bloom();
         if s.params != b.params() {
             let (kind, declared, actual) = (s.kind, s.params, b.params());
             return Err(FilterError::GeometryMismatch {
@@ -89,12 +87,46 @@ pub fn write_filter<B: Borrow<Bloom>>(
         out.write(&head)?;
         out.write(&json)?;
         out.write(&padding)?;
-        for (_, bloom) in sections {
-            out.write_large(bytemuck::cast_slice(bloom.borrow().blocks()))?;
+        for (_, bits) in sections {
+            bits.write_out(&mut |piece| out.write_large(piece))?;
         }
         out.finish()
     })?;
     Ok(layout.file_len())
+}
+
+/// A section's bit array as [`write_filter`] takes it: borrowed (`&Bloom`), or owned (`Bloom`)
+/// and then freed piece by piece as it is written.
+pub trait SectionBits {
+    /// The filter.
+    fn bloom(&self) -> &Bloom;
+
+    /// Hands the bit array's bytes to `write`, in order, and drops what is owned.
+    fn write_out(self, write: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>;
+}
+
+/// The pieces an owned section is written and freed in: large enough to amortise a rayon join
+/// per piece, small enough that little of the file's page cache needs fresh memory.
+const PIECE: usize = 16 << 20;
+
+impl SectionBits for Bloom {
+    fn bloom(&self) -> &Bloom {
+        self
+    }
+
+    fn write_out(self, write: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        self.drain_bytes(PIECE, write)
+    }
+}
+
+impl SectionBits for &Bloom {
+    fn bloom(&self) -> &Bloom {
+        self
+    }
+
+    fn write_out(self, write: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        write(bytemuck::cast_slice(self.blocks()))
+    }
 }
 
 /// Writes bytes while feeding the checksum and the MAC.
