@@ -254,3 +254,16 @@ fn distinct_sets_spilled_to_disk_count_what_sets_in_memory_count() {
     assert!(distinct > 65_536.0, "the spill path was taken: {kvnr}");
     assert_eq!(kvnr["distinct_exact"], Value::Bool(true));
 }
+
+#[test]
+fn a_filter_of_pair_kinds_only_says_no_independent_kind_was_probed() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    wd.ok(&["generate", "--out-dir", "g", "--customers", "2000", "--leak", "1000", "--seed", "3"]);
+    let build = ["build", "-q", "--key-file", &key, "--kinds", "kvnr+name_dob", "--out", "f.lmf"];
+    wd.ok(&[&build[..], &["g/customers.csv"]].concat());
+    let text = wd.ok(&["scan", "--key-file", &key, "--filter", "f.lmf", "g/leak.csv"]);
+    let line = text.lines().find(|l| l.contains("distinct affected people")).unwrap();
+    assert!(line.contains("no independent kind"), "{line}");
+    assert!(!line.contains("matching  values"), "{line}");
+}
