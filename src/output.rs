@@ -155,7 +155,7 @@ pub fn write(
         Target::File(resolved) => {
             let tmp = Temp::new_beside(&resolved).map_err(io_err)?;
             {
-                let mut w = BufWriter::with_capacity(1 << 20, tmp.file());
+                let mut w = BufWriter::with_capacity(1 << 20, Writeback::new(tmp.file()));
                 write(&mut w).and_then(|()| w.flush()).map_err(io_err)?;
             }
             tmp.file().sync_all().map_err(io_err)?;
@@ -166,6 +166,56 @@ pub fn write(
         }
     }
 }
+
+/// Bytes written to a temporary file before their writeback to the disk is started.
+const WRITEBACK_STEP: u64 = 16 << 20;
+
+/// A temporary file's writer that starts the writeback of each [`WRITEBACK_STEP`] bytes once
+/// they are written (Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`: asynchronous, a hint that
+/// changes nothing about durability), so the fsync before the rename finds a large file mostly
+/// on its way to the disk. A 728 MB filter: fsync 0.26 s → 0.01 s, the writes 0.05 s slower.
+struct Writeback<'f> {
+    file: &'f File,
+    written: u64,
+    started: u64,
+}
+
+impl<'f> Writeback<'f> {
+    fn new(file: &'f File) -> Self {
+        Writeback { file, written: 0, started: 0 }
+    }
+}
+
+impl Write for Writeback<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= WRITEBACK_STEP {
+            start_writeback(self.file, self.started, self.written - self.started);
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Starts writing `len` bytes of `file` from `offset` back to the disk, without waiting.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File, offset: u64, len: u64) {
+    use std::os::unix::io::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else { return };
+    // SAFETY: `sync_file_range` reads no memory of ours; the descriptor is open (borrowed from
+    // `file`). A failure only means the writeback starts at the fsync, as without the call.
+    let _ = unsafe {
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE)
+    };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_: &File, _: u64, _: u64) {}
 
 /// [`write()`] of a byte string.
 pub fn write_bytes(path: &Path, inputs: &[&Path], bytes: &[u8]) -> Result<(), OutputError> {

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
+use rayon::prelude::*;
 
 use crate::commands::progress::Progress;
 use crate::config::BuildConfig;
@@ -99,14 +100,23 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
     let secs = progress.finish("read", read, tally.records);
     let mut sections = Vec::new();
     let mut finished = Vec::new();
-    for (kind, bloom) in inserter.into_sections() {
+    // One section per task: each FPR is summed in the same order as on one thread.
+    let filled: Vec<(Kind, filter::Bloom, f64)> = inserter
+        .into_sections()
+        .into_par_iter()
+        .map(|(kind, bloom)| {
+            let fpr = bloom.achieved_fpr();
+            (kind, bloom, fpr)
+        })
+        .collect();
+    for (kind, bloom, achieved_fpr) in filled {
         let params = bloom.params();
         sections.push(SectionInfo {
             kind,
             params,
             inserted: tally.kinds[kind.index()].valid,
             target_fpr: geometry(kind).1,
-            achieved_fpr: bloom.achieved_fpr(),
+            achieved_fpr,
         });
         finished.push(bloom);
     }
@@ -133,9 +143,9 @@ pub fn run(cfg: &BuildConfig) -> anyhow::Result<Built> {
         prf: mode.prf(),
     };
     let meta = metadata(&tally, &kinds, cfg);
-    let pairs: Vec<(SectionInfo, &filter::Bloom)> =
-        sections.iter().cloned().zip(finished.iter()).collect();
-    let bytes = filter::write_filter(&cfg.out, &header, &pairs, &meta, &mode.mac_key())
+    // By value: each array is freed once written (see `write_filter`).
+    let pairs = sections.iter().cloned().zip(finished);
+    let bytes = filter::write_filter(&cfg.out, &header, pairs, &meta, &mode.mac_key())
         .with_context(|| format!("writing {}", cfg.out.display()))?;
     if !cfg.quiet {
         summary(cfg, &tally, &sections, bytes, secs);

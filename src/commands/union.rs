@@ -76,8 +76,8 @@ pub fn union(files: &[FilterFile], key: &Key, out: &Path) -> anyhow::Result<u64>
         ..first.header.clone()
     };
     let meta = merged_metadata(files);
-    let pairs: Vec<(SectionInfo, &Bloom)> = sections.into_iter().zip(blooms.iter()).collect();
-    let bytes = filter::write_filter(out, &header, &pairs, &meta, &key.mac_key())
+    let pairs = sections.into_iter().zip(blooms);
+    let bytes = filter::write_filter(out, &header, pairs, &meta, &key.mac_key())
         .with_context(|| format!("writing {}", out.display()))?;
     Ok(bytes)
 }

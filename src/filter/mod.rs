@@ -22,7 +22,7 @@ pub(crate) mod params;
 pub use bloom::{AtomicBloom, Block, Bloom, BloomRef, GeometryMismatch, Probe};
 pub use format::{
     set_max_filter_len, write_filter, BirthYears, FilterError, FilterFile, FilterHeader, KindStats,
-    Metadata, OpenOptions, Prf, Role, SectionInfo, BIRTH_BUCKET_YEARS, BIRTH_MIN_COUNT,
-    DEFAULT_MAX_FILTER_LEN, MAGIC,
+    Metadata, OpenOptions, Prf, Role, SectionBits, SectionInfo, BIRTH_BUCKET_YEARS,
+    BIRTH_MIN_COUNT, DEFAULT_MAX_FILTER_LEN, MAGIC,
 };
 pub use params::{Params, ParamsError};

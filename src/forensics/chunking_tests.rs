@@ -56,8 +56,7 @@ fn filter(dir: &std::path::Path) -> FilterFile {
         prf: crate::filter::Prf::Keyed,
     };
     let path = dir.join("f.lmf");
-    filter::write_filter(&path, &header, &sections, &Metadata::default(), &key().mac_key())
-        .unwrap();
+    filter::write_filter(&path, &header, sections, &Metadata::default(), &key().mac_key()).unwrap();
     FilterFile::open(&path, &OpenOptions::default()).unwrap()
 }
 

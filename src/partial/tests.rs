@@ -38,7 +38,7 @@ fn filter(dir: &Path) -> FilterFile {
     let path = dir.join("f.lmf");
     let sections = [(info(Kind::Kvnr, &kvnr), &kvnr), (info(Kind::Email, &email), &email)];
     let mac = Key::from_bytes(KEY).mac_key();
-    filter::write_filter(&path, &header, &sections, &Default::default(), &mac).unwrap();
+    filter::write_filter(&path, &header, sections, &Default::default(), &mac).unwrap();
     FilterFile::open(&path, &OpenOptions::default()).unwrap()
 }
 

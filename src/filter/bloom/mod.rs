@@ -24,6 +24,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::params::{Params, BLOCK_BITS};
 use crate::token::Token;
+use bits::{AtomicBlocks, Bits};
+
+mod bits;
 
 /// One 512-bit block: a 64-byte cache line of eight little-endian words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -152,10 +155,33 @@ impl Probe {
 }
 
 /// An owned blocked Bloom filter.
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bloom {
     params: Params,
-    blocks: Vec<Block>,
+    bits: Bits,
+}
+
+impl Clone for Bloom {
+    /// A copy on the heap.
+    fn clone(&self) -> Bloom {
+        Bloom { params: self.params, bits: Bits::Heap(self.blocks().to_vec()) }
+    }
+}
+
+impl PartialEq for Bloom {
+    fn eq(&self, other: &Bloom) -> bool {
+        self.params == other.params && self.blocks() == other.blocks()
+    }
+}
+
+impl Eq for Bloom {}
+
+impl std::fmt::Debug for Bloom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bloom")
+            .field("params", &self.params)
+            .field("blocks", &self.blocks())
+            .finish()
+    }
 }
 
 impl Bloom {
@@ -167,14 +193,14 @@ impl Bloom {
         if let Err(e) = params.check() {
             panic!("Bloom::new: {e}");
         }
-        Bloom { params, blocks: vec![Block::ZERO; params.blocks as usize] }
+        Bloom { params, bits: Bits::Heap(vec![Block::ZERO; params.blocks as usize]) }
     }
 
     /// A filter from its bit array. `None` if the length is not `params.blocks` or `params`
     /// fails [`Params::check`].
     pub fn from_blocks(params: Params, blocks: Vec<Block>) -> Option<Bloom> {
         (params.check().is_ok() && blocks.len() as u64 == params.blocks)
-            .then_some(Bloom { params, blocks })
+            .then_some(Bloom { params, bits: Bits::Heap(blocks) })
     }
 
     /// The geometry.
@@ -184,14 +210,29 @@ impl Bloom {
 
     /// The bit array.
     pub fn blocks(&self) -> &[Block] {
-        &self.blocks
+        self.bits.as_slice()
+    }
+
+    /// Hands the bit array's bytes to `f` in order, in pieces of `piece` bytes (a multiple of
+    /// 4 KiB), and frees the filter while it goes: a build's array (anonymous memory) piece by
+    /// piece as `f` returns, a heap array at the end. Writing a filter file this way, the page
+    /// cache of the file reuses the memory just freed: fresh memory is slow to touch in a VM.
+    pub fn drain_bytes(
+        self,
+        piece: usize,
+        f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        match self.bits {
+            Bits::Heap(v) => f(bytemuck::cast_slice(&v)),
+            Bits::Anon(a) => a.drain(piece, f),
+        }
     }
 
     /// Adds a token.
     #[inline]
     pub fn insert(&mut self, token: Token) {
         let probe = Probe::new(self.params, token);
-        let block = &mut self.blocks[probe.block];
+        let block = &mut self.bits.as_mut_slice()[probe.block];
         for i in 0..8 {
             block.0[i] |= probe.masks[i];
         }
@@ -206,7 +247,7 @@ impl Bloom {
     /// A borrowed view, for the read-only operations shared with mapped files.
     #[inline]
     pub fn as_ref(&self) -> BloomRef<'_> {
-        BloomRef { params: self.params, blocks: &self.blocks }
+        BloomRef { params: self.params, blocks: self.blocks() }
     }
 
     /// ORs `other` into `self`: afterwards `self` holds the union of both sets, exactly as
@@ -216,7 +257,7 @@ impl Bloom {
         if self.params != other.params {
             return Err(GeometryMismatch { left: self.params, right: other.params });
         }
-        for (a, b) in self.blocks.iter_mut().zip(other.blocks) {
+        for (a, b) in self.bits.as_mut_slice().iter_mut().zip(other.blocks) {
             for i in 0..8 {
                 a.0[i] |= b.0[i];
             }
@@ -338,28 +379,30 @@ impl<'a> BloomRef<'a> {
 
 /// A block of atomic words, same size and alignment as [`Block`].
 #[repr(C, align(64))]
-#[derive(Default)]
 struct AtomicBlock([AtomicU64; 8]);
 
 const _: () = assert!(std::mem::size_of::<AtomicBlock>() == std::mem::size_of::<Block>());
 const _: () = assert!(std::mem::align_of::<AtomicBlock>() == std::mem::align_of::<Block>());
 
 /// A filter that many threads fill at once through `&self` (rayon workers during `build`).
+/// Its bit array is anonymous memory, zero until touched and advised for huge pages
+/// (`bits.rs`).
 pub struct AtomicBloom {
     params: Params,
-    blocks: Vec<AtomicBlock>,
+    blocks: AtomicBlocks,
 }
 
 impl AtomicBloom {
     /// An empty filter.
     ///
     /// # Panics
-    /// If `params` fails [`Params::check`], or the bit array cannot be allocated.
+    /// If `params` fails [`Params::check`], or the bit array cannot be mapped.
     pub fn new(params: Params) -> AtomicBloom {
         if let Err(e) = params.check() {
             panic!("AtomicBloom::new: {e}");
         }
-        let blocks = (0..params.blocks).map(|_| AtomicBlock::default()).collect();
+        let blocks = AtomicBlocks::zeroed(params.blocks as usize)
+            .unwrap_or_else(|e| panic!("AtomicBloom::new: mapping the bit array: {e}"));
         AtomicBloom { params, blocks }
     }
 
@@ -374,7 +417,7 @@ impl AtomicBloom {
     #[inline]
     pub fn insert(&self, token: Token) {
         let probe = Probe::new(self.params, token);
-        let block = &self.blocks[probe.block];
+        let block = &self.blocks.blocks()[probe.block];
         for (word, &mask) in block.0.iter().zip(&probe.masks) {
             if mask != 0 {
                 word.fetch_or(mask, Ordering::Relaxed);
@@ -385,20 +428,13 @@ impl AtomicBloom {
     /// Starts loading the block `token` selects into the cache.
     #[inline]
     pub fn prefetch(&self, token: Token) {
-        prefetch_block(&self.blocks[block_index(token, self.params.blocks)]);
+        prefetch_block(&self.blocks.blocks()[block_index(token, self.params.blocks)]);
     }
 
-    /// The finished filter, reusing the allocation.
+    /// The finished filter, in the same memory. We own `self`, so no other thread can still
+    /// access the atomics.
     pub fn into_bloom(self) -> Bloom {
-        let mut blocks = std::mem::ManuallyDrop::new(self.blocks);
-        let (ptr, len, cap) = (blocks.as_mut_ptr(), blocks.len(), blocks.capacity());
-        // SAFETY: `AtomicU64` has the same size and bit validity as `u64` (std docs), so
-        // `AtomicBlock` and `Block` have the same size and alignment (asserted above) and
-        // every `AtomicBlock` is a valid `Block`. The allocation was made by a `Vec` with
-        // that layout and is given up by `ManuallyDrop`, so it is freed exactly once, by the
-        // new `Vec`. We own `self`, so no other thread can still access the atomics.
-        let blocks = unsafe { Vec::from_raw_parts(ptr.cast::<Block>(), len, cap) };
-        Bloom { params: self.params, blocks }
+        Bloom { params: self.params, bits: Bits::Anon(self.blocks.into_blocks()) }
     }
 }
 

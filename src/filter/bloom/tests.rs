@@ -185,3 +185,25 @@ fn probe_speed_versus_bloomfilter_crate() {
     let b = time("bloomfilter crate", &|t| classic.check(&t));
     assert!(a < b, "blocked {a} ns should beat classic {b} ns");
 }
+
+#[test]
+fn drain_bytes_hands_over_every_byte_in_order_and_in_pieces() {
+    let p = Params::new(16, 50_000).unwrap();
+    let atomic = AtomicBloom::new(p);
+    tokens(5, 100_000).into_iter().for_each(|t| atomic.insert(t));
+    let mapped = atomic.into_bloom();
+    let heap = mapped.clone();
+    let expected: Vec<u8> = bytemuck::cast_slice(heap.blocks()).to_vec();
+    for (bloom, pieces) in [(mapped, 4), (heap, 1)] {
+        let (mut got, mut n) = (Vec::new(), 0);
+        bloom
+            .drain_bytes(1 << 20, &mut |piece| {
+                n += 1;
+                got.extend_from_slice(piece);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(n, pieces, "3.2 MB mapped: 1 MiB pieces; on the heap: whole");
+        assert!(got == expected);
+    }
+}

@@ -31,7 +31,7 @@ mod read;
 mod write;
 
 pub use read::{set_max_filter_len, FilterFile, OpenOptions, DEFAULT_MAX_FILTER_LEN};
-pub use write::write_filter;
+pub use write::{write_filter, SectionBits};
 
 #[cfg(target_endian = "big")]
 compile_error!(

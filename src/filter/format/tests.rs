@@ -52,7 +52,7 @@ fn write_sample(dir: &Path) -> (PathBuf, Vec<(SectionInfo, Bloom)>) {
     let path = dir.join("f.lmf");
     let secs = vec![section(Kind::Kvnr, 1000, 1), section(Kind::Email, 300, 2)];
     let refs: Vec<_> = secs.iter().map(|(i, b)| (*i, b)).collect();
-    let len = write_filter(&path, &header(), &refs, &meta(), &MAC_KEY).unwrap();
+    let len = write_filter(&path, &header(), refs, &meta(), &MAC_KEY).unwrap();
     assert_eq!(fs::metadata(&path).unwrap().len(), len);
     (path, secs)
 }
@@ -226,7 +226,7 @@ fn refuses_huge_claimed_sizes_quickly_without_allocating() {
     // A single section claiming 1 TiB: consistent header, refused by length.
     let path = dir.path().join("one.lmf");
     let (info, bloom) = section(Kind::Kvnr, 10, 3);
-    write_filter(&path, &header(), &[(info, &bloom)], &Metadata::default(), &MAC_KEY).unwrap();
+    write_filter(&path, &header(), [(info, &bloom)], &Metadata::default(), &MAC_KEY).unwrap();
     let err = patched(&path, |b| put(b, blocks_at, &(1u64 << 34).to_le_bytes())).unwrap_err();
     assert!(matches!(err, FilterError::Truncated { expected, .. } if expected > 1 << 40));
 }
@@ -273,14 +273,14 @@ fn failed_writes_leave_no_file_behind() {
     let dir = tempfile::tempdir().unwrap();
     let (info, bloom) = section(Kind::Kvnr, 10, 4);
     let missing = dir.path().join("no/such/dir/f.lmf");
-    let err = write_filter(&missing, &header(), &[(info, &bloom)], &meta(), &MAC_KEY);
+    let err = write_filter(&missing, &header(), [(info, &bloom)], &meta(), &MAC_KEY);
     assert!(matches!(err, Err(FilterError::Output(crate::output::OutputError::Io { .. }))));
     let path = dir.path().join("g.lmf");
     let wrong = SectionInfo { params: Params::new(3, 1).unwrap(), ..info };
-    let err = write_filter(&path, &header(), &[(wrong, &bloom)], &meta(), &MAC_KEY);
+    let err = write_filter(&path, &header(), [(wrong, &bloom)], &meta(), &MAC_KEY);
     assert!(matches!(err, Err(FilterError::GeometryMismatch { .. })));
     let long = FilterHeader { label: "x".repeat(129), ..header() };
-    let err = write_filter(&path, &long, &[(info, &bloom)], &meta(), &MAC_KEY);
+    let err = write_filter(&path, &long, [(info, &bloom)], &meta(), &MAC_KEY);
     assert!(matches!(err, Err(FilterError::InvalidInput { .. })));
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no file or temp file left");
 }
@@ -291,7 +291,7 @@ fn rewriting_replaces_the_old_file_whole() {
     let (path, _) = write_sample(dir.path());
     let (info, bloom) = section(Kind::Phone, 50, 5);
     let h = FilterHeader { snapshot_date: None, role: Role::Canary, ..header() };
-    write_filter(&path, &h, &[(info, &bloom)], &Metadata::default(), &MAC_KEY).unwrap();
+    write_filter(&path, &h, [(info, &bloom)], &Metadata::default(), &MAC_KEY).unwrap();
     let f = FilterFile::open(&path, &OpenOptions::default()).unwrap();
     assert_eq!((f.header.role, f.sections.len()), (Role::Canary, 1));
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -318,10 +318,10 @@ fn writes_into_a_device_and_refuses_a_directory_never_replacing_either() {
     let dir = tempfile::tempdir().unwrap();
     let secs = [section(Kind::Kvnr, 10, 1)];
     let refs: Vec<_> = secs.iter().map(|(i, b)| (*i, b)).collect();
-    let e = write_filter(dir.path(), &header(), &refs, &meta(), &MAC_KEY).unwrap_err();
+    let e = write_filter(dir.path(), &header(), refs.clone(), &meta(), &MAC_KEY).unwrap_err();
     assert!(e.to_string().contains("refusing to write"), "{e}");
     assert!(fs::metadata(dir.path()).unwrap().is_dir());
-    write_filter(Path::new("/dev/null"), &header(), &refs, &meta(), &MAC_KEY).unwrap();
+    write_filter(Path::new("/dev/null"), &header(), refs, &meta(), &MAC_KEY).unwrap();
     assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
 }
 
@@ -426,7 +426,7 @@ fn oprf_filters_are_version_2_and_round_trip_their_public_key() {
     let (info, bloom) = section(Kind::Kvnr, 500, 3);
     let h = oprf_header();
     let check = h.prf.oprf_public_key().unwrap().check_key();
-    write_filter(&path, &h, &[(info, &bloom)], &meta(), &check).unwrap();
+    write_filter(&path, &h, [(info, &bloom)], &meta(), &check).unwrap();
     let bytes = fs::read(&path).unwrap();
     assert_eq!(u16::from_le_bytes([bytes[off::VERSION], bytes[off::VERSION + 1]]), 2);
     assert_eq!(bytes[off::PRF], 2);
@@ -448,7 +448,7 @@ fn refuses_oprf_header_with_bad_public_key_or_foreign_key_id() {
     let h = oprf_header();
     let write = || {
         let check = h.prf.oprf_public_key().unwrap().check_key();
-        write_filter(&path, &h, &[(info, &bloom)], &meta(), &check).unwrap();
+        write_filter(&path, &h, [(info, &bloom)], &meta(), &check).unwrap();
     };
     write();
     let err = patched(&path, |b| b[off::KEY_ID] ^= 1).unwrap_err();
@@ -460,4 +460,34 @@ fn refuses_oprf_header_with_bad_public_key_or_foreign_key_id() {
     let (keyed, _) = write_sample(dir.path());
     let err = patched(&keyed, |b| b[off::PRF] = 2).unwrap_err();
     assert!(matches!(err, FilterError::UnknownEnum { what: "PRF", value: 2, .. }), "{err}");
+}
+
+/// The format fixes every byte: the same input gives the same file, whatever the writer does
+/// inside (how it hashes, when it frees a section). The digest is of the file the serial writer of
+/// 9e68d20 wrote for this input; the first section (3.2 MB, filled through an
+/// [`AtomicBloom`] like a build's) spans a huge-page prefix and a small-page tail.
+#[test]
+fn a_filter_file_keeps_the_bytes_of_the_reference_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.lmf");
+    let big = Params::new(16, 50_000).unwrap();
+    let atomic = crate::filter::AtomicBloom::new(big);
+    (0..200_000u128).for_each(|i| atomic.insert(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 7));
+    let bloom = atomic.into_bloom();
+    let info = SectionInfo {
+        kind: Kind::Kvnr,
+        params: big,
+        inserted: 200_000,
+        target_fpr: 1e-4,
+        achieved_fpr: bloom.achieved_fpr(),
+    };
+    let (small_info, small) = section(Kind::Email, 300, 2);
+    let secs = vec![(info, bloom), (small_info, small)];
+    let len = write_filter(&path, &header(), secs, &meta(), &MAC_KEY).unwrap();
+    let bytes = fs::read(&path).unwrap();
+    assert_eq!(bytes.len() as u64, len);
+    assert_eq!(
+        blake3::hash(&bytes).to_hex().as_str(),
+        "1d0c68beec2119691492eb7cb7e204e7b1fdd186bff6b97747bf2630f295ee53"
+    );
 }

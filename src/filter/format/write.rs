@@ -10,12 +10,12 @@ use super::{FilterError, FilterHeader, Metadata, SectionInfo, MAX_METADATA, MAX_
 use crate::filter::bloom::Bloom;
 
 /// Checks what [`write_filter`] is given; returns the error text.
-fn check_input(header: &FilterHeader, sections: &[(SectionInfo, &Bloom)]) -> Result<(), String> {
+fn check_input(header: &FilterHeader, sections: &[SectionInfo]) -> Result<(), String> {
     if sections.is_empty() || sections.len() > MAX_SECTIONS {
         return Err(format!("{} sections (1..={MAX_SECTIONS} allowed)", sections.len()));
     }
-    for (i, (s, _)) in sections.iter().enumerate() {
-        if sections.iter().take(i).any(|(o, _)| o.kind == s.kind) {
+    for (i, s) in sections.iter().enumerate() {
+        if sections.iter().take(i).any(|o| o.kind == s.kind) {
             return Err(format!("two sections for kind {}", s.kind));
         }
         s.params.check().map_err(|e| format!("section {}: {e}", s.kind))?;
@@ -45,16 +45,24 @@ fn check_input(header: &FilterHeader, sections: &[(SectionInfo, &Bloom)]) -> Res
 /// fsynced). On any error the temporary file is removed and `path` is untouched: never a
 /// partial file. The file gets mode 0600 on Unix; a device or FIFO is written into, a
 /// directory refused. Returns the number of bytes written.
-pub fn write_filter(
+///
+/// Each section's bits are written while other threads hash them. A section given by value
+/// (`B = Bloom`) is freed as it is written ([`Bloom::drain_bytes`]), so a build's arrays give
+/// their memory back for the file's page cache (fresh memory is slow to touch in a VM;
+/// just-freed memory is not), and the memory in use stays at about one filter.
+pub fn write_filter<B: SectionBits>(
     path: &Path,
     header: &FilterHeader,
-    sections: &[(SectionInfo, &Bloom)],
+    sections: impl IntoIterator<Item = (SectionInfo, B)>,
     meta: &Metadata,
     mac_key: &[u8; 32],
 ) -> Result<u64, FilterError> {
     let invalid = |what: String| FilterError::InvalidInput { path: path.into(), what };
-    check_input(header, sections).map_err(invalid)?;
-    for (s, b) in sections {
+    let sections: Vec<(SectionInfo, B)> = sections.into_iter().collect();
+    let infos: Vec<SectionInfo> = sections.iter().map(|(s, _)| *s).collect();
+    check_input(header, &infos).map_err(invalid)?;
+    for (s, b) in &sections {
+        let b = b.bloom();
         if s.params != b.params() {
             let (kind, declared, actual) = (s.kind, s.params, b.params());
             return Err(FilterError::GeometryMismatch {
@@ -70,7 +78,6 @@ pub fn write_filter(
         .ok()
         .filter(|&l| l <= MAX_METADATA)
         .ok_or_else(|| invalid("metadata larger than 16 MiB".into()))?;
-    let infos: Vec<SectionInfo> = sections.iter().map(|(s, _)| *s).collect();
     let layout = Layout::new(meta_len, infos.iter().map(|s| s.params));
     let head = encode_header(header, &infos, &layout);
 
@@ -80,12 +87,46 @@ pub fn write_filter(
         out.write(&head)?;
         out.write(&json)?;
         out.write(&padding)?;
-        for (_, bloom) in sections {
-            out.write(bytemuck::cast_slice(bloom.blocks()))?;
+        for (_, bits) in sections {
+            bits.write_out(&mut |piece| out.write_large(piece))?;
         }
         out.finish()
     })?;
     Ok(layout.file_len())
+}
+
+/// A section's bit array as [`write_filter`] takes it: borrowed (`&Bloom`), or owned (`Bloom`)
+/// and then freed piece by piece as it is written.
+pub trait SectionBits {
+    /// The filter.
+    fn bloom(&self) -> &Bloom;
+
+    /// Hands the bit array's bytes to `write`, in order, and drops what is owned.
+    fn write_out(self, write: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>;
+}
+
+/// The pieces an owned section is written and freed in: large enough to amortise a rayon join
+/// per piece, small enough that little of the file's page cache needs fresh memory.
+const PIECE: usize = 16 << 20;
+
+impl SectionBits for Bloom {
+    fn bloom(&self) -> &Bloom {
+        self
+    }
+
+    fn write_out(self, write: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        self.drain_bytes(PIECE, write)
+    }
+}
+
+impl SectionBits for &Bloom {
+    fn bloom(&self) -> &Bloom {
+        self
+    }
+
+    fn write_out(self, write: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        write(bytemuck::cast_slice(self.blocks()))
+    }
 }
 
 /// Writes bytes while feeding the checksum and the MAC.
@@ -104,6 +145,19 @@ impl<W: Write> Sink<W> {
         self.xxh.update(bytes);
         self.mac.update(bytes);
         self.out.write_all(bytes)
+    }
+
+    /// [`Sink::write`], with the checksum and the MAC computed by two rayon tasks while this
+    /// thread writes: the same bytes in the same order, so the same digests.
+    fn write_large(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let Sink { out, xxh, mac } = self;
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| xxh.update(bytes));
+            s.spawn(|_| {
+                mac.update(bytes);
+            });
+            out.write_all(bytes)
+        })
     }
 
     /// Appends the checksum and the MAC over it, and flushes.
