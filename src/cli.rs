@@ -294,9 +294,10 @@ pub struct ScanArgs {
     /// Count distinct matching tokens (and so distinct affected people) exactly up to N per
     /// filter and kind; past N, a HyperLogLog estimate marked ≈ with its ±1.6 % error.
     ///
-    /// Memory: 8–16 bytes per distinct matching token held, per filter and kind (the
-    /// default, 50,000,000, is at most about 0.8 GB per filter and kind, reached only when
-    /// that many distinct values match); past the bound each sketch takes 16 KiB. Partial
+    /// Memory: at most 512 KiB of sorted tokens per set; the rest is spilled to an unnamed
+    /// temporary file in $TMPDIR (8 bytes per distinct matching token, gone when leakmatch
+    /// ends; kept in memory, 8–16 bytes per token, if it cannot be written). Past the bound
+    /// each sketch takes 16 KiB. Partial
     /// results (--partial) carry the exact sets as JSON numbers (about 20 bytes per token).
     #[arg(long, value_name = "N", default_value_t = crate::sketch::DEFAULT_EXACT_LIMIT)]
     pub exact_distinct: u64,

@@ -230,6 +230,9 @@ pub fn scan_inputs(cfg: &ScanConfig) -> anyhow::Result<Scanned> {
         None => inputs.iter().map(|i| i.source.len() as u64).sum(),
     };
     let seconds = progress.finish("scanned", bytes, rows);
+    if let (Some(why), false) = (crate::sketch::spill_failure(), cfg.quiet) {
+        eprintln!("leakmatch: warning: {why}");
+    }
     let filters = filters.iter().map(FilterDesc::of).collect();
     Ok(Scanned { key_id: hex::encode(mode.key_id()), filters, inputs: results, seconds })
 }

@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 
 use super::Report;
 
-use crate::ident::Kind;
 use crate::num::{count, count_ci, pct, pct_of, prob, thousands};
 
 /// Renders the report as text.
@@ -263,13 +262,20 @@ fn forensics(o: &mut String, r: &Report) {
         ci(&s.strong_share)
     );
     let p = &s.people;
-    let _ = writeln!(
-        o,
-        "  distinct affected people: {} (distinct matching {} values, FP-corrected; the most of \
-         any independent kind)",
-        count_ci(p.estimate, p.ci_low, p.ci_high, p.exact),
-        p.kind.map_or("", Kind::name)
-    );
+    let people = count_ci(p.estimate, p.ci_low, p.ci_high, p.exact);
+    let _ = match p.kind {
+        Some(kind) => writeln!(
+            o,
+            "  distinct affected people: {people} (distinct matching {} values, FP-corrected; \
+             the most of any independent kind)",
+            kind.name()
+        ),
+        None => writeln!(
+            o,
+            "  distinct affected people: {people} (no independent kind — kvnr, email, phone, \
+             name_dob, iban — was probed)"
+        ),
+    };
     if let Some(v) = &s.kvnr_validity {
         let _ = writeln!(
             o,

@@ -225,3 +225,45 @@ fn a_data_row_taken_for_a_header_is_not_printed() {
         assert!(!contains(o, "Qxzanarybaum") && !contains(o, "Ottilie"), "a header cell leaked");
     }
 }
+
+#[test]
+fn distinct_sets_spilled_to_disk_count_what_sets_in_memory_count() {
+    // More distinct matching KVNRs than one set keeps in memory (SPILL_AT = 65,536), so the
+    // default scan writes sorted runs to its temporary file; with an unusable $TMPDIR the same
+    // scan keeps them in memory, warns once, and must report the same numbers.
+    let (wd, key, _) = generated("120000", "150000");
+    let args = ["scan", "--json", "--key-file", &key, "--filter", "f.lmf", "g/leak.csv"];
+    let spilled = wd.run(&args);
+    assert!(spilled.status.success());
+    assert!(!contains(&spilled.stderr, "spill"), "{}", String::from_utf8_lossy(&spilled.stderr));
+    let in_memory = wd.cmd().env("TMPDIR", wd.path("no-such-dir")).args(args).output().unwrap();
+    assert!(in_memory.status.success());
+    let err = String::from_utf8_lossy(&in_memory.stderr);
+    assert_eq!(err.matches("warning: could not create the distinct-count spill file").count(), 1);
+    assert!(err.contains("kept in memory"), "{err}");
+    let report = |out: &[u8]| {
+        let mut v: Value = serde_json::from_slice(out).unwrap();
+        v.as_object_mut().unwrap().remove("timing");
+        v
+    };
+    let (a, b) = (report(&spilled.stdout), report(&in_memory.stdout));
+    assert_eq!(a, b);
+    let kinds = a["filters"][0]["kinds"].as_array().unwrap();
+    let kvnr = kinds.iter().find(|k| k["kind"] == "kvnr").unwrap();
+    let distinct = kvnr["distinct_hits"].as_f64().unwrap();
+    assert!(distinct > 65_536.0, "the spill path was taken: {kvnr}");
+    assert_eq!(kvnr["distinct_exact"], Value::Bool(true));
+}
+
+#[test]
+fn a_filter_of_pair_kinds_only_says_no_independent_kind_was_probed() {
+    let wd = Workdir::new();
+    let key = wd.keygen("k");
+    wd.ok(&["generate", "--out-dir", "g", "--customers", "2000", "--leak", "1000", "--seed", "3"]);
+    let build = ["build", "-q", "--key-file", &key, "--kinds", "kvnr+name_dob", "--out", "f.lmf"];
+    wd.ok(&[&build[..], &["g/customers.csv"]].concat());
+    let text = wd.ok(&["scan", "--key-file", &key, "--filter", "f.lmf", "g/leak.csv"]);
+    let line = text.lines().find(|l| l.contains("distinct affected people")).unwrap();
+    assert!(line.contains("no independent kind"), "{line}");
+    assert!(!line.contains("matching  values"), "{line}");
+}

@@ -1,13 +1,17 @@
 //! Distinct counting of matching tokens, mergeable across chunks and shards.
 //!
 //! **Exact** up to a bound (`scan --exact-distinct N`, default [`DEFAULT_EXACT_LIMIT`]): the
-//! set of the tokens' low 64 bits, kept as a sorted vector plus a tail of recent inserts that
-//! is sorted in when it grows as long (inserts amortised O(log n), merges one linear pass).
-//! Tokens are uniform PRF outputs, so two distinct values share 64 bits with probability
-//! 2⁻⁶⁴: among 50 M tokens the expected number of such collisions is n²/2⁶⁵ ≈ 7·10⁻⁵.
-//! Memory: 8 bytes per token, up to 16 while the tail is sorted in and a merge builds its
-//! union (50 M tokens: 0.4 to 0.8 GB for one filter and kind; sets only hold the matching
-//! tokens, so they stay small unless that many values match).
+//! set of the tokens' low 64 bits. Tokens are uniform PRF outputs, so two distinct values
+//! share 64 bits with probability 2⁻⁶⁴: among 50 M tokens the expected number of such
+//! collisions is n²/2⁶⁵ ≈ 7·10⁻⁵.
+//! In memory a set is a sorted vector plus a tail of recent inserts that is sorted in when it
+//! grows as long (inserts amortised O(log n), merges one linear pass). Once the sorted part
+//! reaches [`SPILL_AT`] tokens (512 KiB) it is written as a sorted run to an unnamed temporary
+//! file (module `spill`): memory stays at a few MiB per filter and kind whatever the number of
+//! distinct matching values, and the disk holds 8 bytes per token (runs are rewritten without
+//! repeats when their total passes the bound). Counting reads the runs one range of values at a
+//! time (1/64 of the set in memory), in parallel. If the file cannot be written, sets stay in
+//! memory (8 to 16 bytes per token) and [`spill_failure`] says why.
 //!
 //! **Past the bound**, a HyperLogLog with 2¹⁴ registers (Flajolet et al. 2007; relative
 //! standard error 1.04/√m ≈ 0.81 %, so ±[`HLL_ERROR_95`] at 95 %), with linear counting for
@@ -25,7 +29,16 @@
 // indices are loop bounds of the two sorted vectors.
 #![allow(clippy::indexing_slicing)]
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+mod spill;
+
+pub use spill::{failure as spill_failure, SPILL_AT};
+use spill::{spill_at, Run, PARTS};
 
 /// Tokens counted exactly per filter and kind before switching to HyperLogLog.
 pub const DEFAULT_EXACT_LIMIT: u64 = 50_000_000;
@@ -38,7 +51,7 @@ pub const HLL_ERROR_95: f64 = 1.96 * 1.04 / 128.0;
 ///
 /// Its observable state (count, interval, exactness, serialised form, equality) depends only
 /// on the set of tokens inserted, their number and the bound, not on how inserts and merges
-/// were ordered.
+/// were ordered, nor on which parts of the set were spilled to disk.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(into = "Wire", from = "Wire")]
 pub struct Distinct {
@@ -47,6 +60,8 @@ pub struct Distinct {
     /// Tokens inserted (with repeats): an upper bound of the distinct count.
     inserted: u64,
     repr: Repr,
+    /// The exact count [`Distinct::settle`] found, until the next insert or merge.
+    settled: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -55,21 +70,32 @@ enum Repr {
     Hll(Vec<u8>),
 }
 
-/// An exact set of tokens: `sorted` ascending without repeats, plus `pending` tokens appended
-/// since (sorted and merged in once they are as many as the sorted ones, so an insert costs
-/// amortised O(log n) and a merge of two sets is one linear pass: much cheaper than hashing
-/// into a table larger than the caches).
+/// An exact set of tokens: the union of `sorted` (ascending without repeats), `pending`
+/// (tokens appended since; sorted and merged in once they are as many as the sorted ones,
+/// so an insert costs amortised O(log n) and a merge of two sets is one linear pass: much
+/// cheaper than hashing into a table larger than the caches) and `runs` on disk (ascending
+/// without repeats each; they may share tokens with each other and with memory).
 #[derive(Clone, Debug, Default)]
 struct Tokens {
     sorted: Vec<u64>,
     pending: Vec<u64>,
+    runs: Vec<Arc<Run>>,
+    /// The set's size when its runs were last counted (0: never).
+    counted: u64,
 }
 
 /// Pending tokens below which a set is not re-sorted.
 const FLUSH_MIN: usize = 4096;
 
+/// [`FLUSH_MIN`], or less when spills start earlier (tests).
+#[inline]
+fn flush_min() -> usize {
+    FLUSH_MIN.min(spill_at())
+}
+
 impl Tokens {
-    fn flush(&mut self) {
+    /// Sorts the pending tokens into the sorted part.
+    fn sort_in(&mut self) {
         if self.pending.is_empty() {
             return;
         }
@@ -83,20 +109,32 @@ impl Tokens {
         self.pending.clear();
     }
 
+    /// [`Tokens::sort_in`], then writes a large sorted part to disk.
+    fn flush(&mut self) {
+        self.sort_in();
+        if self.sorted.len() >= spill_at() {
+            if let Some(run) = Run::write(&self.sorted) {
+                self.runs.push(Arc::new(run));
+                self.sorted.clear();
+            }
+        }
+    }
+
     fn push(&mut self, h: u64) {
         self.pending.push(h);
-        if self.pending.len() >= FLUSH_MIN.max(self.sorted.len()) {
+        if self.pending.len() >= flush_min().max(self.sorted.len()) {
             self.flush();
         }
     }
 
-    /// Adds every token of `o`: a small set into the tail (amortised, as inserts), a large
-    /// one by a linear union.
+    /// Adds every token of `o`: its runs by reference, a small sorted part into the tail
+    /// (amortised, as inserts), a large one by a linear union.
     fn extend(&mut self, o: &Tokens) {
+        self.runs.extend(o.runs.iter().cloned());
         self.pending.extend_from_slice(&o.pending);
         if o.sorted.len() < self.sorted.len() / 4 {
             self.pending.extend_from_slice(&o.sorted);
-            if self.pending.len() >= FLUSH_MIN.max(self.sorted.len()) {
+            if self.pending.len() >= flush_min().max(self.sorted.len()) {
                 self.flush();
             }
         } else {
@@ -105,15 +143,106 @@ impl Tokens {
         }
     }
 
-    /// The set, flushed.
-    fn flushed(&self) -> std::borrow::Cow<'_, [u64]> {
+    /// An upper bound of the set's size (exact when there are no runs and nothing pending).
+    fn bound(&self) -> u64 {
+        let on_disk: usize = self.runs.iter().map(|r| r.len()).sum();
+        (on_disk + self.sorted.len() + self.pending.len()) as u64
+    }
+
+    /// The tokens in memory, ascending, without repeats.
+    fn memory(&self) -> Cow<'_, [u64]> {
         if self.pending.is_empty() {
-            std::borrow::Cow::Borrowed(&self.sorted)
+            Cow::Borrowed(&self.sorted)
         } else {
-            let mut t = self.clone();
-            t.flush();
-            std::borrow::Cow::Owned(t.sorted)
+            let mut t = Tokens {
+                sorted: self.sorted.clone(),
+                pending: self.pending.clone(),
+                ..Tokens::default()
+            };
+            t.sort_in();
+            Cow::Owned(t.sorted)
         }
+    }
+
+    /// The set's tokens in range `p` (see `spill::part`), ascending without repeats, into `buf`.
+    fn part(&self, memory: &[u64], p: usize, buf: &mut Vec<u64>) {
+        buf.clear();
+        buf.extend_from_slice(spill::part_of(memory, p));
+        if !self.runs.is_empty() {
+            self.runs.iter().for_each(|r| r.read_part(p, buf));
+            buf.sort_unstable();
+            buf.dedup();
+        }
+    }
+
+    /// The number of tokens (ranges counted in parallel when there are runs).
+    fn len(&self) -> u64 {
+        let memory = self.memory();
+        if self.runs.is_empty() {
+            return memory.len() as u64;
+        }
+        (0..PARTS)
+            .into_par_iter()
+            .map_init(Vec::new, |buf, p| {
+                self.part(&memory, p, buf);
+                buf.len() as u64
+            })
+            .sum()
+    }
+
+    /// Calls `f` with the set in ascending order, one range at a time.
+    fn for_each_part(&self, mut f: impl FnMut(&[u64])) {
+        let memory = self.memory();
+        if self.runs.is_empty() {
+            return f(&memory);
+        }
+        let mut buf = Vec::new();
+        for p in 0..PARTS {
+            self.part(&memory, p, &mut buf);
+            f(&buf);
+        }
+    }
+
+    fn to_vec(&self) -> Vec<u64> {
+        let mut out = Vec::new();
+        self.for_each_part(|s| out.extend_from_slice(s));
+        out
+    }
+
+    fn registers(&self) -> Vec<u8> {
+        let mut regs = vec![0u8; M];
+        self.for_each_part(|s| s.iter().for_each(|&h| hll_add(&mut regs, h)));
+        regs
+    }
+
+    /// Rewrites the set as runs without repeats (one per range), so that the disk holds no
+    /// more than the set; keeps it as it is if a run cannot be written.
+    fn compact(&mut self) {
+        let memory = self.memory().into_owned();
+        let (mut runs, mut buf) = (Vec::new(), Vec::new());
+        for p in 0..PARTS {
+            self.part(&memory, p, &mut buf);
+            if !buf.is_empty() {
+                let Some(run) = Run::write(&buf) else { return };
+                runs.push(Arc::new(run));
+            }
+        }
+        self.runs = runs;
+        self.sorted.clear();
+        self.pending.clear();
+    }
+
+    fn same_set(&self, o: &Tokens) -> bool {
+        let (a, b) = (self.memory(), o.memory());
+        if self.runs.is_empty() && o.runs.is_empty() {
+            return a == b;
+        }
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        (0..PARTS).all(|p| {
+            self.part(&a, p, &mut x);
+            o.part(&b, p, &mut y);
+            x == y
+        })
     }
 }
 
@@ -148,9 +277,10 @@ enum WireRepr {
 
 impl From<Distinct> for Wire {
     fn from(d: Distinct) -> Wire {
-        let repr = match d.resolved() {
-            Resolved::Exact(set) => WireRepr::Exact(set.into_owned()),
-            Resolved::Hll(regs) => WireRepr::Hll(regs.into_owned()),
+        let repr = match (d.view(), &d.repr) {
+            (View::Exact(_), Repr::Exact(t)) => WireRepr::Exact(t.to_vec()),
+            (View::Hll(regs), _) => WireRepr::Hll(regs.into_owned()),
+            (View::Exact(_), Repr::Hll(regs)) => WireRepr::Hll(regs.clone()),
         };
         Wire { limit: d.limit, inserted: d.inserted, repr }
     }
@@ -161,34 +291,37 @@ impl From<Wire> for Distinct {
     /// exactly [`M`] registers of at most 65 − P.
     fn from(w: Wire) -> Distinct {
         let repr = match w.repr {
-            WireRepr::Exact(v) => Repr::Exact(Tokens { sorted: Vec::new(), pending: v }),
+            WireRepr::Exact(v) => Repr::Exact(Tokens { pending: v, ..Tokens::default() }),
             WireRepr::Hll(mut regs) => {
                 regs.resize(M, 0);
                 regs.iter_mut().for_each(|r| *r = (*r).min(65 - P as u8));
                 Repr::Hll(regs)
             }
         };
-        let mut d = Distinct { limit: w.limit, inserted: w.inserted, repr };
+        let mut d = Distinct { limit: w.limit, inserted: w.inserted, repr, settled: None };
         if let Repr::Exact(t) = &mut d.repr {
             t.flush();
-            d.inserted = d.inserted.max(t.sorted.len() as u64);
+            // One sorted, repeat-free list, split at most into memory and one run: exact.
+            d.inserted = d.inserted.max(t.bound());
         }
         d.check_limit();
         d
     }
 }
 
-/// A set or registers as observed: flushed, and a set past the bound as registers.
-enum Resolved<'a> {
-    Exact(std::borrow::Cow<'a, [u64]>),
-    Hll(std::borrow::Cow<'a, [u8]>),
+/// A set or registers as observed: a set past the bound as registers.
+enum View<'a> {
+    Exact(u64),
+    Hll(Cow<'a, [u8]>),
 }
 
 impl PartialEq for Distinct {
     fn eq(&self, o: &Distinct) -> bool {
-        let same = match (self.resolved(), o.resolved()) {
-            (Resolved::Exact(a), Resolved::Exact(b)) => a == b,
-            (Resolved::Hll(a), Resolved::Hll(b)) => a == b,
+        let same = match (self.view(), o.view(), &self.repr, &o.repr) {
+            (View::Exact(a), View::Exact(b), Repr::Exact(x), Repr::Exact(y)) => {
+                a == b && x.same_set(y)
+            }
+            (View::Hll(a), View::Hll(b), _, _) => a == b,
             _ => false,
         };
         same && self.limit == o.limit && self.inserted == o.inserted
@@ -204,7 +337,12 @@ impl Default for Distinct {
 impl Distinct {
     /// An empty sketch whose bound is set by the first [`Distinct::insert`] or merge.
     pub fn new() -> Distinct {
-        Distinct { limit: u64::MAX, inserted: 0, repr: Repr::Exact(Tokens::default()) }
+        Distinct {
+            limit: u64::MAX,
+            inserted: 0,
+            repr: Repr::Exact(Tokens::default()),
+            settled: None,
+        }
     }
 
     /// Adds a token (any 64 uniformly distributed bits of it), counting exactly up to `limit`
@@ -213,6 +351,7 @@ impl Distinct {
     pub fn insert(&mut self, h: u64, limit: u64) {
         self.limit = self.limit.min(limit);
         self.inserted += 1;
+        self.settled = None;
         match &mut self.repr {
             Repr::Exact(t) => {
                 t.push(h);
@@ -224,24 +363,38 @@ impl Distinct {
         }
     }
 
-    /// Turns a flushed set past the bound into registers.
+    /// Turns a set past the bound into registers. A set with runs on disk is counted only
+    /// once their total grew by the bound since the last count (amortised O(1) per token);
+    /// a set within the bound then has its runs rewritten without repeats.
     fn check_limit(&mut self) {
-        if let Repr::Exact(t) = &self.repr {
+        let Repr::Exact(t) = &mut self.repr else { return };
+        if t.runs.is_empty() {
             if t.sorted.len() as u64 > self.limit {
                 self.repr = Repr::Hll(registers(&t.sorted));
             }
+            return;
+        }
+        if t.bound() <= t.counted.saturating_add(self.limit) {
+            return;
+        }
+        let n = t.len();
+        if n > self.limit {
+            self.repr = Repr::Hll(t.registers());
+        } else {
+            t.compact();
+            t.counted = n;
         }
     }
 
-    fn resolved(&self) -> Resolved<'_> {
+    fn view(&self) -> View<'_> {
         match &self.repr {
-            Repr::Hll(regs) => Resolved::Hll(std::borrow::Cow::Borrowed(regs)),
+            Repr::Hll(regs) => View::Hll(Cow::Borrowed(regs)),
             Repr::Exact(t) => {
-                let set = t.flushed();
-                if set.len() as u64 > self.limit {
-                    Resolved::Hll(std::borrow::Cow::Owned(registers(&set)))
+                let n = self.settled.unwrap_or_else(|| t.len());
+                if n > self.limit {
+                    View::Hll(Cow::Owned(t.registers()))
                 } else {
-                    Resolved::Exact(set)
+                    View::Exact(n)
                 }
             }
         }
@@ -251,13 +404,14 @@ impl Distinct {
     pub fn merge(&mut self, other: &Distinct) {
         self.limit = self.limit.min(other.limit);
         self.inserted += other.inserted;
+        self.settled = None;
         match (&mut self.repr, &other.repr) {
             (Repr::Exact(mine), Repr::Exact(theirs)) => mine.extend(theirs),
             (Repr::Hll(regs), Repr::Exact(theirs)) => {
-                theirs.sorted.iter().chain(&theirs.pending).for_each(|&h| hll_add(regs, h));
+                theirs.for_each_part(|s| s.iter().for_each(|&h| hll_add(regs, h)));
             }
             (Repr::Exact(mine), Repr::Hll(theirs)) => {
-                let mut regs = registers(&mine.flushed());
+                let mut regs = mine.registers();
                 max_registers(&mut regs, theirs);
                 self.repr = Repr::Hll(regs);
             }
@@ -269,10 +423,10 @@ impl Distinct {
     /// The number of distinct tokens: exact, or the HyperLogLog estimate clamped into
     /// [`Distinct::interval`] (never above the tokens inserted).
     pub fn count(&self) -> f64 {
-        match self.resolved() {
-            Resolved::Exact(set) => set.len() as f64,
-            Resolved::Hll(regs) => {
-                let (lo, hi) = self.interval();
+        match self.view() {
+            View::Exact(n) => n as f64,
+            View::Hll(regs) => {
+                let (lo, hi) = self.interval_of(&regs);
                 hll_estimate(&regs).clamp(lo, hi)
             }
         }
@@ -281,31 +435,39 @@ impl Distinct {
     /// The 95 % interval of the count: one point when exact; for a sketch ±[`HLL_ERROR_95`]
     /// around its estimate, clamped to (bound, tokens inserted].
     pub fn interval(&self) -> (f64, f64) {
-        match self.resolved() {
-            Resolved::Exact(set) => (set.len() as f64, set.len() as f64),
-            Resolved::Hll(regs) => {
-                let e = hll_estimate(&regs);
-                let most = self.inserted as f64;
-                let least = (self.limit.saturating_add(1) as f64).min(most);
-                let lo = (e * (1.0 - HLL_ERROR_95)).floor().clamp(least, most);
-                let hi = (e * (1.0 + HLL_ERROR_95)).ceil().clamp(lo, most);
-                (lo, hi)
-            }
+        match self.view() {
+            View::Exact(n) => (n as f64, n as f64),
+            View::Hll(regs) => self.interval_of(&regs),
         }
+    }
+
+    fn interval_of(&self, regs: &[u8]) -> (f64, f64) {
+        let e = hll_estimate(regs);
+        let most = self.inserted as f64;
+        let least = (self.limit.saturating_add(1) as f64).min(most);
+        let lo = (e * (1.0 - HLL_ERROR_95)).floor().clamp(least, most);
+        let hi = (e * (1.0 + HLL_ERROR_95)).ceil().clamp(lo, most);
+        (lo, hi)
     }
 
     /// Whether [`Distinct::count`] is exact.
     pub fn is_exact(&self) -> bool {
-        matches!(self.resolved(), Resolved::Exact(_))
+        matches!(self.view(), View::Exact(_))
     }
 
-    /// Sorts pending tokens in (and turns a set past the bound into registers), so that the
-    /// reads that follow need no copy. Changes nothing observable.
+    /// Counts the set once (in parallel when parts of it are on disk) and keeps the count for
+    /// the reads that follow, until the next insert or merge; turns a set past the bound into
+    /// registers. Changes nothing observable.
     pub fn settle(&mut self) {
         if let Repr::Exact(t) = &mut self.repr {
-            t.flush();
+            t.sort_in();
+            let n = t.len();
+            if n > self.limit {
+                self.repr = Repr::Hll(t.registers());
+            } else {
+                self.settled = Some(n);
+            }
         }
-        self.check_limit();
     }
 
     /// Tokens inserted, with repeats.
@@ -359,6 +521,87 @@ mod tests {
     }
 
     const NO_LIMIT: u64 = DEFAULT_EXACT_LIMIT;
+
+    /// Sets this thread's spill threshold until dropped.
+    struct SpillAt(usize);
+
+    impl SpillAt {
+        fn set(n: usize) -> SpillAt {
+            SpillAt(spill::TEST_SPILL_AT.with(|c| c.replace(n)))
+        }
+    }
+
+    impl Drop for SpillAt {
+        fn drop(&mut self) {
+            spill::TEST_SPILL_AT.with(|c| c.set(self.0));
+        }
+    }
+
+    fn with_spill_at<T>(n: usize, f: impl FnOnce() -> T) -> T {
+        let _at = SpillAt::set(n);
+        f()
+    }
+
+    fn runs(d: &Distinct) -> usize {
+        match &d.repr {
+            Repr::Exact(t) => t.runs.len(),
+            Repr::Hll(_) => 0,
+        }
+    }
+
+    #[test]
+    fn a_set_past_the_spill_threshold_is_on_disk_and_counts_the_same() {
+        // 3 × SPILL_AT distinct tokens, each inserted twice, in two halves merged.
+        let n = 3 * SPILL_AT as u64;
+        let fill = |d: &mut Distinct, r: std::ops::Range<u64>| {
+            for i in r {
+                d.insert(mix(i % n), NO_LIMIT);
+            }
+        };
+        let (mut a, mut b) = (Distinct::new(), Distinct::new());
+        fill(&mut a, 0..n);
+        fill(&mut b, n..2 * n + 7);
+        assert!(runs(&a) >= 2 && runs(&b) >= 2, "spilled: {} and {} runs", runs(&a), runs(&b));
+        a.merge(&b);
+        let reference = with_spill_at(usize::MAX, || {
+            let mut r = Distinct::new();
+            fill(&mut r, 0..2 * n + 7);
+            r
+        });
+        assert_eq!(runs(&reference), 0);
+        assert_eq!(a.count(), n as f64);
+        assert_eq!(a, reference);
+        a.settle();
+        assert_eq!((a.count(), a.interval(), a.is_exact()), (n as f64, (n as f64, n as f64), true));
+        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&reference).unwrap());
+        let mut other = reference.clone();
+        other.insert(mix(n + 1), NO_LIMIT);
+        assert_ne!(a, other, "one more token");
+    }
+
+    #[test]
+    fn spilled_runs_past_the_bound_become_a_sketch_and_within_it_are_compacted() {
+        let _at = SpillAt::set(1000);
+        let mut over = Distinct::new();
+        for i in 0..50_000u64 {
+            over.insert(mix(i), 20_000);
+        }
+        assert!(!over.is_exact());
+        let (lo, hi) = over.interval();
+        assert!(lo > 20_000.0 && lo <= 50_000.0 && 50_000.0 <= hi, "{lo} {hi}");
+        // 2,000 distinct tokens inserted 25 times: the runs are rewritten without repeats
+        // whenever their total passes the bound, so the disk never holds more than
+        // bound + set.
+        let mut repeats = Distinct::new();
+        for i in 0..50_000u64 {
+            repeats.insert(mix(i % 2000), 5_000);
+            if let Repr::Exact(t) = &repeats.repr {
+                assert!(t.bound() <= 5_000 + 2_000 + 1000, "at {i}: {} on disk", t.bound());
+            }
+        }
+        assert!(repeats.is_exact());
+        assert_eq!(repeats.count(), 2000.0);
+    }
 
     #[test]
     fn exact_below_limit_and_counts_duplicates_once() {
@@ -465,11 +708,17 @@ mod tests {
             xs in proptest::collection::vec(0u64..3000, 0..3000),
             cuts in proptest::collection::vec(0usize..3000, 0..6),
             limit in prop_oneof![Just(NO_LIMIT), 1u64..400],
+            spill in prop_oneof![Just(spill::SPILL_AT), 1usize..300],
         ) {
-            let mut one = Distinct::new();
-            for &x in &xs {
-                one.insert(mix(x), limit);
-            }
+            // `one` stays in memory; the parts spill from `spill` tokens on.
+            let one = with_spill_at(usize::MAX, || {
+                let mut one = Distinct::new();
+                for &x in &xs {
+                    one.insert(mix(x), limit);
+                }
+                one
+            });
+            let _spilling = SpillAt::set(spill);
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(xs.len())).collect();
             cuts.push(0);
             cuts.push(xs.len());
@@ -495,6 +744,11 @@ mod tests {
             // (Coverage of the truth by the sketch's interval: the deterministic test above.)
             let (lo, hi) = one.interval();
             prop_assert!(lo <= one.count() && one.count() <= hi && hi <= xs.len() as f64);
+            let mut settled = merged.clone();
+            settled.settle();
+            prop_assert_eq!(&settled, &one);
+            prop_assert_eq!(settled.count(), one.count());
+            prop_assert_eq!(settled.interval(), one.interval());
         }
     }
 }
