@@ -370,7 +370,8 @@ impl Distinct {
         let Repr::Exact(t) = &mut self.repr else { return };
         if t.runs.is_empty() {
             if t.sorted.len() as u64 > self.limit {
-                self.repr = Repr::Hll(registers(&t.sorted));
+                // All of the set, pending tokens included (a merge may have lowered the bound).
+                self.repr = Repr::Hll(t.registers());
             }
             return;
         }
@@ -474,12 +475,6 @@ impl Distinct {
     pub fn inserted(&self) -> u64 {
         self.inserted
     }
-}
-
-fn registers(set: &[u64]) -> Vec<u8> {
-    let mut regs = vec![0u8; M];
-    set.iter().for_each(|&h| hll_add(&mut regs, h));
-    regs
 }
 
 fn max_registers(regs: &mut [u8], o: &[u8]) {
@@ -652,6 +647,21 @@ mod tests {
         assert!(!d.is_exact());
         assert!(d.count() <= 20.0 && d.interval().1 <= 20.0);
         assert!(d.interval().0 >= 6.0, "more than the bound is certain");
+    }
+
+    #[test]
+    fn a_merge_that_lowers_the_bound_keeps_the_pending_tokens_in_the_sketch() {
+        // 5,000 tokens: 4,096 sorted, the rest pending; merged with a set of a lower bound,
+        // the union is past it and every token must reach the registers.
+        let mut a = Distinct::new();
+        (0..5000).for_each(|i| a.insert(mix(i), NO_LIMIT));
+        let mut b = Distinct::new();
+        b.insert(mix(5000), 100);
+        a.merge(&b);
+        let mut all = Distinct::new();
+        (0..5001).for_each(|i| all.insert(mix(i), 100));
+        assert!(!a.is_exact());
+        assert_eq!(a, all);
     }
 
     #[test]
