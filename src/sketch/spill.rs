@@ -43,7 +43,8 @@ pub fn spill_at() -> usize {
 
 /// Ranges of token values a run is indexed by: the top `PART_BITS` bits.
 pub const PARTS: usize = 1 << PART_BITS;
-const PART_BITS: u32 = 6;
+/// Top bits of a token that name its range.
+pub const PART_BITS: u32 = 6;
 
 /// The range of values (`0..PARTS`) a token falls into: its top bits.
 #[inline]
