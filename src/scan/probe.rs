@@ -23,6 +23,8 @@ pub struct Prober<'f> {
     row_bound: RowBound,
     /// Distinct matching tokens counted exactly per filter and kind up to this many.
     exact_distinct: u64,
+    /// Whether the CPU has AVX-512F, for [`BloomRef::contains_avx512`].
+    avx512: bool,
 }
 
 impl<'f> Prober<'f> {
@@ -35,6 +37,10 @@ impl<'f> Prober<'f> {
             collect: false,
             row_bound: RowBound::default(),
             exact_distinct: crate::sketch::DEFAULT_EXACT_LIMIT,
+            #[cfg(target_arch = "x86_64")]
+            avx512: std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(not(target_arch = "x86_64"))]
+            avx512: false,
         }
     }
 
@@ -78,7 +84,7 @@ impl<'f> Prober<'f> {
                     prefetch(sections, ahead);
                 }
                 let ft = &mut tally.filters[f];
-                let kinds = probe_record(sections, ft, tokens, self.exact_distinct);
+                let kinds = probe_record(sections, ft, tokens, self.exact_distinct, self.avx512);
                 if kinds != 0 {
                     ft.count_categories(batch.categories.get(i).copied().unwrap_or(0));
                 }
@@ -119,13 +125,14 @@ fn probe_record(
     ft: &mut FilterTally,
     tokens: &Tokens,
     exact_distinct: u64,
+    avx512: bool,
 ) -> u16 {
     let (mut kinds, mut independent, mut probed) = (0u16, 0, false);
     for (i, (section, token)) in sections.iter().zip(tokens).enumerate() {
         let (Some(bloom), Some(t)) = (section, token) else { continue };
         probed = true;
         ft.probed[i] += 1;
-        if bloom.contains(*t) {
+        if contains(bloom, *t, avx512) {
             ft.hits[i] += 1;
             ft.distinct[i].insert(*t as u64, exact_distinct);
             kinds |= 1 << i;
@@ -144,6 +151,18 @@ fn probe_record(
         }
     }
     kinds
+}
+
+/// Whether `bloom` may hold `token`: [`BloomRef::contains`], with AVX-512F when `avx512`.
+#[inline]
+fn contains(bloom: &BloomRef<'_>, token: crate::token::Token, avx512: bool) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx512 {
+        // SAFETY: `avx512` is true only if the CPU has AVX-512F (`Prober::new`).
+        return unsafe { bloom.contains_avx512(token) };
+    }
+    let _ = avx512;
+    bloom.contains(token)
 }
 
 impl Sink for Prober<'_> {

@@ -102,6 +102,22 @@ fn all_set(block: &Block, word: u64, count: u32) -> bool {
     missing == 0
 }
 
+/// [`all_set`] with AVX-512F, the block's eight words in `words`: lane `i < count` holds
+/// position `i` (bits `9i..9i + 9` of `word`), picks its word and tests its bit.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn all_set_avx512(words: std::arch::x86_64::__m512i, word: u64, count: u32) -> bool {
+    use std::arch::x86_64::*;
+    let shifts = _mm512_setr_epi64(0, 9, 18, 27, 36, 45, 54, 63);
+    let pos = _mm512_srlv_epi64(_mm512_set1_epi64(word as i64), shifts);
+    let pos = _mm512_and_si512(pos, _mm512_set1_epi64(i64::from(BLOCK_BITS) - 1));
+    let picked = _mm512_permutexvar_epi64(_mm512_srli_epi64::<6>(pos), words);
+    let bits = _mm512_srlv_epi64(picked, _mm512_and_si512(pos, _mm512_set1_epi64(63)));
+    let lanes = ((1u32 << count.min(8)) - 1) as __mmask8;
+    _mm512_mask_testn_epi64_mask(lanes, bits, _mm512_set1_epi64(1)) == 0
+}
+
 /// The block index of `token` in a filter of `blocks` blocks: multiply-shift reduction of the
 /// token's low 64 bits (Lemire 2019), the same as [`Probe::new`] computes.
 #[inline]
@@ -329,6 +345,30 @@ impl<'a> BloomRef<'a> {
             return false;
         }
         k <= 14 || all_set(block, mix64(hi.wrapping_add(GAMMA.wrapping_mul(2))), k - 14)
+    }
+
+    /// [`BloomRef::contains`] with AVX-512F: each group of seven positions is tested at once
+    /// (the block in one register, its words permuted to the positions, shifted, tested):
+    /// the same positions, the same answer, about a quarter of the instructions.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F: callers check once with
+    /// `std::arch::is_x86_feature_detected!("avx512f")`.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    pub fn contains_avx512(&self, token: Token) -> bool {
+        let hi = (token >> 64) as u64;
+        let block = &self.blocks[block_index(token, self.params.blocks)];
+        // SAFETY: `Block` is 64 bytes aligned to 64 (`repr(C, align(64))`): one aligned load.
+        let words = unsafe { std::arch::x86_64::_mm512_load_si512(block.0.as_ptr().cast()) };
+        let k = self.params.k;
+        if !all_set_avx512(words, hi, k.min(7)) {
+            return false;
+        }
+        if k > 7 && !all_set_avx512(words, mix64(hi.wrapping_add(GAMMA)), (k - 7).min(7)) {
+            return false;
+        }
+        k <= 14 || all_set_avx512(words, mix64(hi.wrapping_add(GAMMA.wrapping_mul(2))), k - 14)
     }
 
     /// Starts loading the block `token` selects into the cache (a hint: no effect on results).

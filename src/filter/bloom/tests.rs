@@ -57,6 +57,28 @@ proptest! {
     }
 }
 
+proptest! {
+    /// `contains_avx512` answers exactly as `contains` at every k, members and non-members,
+    /// in filters from nearly empty to nearly full (skipped without AVX-512F).
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn contains_avx512_agrees_with_contains(
+        toks in proptest::collection::vec(any::<u128>(), 0..600),
+        others in proptest::collection::vec(any::<u128>(), 0..300),
+        k in 1u32..=16,
+        blocks in 1u64..8,
+    ) {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            let b = build(Params::new(k, blocks).unwrap(), &toks);
+            for &t in toks.iter().chain(&others) {
+                // SAFETY: the CPU has AVX-512F (checked above).
+                let fast = unsafe { b.as_ref().contains_avx512(t) };
+                prop_assert_eq!(fast, b.contains(t));
+            }
+        }
+    }
+}
+
 #[test]
 fn probe_sets_at_most_k_bits_in_one_block() {
     for k in 1..=16 {
