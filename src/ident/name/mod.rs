@@ -379,7 +379,13 @@ const fn fold_table(spellings: &str) -> [[u8; 2]; 256] {
 /// marked [`FALLBACK`].
 fn fold_latin(rest: &str, out: &mut Vec<u8>) -> Option<bool> {
     let src = rest.as_bytes();
-    out.resize(src.len(), 0);
+    // A short name sizes `out` by a fixed-length write (no memset call); `kept` stays below
+    // the input's length either way.
+    if src.len() <= 32 {
+        out.extend_from_slice(&[0; 32]);
+    } else {
+        out.resize(src.len(), 0);
+    }
     let dst = &mut out[..];
     let (mut kept, mut i, mut seen) = (0, 0, 0);
     while i < src.len() {
