@@ -108,7 +108,7 @@ const fn lanes_at_least(x: u64, n: u8) -> u64 {
 
 /// Whether all 8 byte lanes of `w` are ASCII letters.
 fn all_letters(w: u64) -> bool {
-    let lower = w | ONES * 0x20;
+    let lower = w | (ONES * 0x20);
     // Setting bit 5 maps exactly `A-Z` and `a-z` into `a..=z`.
     w & HIGH == 0 && lanes_at_least(lower, b'a') == HIGH && lanes_at_least(lower, b'z' + 1) == 0
 }
@@ -132,7 +132,7 @@ fn ascii_letters(s: &[u8], out: &mut Vec<u8>) -> bool {
     if !(all_letters(head) && (width == 4 || all_letters(tail))) {
         return false;
     }
-    let lower = |w: u64| (w | ONES * 0x20).to_le_bytes();
+    let lower = |w: u64| (w | (ONES * 0x20)).to_le_bytes();
     out.extend_from_slice(&[0; 16]);
     let buf = &mut out[..16];
     buf[..8].copy_from_slice(&lower(head));
