@@ -101,11 +101,7 @@ pub trait Fields {
     /// Whether `column` holds text other than white space (`str::trim` leaves something).
     #[inline]
     fn has_text(&self, column: usize) -> bool {
-        self.get(column).is_some_and(|v| match v.as_bytes().first() {
-            // The usual cell starts with a printable ASCII byte: no need to trim it.
-            Some(&b) if b > b' ' && b < 0x7F => true,
-            _ => !v.trim().is_empty(),
-        })
+        self.get(column).is_some_and(crate::ident::has_text)
     }
     /// Bit `bit` set for each `(column, bit)` of `categories` whose cell [`Fields::has_text`].
     #[inline]
