@@ -101,11 +101,7 @@ pub trait Fields {
     /// Whether `column` holds text other than white space (`str::trim` leaves something).
     #[inline]
     fn has_text(&self, column: usize) -> bool {
-        self.get(column).is_some_and(|v| match v.as_bytes().first() {
-            // The usual cell starts with a printable ASCII byte: no need to trim it.
-            Some(&b) if b > b' ' && b < 0x7F => true,
-            _ => !v.trim().is_empty(),
-        })
+        self.get(column).is_some_and(crate::ident::has_text)
     }
     /// Bit `bit` set for each `(column, bit)` of `categories` whose cell [`Fields::has_text`].
     #[inline]
@@ -362,7 +358,7 @@ impl DelimitedReader {
             dialect: layout.dialect.clone(),
             parser: ChunkParser::new(),
             decoder: RecordDecoder::new(layout.dialect.encoding),
-            slots: ColumnSlots::new(&columns),
+            slots: ColumnSlots::new(&columns, &layout.mapping.categories),
             columns,
             lenient,
             quote_free_split: true,
@@ -410,20 +406,33 @@ const BORROWED_COLUMNS: usize = 16;
 struct ColumnSlots {
     direct: [u8; ColumnSlots::DIRECT],
     columns: Vec<usize>,
+    /// The layout's GDPR category columns as `(column, bit)`, and the same as `(slot, bit)`:
+    /// [`Borrowed::category_mask`] reads the slots directly instead of looking each column up.
+    categories: Vec<(usize, u8)>,
+    category_slots: Vec<(usize, u8)>,
 }
 
 impl ColumnSlots {
     const DIRECT: usize = 64;
     const NONE: u8 = u8::MAX;
 
-    fn new(columns: &[usize]) -> ColumnSlots {
+    fn new(columns: &[usize], categories: &[(usize, u8)]) -> ColumnSlots {
         let mut direct = [ColumnSlots::NONE; ColumnSlots::DIRECT];
         for (i, &c) in columns.iter().enumerate().take(usize::from(ColumnSlots::NONE)) {
             if let Some(slot) = direct.get_mut(c) {
                 *slot = i as u8;
             }
         }
-        ColumnSlots { direct, columns: columns.to_vec() }
+        let mut slots = ColumnSlots {
+            direct,
+            columns: columns.to_vec(),
+            categories: categories.to_vec(),
+            category_slots: Vec::new(),
+        };
+        // Every category column is a mapped column (`ColumnMapping::columns` includes them).
+        slots.category_slots =
+            categories.iter().filter_map(|&(c, bit)| Some((slots.of(c)?, bit))).collect();
+        slots
     }
 
     /// The index of `column` among the mapped columns, if it is one.
@@ -489,6 +498,24 @@ impl Fields for Borrowed<'_> {
         // quote-free split change no other byte).
         Some(unsafe { std::str::from_utf8_unchecked(bytes) })
     }
+
+    /// The trait's mask, from the category slots computed once per reader: no column lookup
+    /// and no call per category. `categories` is the layout's, which the slots were built from.
+    #[inline]
+    fn category_mask(&self, categories: &[(usize, u8)]) -> u8 {
+        debug_assert_eq!(categories, self.slots.categories.as_slice(), "not the layout's");
+        let mut mask = 0u8;
+        for &(slot, bit) in &self.slots.category_slots {
+            let text = match self.raw.get(slot) {
+                // The usual cell starts with a printable ASCII byte: text, nothing to trim.
+                Some(Some([b, ..])) if *b > b' ' && *b < 0x7F => true,
+                Some(Some(_)) => self.slots.columns.get(slot).is_some_and(|&c| self.has_text(c)),
+                _ => false,
+            };
+            mask |= u8::from(text) << bit;
+        }
+        mask
+    }
 }
 
 impl RecordReader for DelimitedReader {
@@ -503,7 +530,7 @@ impl RecordReader for DelimitedReader {
         let last = columns.last().copied();
         let utf8 = matches!(self.dialect.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
             && columns.len() <= BORROWED_COLUMNS;
-        let valid = |chunk: &[u8]| utf8 && std::str::from_utf8(chunk).is_ok();
+        let valid = |chunk: &[u8]| utf8 && simdutf8::basic::from_utf8(chunk).is_ok();
         if utf8 && self.quote_free_split && memchr::memchr(self.dialect.quote, chunk).is_none() {
             // No quote byte: the memchr split, which skips the unmapped columns. When at most
             // a third of the columns are mapped, validating just their bytes beats one pass
@@ -579,6 +606,51 @@ impl Malformed {
             Malformed::Oversized => "oversized",
             Malformed::Ragged => "ragged",
             Malformed::Syntax => "syntax",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A cell: empty, white space (ASCII or not), text starting with a printable ASCII byte,
+    /// text starting with a non-ASCII letter, or absent (a ragged record).
+    fn cell() -> impl Strategy<Value = Option<Vec<u8>>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(Vec::new())),
+            Just(Some(b" \t ".to_vec())),
+            Just(Some("\u{a0}\u{2003}".as_bytes().to_vec())),
+            Just(Some(" \u{e9}t\u{e9} ".as_bytes().to_vec())),
+            Just(Some("\u{d6}zt\u{fc}rk".as_bytes().to_vec())),
+            "[ -~]{1,6}".prop_map(|s| Some(s.into_bytes())),
+            "[ \u{a0}]{0,2}[a-z\u{e4}]{0,2}".prop_map(|s| Some(s.into_bytes())),
+        ]
+    }
+
+    proptest! {
+        /// The slot-based mask of a borrowed record equals the general one, bit by bit:
+        /// each category column's cell [`Fields::has_text`].
+        #[test]
+        fn borrowed_category_mask_is_the_general_mask(
+            columns in proptest::sample::subsequence((0..70usize).collect::<Vec<_>>(), 1..12),
+            cells in proptest::collection::vec(cell(), 12),
+            picks in proptest::collection::vec((any::<proptest::sample::Index>(), 0u8..8), 0..8),
+            invalid in any::<u16>(),
+        ) {
+            let categories: Vec<(usize, u8)> =
+                picks.iter().map(|(i, bit)| (*i.get(&columns), *bit)).collect();
+            let slots = ColumnSlots::new(&columns, &categories);
+            let raw: Vec<Option<&[u8]>> =
+                cells.iter().take(columns.len()).map(|c| c.as_deref()).collect();
+            let invalid = invalid & ((1 << columns.len()) - 1);
+            let record = Borrowed { slots: &slots, raw: &raw, invalid };
+            let general = categories
+                .iter()
+                .fold(0u8, |m, &(c, bit)| m | u8::from(record.has_text(c)) << bit);
+            prop_assert_eq!(record.category_mask(&categories), general);
         }
     }
 }

@@ -43,6 +43,16 @@ const MIN_YEAR: u16 = 1900;
 /// Normalises a birth date into `out` (`yyyy-mm-dd`) and checks it is plausible.
 pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
     out.clear();
+    // A value of the dotted shape has nothing to trim.
+    if let Some(outcome) = dotted(input.as_bytes(), out) {
+        return outcome;
+    }
+    normalize_other(input, out)
+}
+
+/// [`normalize`] for values not of the `dd.mm.yyyy` shape, with `out` cleared.
+#[inline(never)]
+fn normalize_other(input: &str, out: &mut Vec<u8>) -> Outcome {
     let s = trim(input);
     if s.is_empty() {
         return Outcome::Empty;
@@ -82,23 +92,72 @@ pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
 /// as [`parse_common`] and [`write_iso`]; None (nothing written) for any other bytes.
 #[inline]
 fn dotted(s: &[u8], out: &mut Vec<u8>) -> Option<Outcome> {
-    let &[d1, d2, sep @ (b'.' | b'/'), m1, m2, sep2, y1, y2, y3, y4] = s else { return None };
-    let digits = [d1, d2, m1, m2, y1, y2, y3, y4].map(|b| b.wrapping_sub(b'0'));
-    if sep2 != sep || digits.iter().any(|&d| d > 9) {
+    let s: &[u8; 10] = s.try_into().ok()?;
+    let sep = s[2];
+    if !matches!(sep, b'.' | b'/') || s[5] != sep {
         return None;
     }
-    let [d1n, d2n, m1n, m2n, y1n, y2n, y3n, y4n] = digits.map(u16::from);
-    let date = Ymd {
-        year: ((y1n * 10 + y2n) * 10 + y3n) * 10 + y4n,
-        month: (m1n * 10 + m2n) as u8,
-        day: (d1n * 10 + d2n) as u8,
+    // `d1 d2 . m1 m2 . y1 y2` and `y3 y4`, one byte lane each (the first byte lowest), with
+    // `0` in the separator lanes and above `y4`, so that all lanes must be digits.
+    let head = u64::from_le_bytes(s[..8].try_into().expect("8 bytes"));
+    let head = head & !SEPARATOR_LANES | u64::from_le_bytes(*b"00000000") & SEPARATOR_LANES;
+    let tail =
+        u64::from(u16::from_le_bytes([s[8], s[9]])) | u64::from_le_bytes(*b"..000000") & !0xffff;
+    if !(all_digits(head) && all_digits(tail)) {
+        return None;
+    }
+    // Digit values (no lane borrows: all are digits), then ten times each lane plus the next
+    // one (at most 99: no carry): the day, month and century lanes hold their two-digit values.
+    let pairs = |w: u64| {
+        let v = w - ONES * u64::from(b'0');
+        (v * 10 + (v >> 8)).to_le_bytes()
     };
-    out.extend_from_slice(&[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2]);
-    Some(if is_plausible(date, today()) {
+    let ([day, _, _, month, _, _, century, _], [year, ..]) = (pairs(head), pairs(tail));
+    let year = u32::from(century) * 100 + u32::from(year);
+    let date = year << 16 | u32::from(month) << 8 | u32::from(day);
+    out.extend_from_slice(&[s[6], s[7], s[8], s[9], b'-', s[3], s[4], b'-', s[0], s[1]]);
+    Some(if is_plausible_packed(date) {
         Outcome::Valid
     } else {
         Outcome::Invalid(Flaw::ImplausibleDate)
     })
+}
+
+/// The byte lanes of the two separators of `dd.mm.yyyy` in its first 8 bytes.
+const SEPARATOR_LANES: u64 = 0xff << 16 | 0xff << 40;
+/// `0x01` in every byte lane of a word.
+const ONES: u64 = u64::from_ne_bytes([1; 8]);
+/// The high bit of every byte lane.
+const HIGH: u64 = ONES << 7;
+
+/// The high bit of each byte lane of `x` whose byte is at least `n`, for 8 ASCII bytes (each
+/// < 0x80) and `n <= 0x80`: `byte + (0x80 - n)` reaches 0x80 exactly then and never carries
+/// into the next lane. The standard SWAR comparison (Warren, *Hacker's Delight*, 2nd ed.,
+/// §6-1; `email.rs` has the same).
+const fn lanes_at_least(x: u64, n: u8) -> u64 {
+    x.wrapping_add(ONES * (0x80 - n as u64)) & HIGH
+}
+
+/// Whether all 8 byte lanes of `w` are ASCII digits.
+fn all_digits(w: u64) -> bool {
+    w & HIGH == 0 && lanes_at_least(w, b'0') == HIGH && lanes_at_least(w, b'9' + 1) == 0
+}
+
+/// [`is_plausible`] against [`today`] for a date packed as `year << 16 | month << 8 | day`
+/// (month and day below 256, so the packed order is the date order).
+#[inline]
+fn is_plausible_packed(date: u32) -> bool {
+    static TODAY: OnceLock<u32> = OnceLock::new();
+    let today = *TODAY.get_or_init(|| {
+        let t = today();
+        u32::from(t.year) << 16 | u32::from(t.month) << 8 | u32::from(t.day)
+    });
+    let (year, month, day) = ((date >> 16) as u16, (date >> 8) as u8, date as u8);
+    year >= MIN_YEAR
+        && (1..=12).contains(&month)
+        && day >= 1
+        && day <= days_in_month(year, month)
+        && date <= today
 }
 
 /// `str::trim`, returning `s` itself when both ends are ASCII and not white space (the usual
@@ -352,6 +411,21 @@ mod tests {
         testkit::assert_idempotent(normalize, s)
     }
 
+    /// The date order check as first written (the derived order of [`Ymd`]).
+    #[test]
+    fn packed_plausibility_equals_the_field_by_field_one() {
+        let t = today();
+        for year in [0, 1899, 1900, 1961, 2000, t.year - 1, t.year, t.year + 1, 9999] {
+            for month in 0..=14 {
+                for day in 0..=33 {
+                    let d = Ymd { year, month, day };
+                    let packed = u32::from(year) << 16 | u32::from(month) << 8 | u32::from(day);
+                    assert_eq!(is_plausible_packed(packed), is_plausible(d, t), "{d:?}");
+                }
+            }
+        }
+    }
+
     /// The normaliser as first written: [`parse`] for every value, the first `write_iso`.
     fn reference(input: &str, out: &mut Vec<u8>) -> Outcome {
         out.clear();
@@ -409,6 +483,20 @@ mod tests {
         #[test]
         fn normalisation_equals_reference_on_date_noise(
             s in "[ \t]?[0-9]{0,8}([-./ ][0-9]{0,4}){0,3}([T ][0-9:.]{0,12}Z?)?[ x]?"
+        ) {
+            assert_same_as_reference(&s)?;
+        }
+
+        #[test]
+        fn normalisation_equals_reference_on_dotted_shapes(
+            s in "[ ]?[0-9/.a:]{2}[./][0-9/.:]{2}[./][0-9/.:]{4}[ ]?"
+        ) {
+            assert_same_as_reference(&s)?;
+        }
+
+        #[test]
+        fn normalisation_equals_reference_on_dotted_digits(
+            s in "[0-9\u{660}\u{ff10}]{2}[./\u{2024}][0-9]{2}[./][0-9\u{ff19}]{4}"
         ) {
             assert_same_as_reference(&s)?;
         }

@@ -313,8 +313,7 @@ fn common_class(v: &[u8]) -> u8 {
 /// bytes) is decided by the class folds and its top-level label alone: every label rule that
 /// needs more than that involves such a pair. Other addresses take [`is_valid_ascii_exact`].
 fn lowercase_checked(v: &[u8], out: &mut Vec<u8>) -> Option<bool> {
-    out.extend_from_slice(v);
-    let scan = lowercase_scan(out);
+    let scan = lowercase_scan(v, out);
     if scan.non_ascii {
         return None;
     }
@@ -335,8 +334,7 @@ fn lowercase_checked(v: &[u8], out: &mut Vec<u8>) -> Option<bool> {
     Some(
         matches!(local.first(), Some(&first) if first != b'.')
             && tld.last().is_some_and(u8::is_ascii_lowercase)
-            && common_class(local) & LOCAL != 0
-            && common_class(domain) & HOST != 0
+            && scan.outside_host.is_none_or(|(last, local)| local && last < scan.at)
             && !is_special_use(tld),
     )
 }
@@ -393,6 +391,11 @@ struct Scan {
     at: usize,
     /// Two of `.` `-` `@` follow each other somewhere.
     punct_pair: bool,
+    /// For the bytes other than `@` outside [`HOST`] (after lowercasing), if any: the position
+    /// of the last, and whether all are in [`LOCAL`]. So the local part before the only `@`
+    /// is all [`LOCAL`] and the domain after it all [`HOST`] exactly when this is None or
+    /// `(last, true)` with `last` before the `@` ([`HOST`] bytes are all [`LOCAL`]).
+    outside_host: Option<(usize, bool)>,
     /// Some byte is not ASCII (then the other fields mean nothing).
     non_ascii: bool,
 }
@@ -401,6 +404,8 @@ struct Scan {
 const ONES: u64 = u64::from_ne_bytes([1; 8]);
 /// The high bit of every byte lane.
 const HIGH: u64 = ONES << 7;
+/// A word of `a`: padding that sets no flag of [`lowercase_scan`].
+const PAD: u64 = ONES * b'a' as u64;
 
 /// The high bit of each byte lane of `x` whose byte is at least `n`, for 8 ASCII bytes
 /// (each < 0x80) and `n <= 0x80`: `byte + (0x80 - n)` reaches 0x80 exactly then and never
@@ -415,47 +420,90 @@ const fn lanes_equal(x: u64, n: u8) -> u64 {
     lanes_at_least(x, n) & !lanes_at_least(x, n + 1)
 }
 
-/// Lowercases ASCII `v` in place, 8 bytes at a time, and reports what [`Scan`] holds.
-fn lowercase_scan(v: &mut [u8]) -> Scan {
-    let mut scan = Scan { ats: 0, at: 0, punct_pair: false, non_ascii: false };
-    let mut high = 0u64;
-    // The `.` `-` `@` lanes of the previous word (only its last lane is read).
-    let mut punct_before = 0u64;
-    let mut word = |base: usize, bytes: [u8; 8]| {
-        let raw = u64::from_le_bytes(bytes);
-        high |= raw;
+/// The high bit of each byte lane of `x` within `lo..=hi` (ASCII `x`, `hi < 0x7f`).
+const fn lanes_within(x: u64, lo: u8, hi: u8) -> u64 {
+    lanes_at_least(x, lo) & !lanes_at_least(x, hi + 1)
+}
+
+/// The state of [`lowercase_scan`] between words.
+struct Scanner {
+    scan: Scan,
+    /// All words or-ed together (for their high bits).
+    high: u64,
+    /// The `.` `-` `@` lanes of the previous word (only its last lane is read).
+    punct_before: u64,
+}
+
+impl Scanner {
+    /// Takes the word of the input's bytes from `base` on (the first byte lowest; padded with
+    /// `a` past the end) and returns them lowercased.
+    #[inline(always)]
+    fn word(&mut self, base: usize, raw: u64) -> [u8; 8] {
+        let scan = &mut self.scan;
+        self.high |= raw;
         // Non-ASCII lanes (the value is then discarded) must not carry into the next lane.
         let x = raw & !HIGH;
         let at = lanes_equal(x, b'@');
         // `-` and `.` are 0x2d and 0x2e.
-        let punct = (lanes_at_least(x, b'-') & !lanes_at_least(x, b'.' + 1)) | at;
+        let dash_dot = lanes_within(x, b'-', b'.');
+        let punct = dash_dot | at;
         // A punctuation lane followed by one, within the word or across its start.
-        scan.punct_pair |= punct & ((punct >> 8) | (punct_before >> 56)) != 0;
-        punct_before = punct;
-        let upper = lanes_at_least(x, b'A') & !lanes_at_least(x, b'Z' + 1);
+        scan.punct_pair |= punct & ((punct >> 8) | (self.punct_before >> 56)) != 0;
+        self.punct_before = punct;
+        let upper = lanes_within(x, b'A', b'Z');
         if at != 0 {
             scan.ats += 1 + u32::from(at & (at - 1) != 0);
             scan.at = base + (63 - at.leading_zeros() as usize) / 8;
         }
-        (x | (upper >> 2)).to_le_bytes()
-    };
-    let mut chunks = v.chunks_exact_mut(8);
+        let lower = x | (upper >> 2);
+        let host = lanes_within(lower, b'a', b'z') | lanes_within(lower, b'0', b'9') | dash_dot;
+        let mut outside = HIGH & !host & !at;
+        if outside != 0 {
+            let mut local = scan.outside_host.is_none_or(|(_, local)| local);
+            let last = base + (63 - outside.leading_zeros() as usize) / 8;
+            let bytes = lower.to_le_bytes();
+            while outside != 0 {
+                let lane = outside.trailing_zeros() as usize / 8;
+                local &= CLASS[usize::from(bytes[lane])] & LOCAL != 0;
+                outside &= outside - 1;
+            }
+            scan.outside_host = Some((last, local));
+        }
+        lower.to_le_bytes()
+    }
+}
+
+/// Appends ASCII `v` lowercased to `out`, 8 bytes at a time, and reports what [`Scan`] holds.
+fn lowercase_scan(v: &[u8], out: &mut Vec<u8>) -> Scan {
+    let scan = Scan { ats: 0, at: 0, punct_pair: false, outside_host: None, non_ascii: false };
+    let mut s = Scanner { scan, high: 0, punct_before: 0 };
+    let (n, len) = (v.len(), out.len() + v.len());
+    out.reserve(n + 8);
+    let mut chunks = v.chunks_exact(8);
     let mut base = 0;
     for chunk in &mut chunks {
-        let lower = word(base, chunk.try_into().expect("8 bytes"));
-        chunk.copy_from_slice(&lower);
+        let lower = s.word(base, u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        out.extend_from_slice(&lower);
         base += 8;
     }
-    let rest = chunks.into_remainder();
-    if !rest.is_empty() {
-        // Padded with a letter that sets no flag.
-        let mut padded = [b'a'; 8];
-        padded[..rest.len()].copy_from_slice(rest);
-        let lower = word(base, padded);
-        rest.copy_from_slice(&lower[..rest.len()]);
+    let rest = chunks.remainder().len();
+    if rest > 0 {
+        let last = if n >= 8 {
+            // The last 8 bytes, shifted so that the rest starts the word, padded above it.
+            let tail = u64::from_le_bytes(v[n - 8..].try_into().expect("8 bytes"));
+            tail >> (8 * (8 - rest)) | PAD << (8 * rest)
+        } else {
+            let mut padded = PAD.to_le_bytes();
+            padded[..rest].copy_from_slice(&v[..rest]);
+            u64::from_le_bytes(padded)
+        };
+        // A whole word written, then cut: cheaper than a copy of the rest's length.
+        out.extend_from_slice(&s.word(base, last));
+        out.truncate(len);
     }
+    let mut scan = s.scan;
     scan.ats = scan.ats.min(2);
-    scan.non_ascii = high & HIGH != 0;
+    scan.non_ascii = s.high & HIGH != 0;
     scan
 }
 
@@ -644,12 +692,56 @@ mod tests {
         Ok(())
     }
 
+    /// [`lowercase_scan`]'s word-wise lowercasing and classes against the byte-wise ones.
+    fn assert_scan_as_bytewise(s: &str) -> Result<(), TestCaseError> {
+        let mut out = b"##".to_vec();
+        out.clear();
+        let scan = lowercase_scan(s.as_bytes(), &mut out);
+        prop_assert_eq!(scan.non_ascii, !s.is_ascii());
+        if scan.non_ascii {
+            return Ok(());
+        }
+        prop_assert_eq!(&out, &s.to_ascii_lowercase().into_bytes());
+        let ats = out.iter().filter(|&&b| b == b'@').count();
+        prop_assert_eq!(scan.ats as usize, ats.min(2));
+        if ats == 1 {
+            let at = out.iter().position(|&b| b == b'@').unwrap();
+            prop_assert_eq!(scan.at, at);
+            let bytewise =
+                common_class(&out[..at]) & LOCAL != 0 && common_class(&out[at + 1..]) & HOST != 0;
+            let wordwise = scan.outside_host.is_none_or(|(last, local)| local && last < at);
+            prop_assert_eq!(wordwise, bytewise, "classes of {:?}", s);
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(testkit::EQUIVALENCE_CASES))]
 
         #[test]
         fn normalisation_equals_reference_on_any_string(s in any::<String>()) {
             assert_same_as_reference(&s)?;
+        }
+
+        #[test]
+        fn scan_equals_bytewise_on_ascii_addresses(
+            s in "[a-zA-Z0-9._+-]{0,3}[\x00-\x7f]{0,2}[a-zA-Z0-9._+-]{0,20}@?[a-z0-9.-]{0,20}[\x00-\x7f]{0,2}[a-z.]{0,4}"
+        ) {
+            assert_scan_as_bytewise(&s)?;
+            assert_same_as_reference(&s)?;
+        }
+
+        #[test]
+        fn scan_equals_bytewise_on_any_string(s in any::<String>()) {
+            assert_scan_as_bytewise(&s)?;
+        }
+
+        #[test]
+        fn normalisation_equals_reference_on_long_addresses(
+            local in "[a-zA-Z0-9_.!#$%&'*+/=?^`{|}~-]{1,70}", domain in "[a-zA-Z0-9.-]{1,70}",
+            tld in "(de|com|local|d3|)"
+        ) {
+            assert_same_as_reference(&format!("{local}@{domain}.{tld}"))?;
         }
 
         #[test]

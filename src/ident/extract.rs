@@ -175,7 +175,7 @@ impl Extractor {
 /// from the full name (a single-token full name is taken as the last name).
 fn names<'r>(field: &impl Fn(Field) -> Option<&'r str>) -> (&'r str, &'r str) {
     let (last, first) = (field(Field::LastName), field(Field::FirstName));
-    let has_text = |s: Option<&str>| s.is_some_and(|s| !s.trim_start().is_empty());
+    let has_text = |s: Option<&str>| s.is_some_and(super::has_text);
     if has_text(last) || has_text(first) {
         return (last.unwrap_or(""), first.unwrap_or(""));
     }

@@ -38,6 +38,16 @@ pub enum Outcome {
 /// (RFC 9497). A longer value (a crafted 70 kB name) is [`Flaw::Malformed`].
 pub const MAX_VALUE: usize = 1024;
 
+/// Whether `s` holds text other than white space (`str::trim` leaves something). The usual
+/// value starts with a printable ASCII byte: then nothing is decoded.
+#[inline]
+pub fn has_text(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(&b) if b > b' ' && b < 0x7F => true,
+        _ => !s.trim_start().is_empty(),
+    }
+}
+
 /// Why a present value was not valid. Counted per kind in the report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Flaw {
@@ -318,5 +328,21 @@ mod serde_tests {
     #[test]
     fn fields_are_written_and_read_by_name_and_unknown_names_are_not_quoted() {
         by_name(&Field::ALL, |f| f.name(), "unknown field");
+    }
+}
+
+#[cfg(test)]
+mod has_text_tests {
+    proptest::proptest! {
+        /// The first-byte shortcut never changes the answer of trimming.
+        #[test]
+        fn has_text_is_what_trimming_leaves(s in "[ \t\r\n\u{a0}\u{3000}a-z0-9\u{e4}\u{1f600}~\u{7f}]{0,6}") {
+            proptest::prop_assert_eq!(super::has_text(&s), !s.trim().is_empty());
+        }
+
+        #[test]
+        fn has_text_of_any_string_is_what_trimming_leaves(s in proptest::prelude::any::<String>()) {
+            proptest::prop_assert_eq!(super::has_text(&s), !s.trim().is_empty());
+        }
     }
 }

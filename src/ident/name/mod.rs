@@ -45,13 +45,23 @@ const TITLES_BY_INITIAL: [u64; 256] = index_by_initial(TITLES);
 /// [`TITLES_BY_INITIAL`] for [`DOCTORATE_SUFFIXES`].
 const SUFFIXES_BY_INITIAL: [u64; 256] = index_by_initial(DOCTORATE_SUFFIXES);
 
+/// For each byte, the set of [`TITLES`] whose second byte it is (bit `i` for `TITLES[i]`).
+/// Every title has at least two bytes, so a token whose first two bytes (lowercased) have no
+/// title in common in this table and [`TITLES_BY_INITIAL`] starts with no title.
+const TITLES_BY_SECOND: [u64; 256] = index_by_byte(TITLES, 1);
+
 /// The entries of `list` (at most 64) by first byte, as bit sets.
 const fn index_by_initial(list: &[&str]) -> [u64; 256] {
+    index_by_byte(list, 0)
+}
+
+/// The entries of `list` (at most 64, each longer than `at`) by their byte `at`, as bit sets.
+const fn index_by_byte(list: &[&str], at: usize) -> [u64; 256] {
     assert!(list.len() <= 64, "one bit per entry");
     let mut table = [0u64; 256];
     let mut i = 0;
     while i < list.len() {
-        table[list[i].as_bytes()[0] as usize] |= 1 << i;
+        table[list[i].as_bytes()[at] as usize] |= 1 << i;
         i += 1;
     }
     table
@@ -67,17 +77,70 @@ pub const DOCTORATE_SUFFIXES: &[&str] = &[
 pub fn normalize(input: &str, out: &mut Vec<u8>) -> Outcome {
     out.clear();
     let rest = strip_titles(input);
-    if !fold_latin(rest, out) {
+    if ascii_letters(rest.as_bytes(), out) {
+        return Outcome::Valid;
+    }
+    let Some(has_letter) = fold_latin(rest, out) else {
         out.clear();
         return normalize_reference(rest, out);
-    }
+    };
     if out.is_empty() {
         Outcome::Empty
-    } else if out.iter().all(u8::is_ascii_digit) {
+    } else if !has_letter {
         Outcome::Invalid(Flaw::Malformed)
     } else {
         Outcome::Valid
     }
+}
+
+/// `0x01` in every byte lane of a word.
+const ONES: u64 = u64::from_ne_bytes([1; 8]);
+/// The high bit of every byte lane.
+const HIGH: u64 = ONES << 7;
+
+/// The high bit of each byte lane of `x` whose byte is at least `n`, for 8 ASCII bytes (each
+/// < 0x80) and `n <= 0x80`: `byte + (0x80 - n)` reaches 0x80 exactly then and never carries
+/// into the next lane. The standard SWAR comparison (Warren, *Hacker's Delight*, 2nd ed.,
+/// §6-1; `email.rs` has the same).
+const fn lanes_at_least(x: u64, n: u8) -> u64 {
+    x.wrapping_add(ONES * (0x80 - n as u64)) & HIGH
+}
+
+/// Whether all 8 byte lanes of `w` are ASCII letters.
+fn all_letters(w: u64) -> bool {
+    let lower = w | (ONES * 0x20);
+    // Setting bit 5 maps exactly `A-Z` and `a-z` into `a..=z`.
+    w & HIGH == 0 && lanes_at_least(lower, b'a') == HIGH && lanes_at_least(lower, b'z' + 1) == 0
+}
+
+/// Steps 2–4 of the module documentation for 4 to 16 ASCII letters (most names): the
+/// letters lowercased, read and written as two overlapping words. False (`out` untouched) for
+/// anything else. [`fold_latin`] gives the same bytes for such input, and its outcome is Valid.
+fn ascii_letters(s: &[u8], out: &mut Vec<u8>) -> bool {
+    let n = s.len();
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+    let half = |b: &[u8]| u64::from(u32::from_le_bytes(b.try_into().expect("4 bytes")));
+    let (head, tail, width) = match n {
+        8..=16 => (word(&s[..8]), word(&s[n - 8..]), 8),
+        // One word of the first and the last 4 bytes; the tail is its upper half.
+        4..=7 => {
+            let w = half(&s[..4]) | half(&s[n - 4..]) << 32;
+            (w, w >> 32, 4)
+        }
+        _ => return false,
+    };
+    if !(all_letters(head) && (width == 4 || all_letters(tail))) {
+        return false;
+    }
+    let lower = |w: u64| (w | (ONES * 0x20)).to_le_bytes();
+    out.extend_from_slice(&[0; 16]);
+    let buf = &mut out[..16];
+    buf[..8].copy_from_slice(&lower(head));
+    // The tail's bytes end at `n`; for a width of 4 its upper half is zero and overwritten or
+    // cut below.
+    buf[n - width..n - width + 8].copy_from_slice(&lower(tail));
+    out.truncate(n);
+    true
 }
 
 /// Steps 2–4 of the module documentation through full Unicode normalisation (NFC, lowercase,
@@ -153,9 +216,10 @@ fn last_token_start(s: &str) -> Option<usize> {
 /// The part of `s` after its leading titles (see the module documentation).
 fn strip_titles(s: &str) -> &str {
     let mut rest = trim_start(s);
-    // Most names start with a byte no title starts with.
-    let initial = rest.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
-    if TITLES_BY_INITIAL[usize::from(initial)] == 0 {
+    // Most names start with two bytes no title starts with (all titles have two bytes at
+    // least; a byte past the end counts as 0, which no title has).
+    let lower = |i| usize::from(rest.as_bytes().get(i).map_or(0, u8::to_ascii_lowercase));
+    if TITLES_BY_INITIAL[lower(0)] & TITLES_BY_SECOND[lower(1)] == 0 {
         return rest;
     }
     let mut after_dr = false;
@@ -309,39 +373,49 @@ const fn fold_table(spellings: &str) -> [[u8; 2]; 256] {
 /// Steps 2–4 of the module documentation by [`LATIN_FOLD`], for text of ASCII and
 /// U+0080..=U+017F only: such text is already NFC (none of these characters composes with
 /// another), so folding each character alone is exact. A folded character is never longer
-/// than its UTF-8, so `out` is sized to the input and truncated. False, with `out` in an unspecified state, when
-/// a character is outside the table or marked [`FALLBACK`].
-fn fold_latin(rest: &str, out: &mut Vec<u8>) -> bool {
+/// than its UTF-8, so `out` is sized to the input and truncated. Tells whether a letter was
+/// kept (every kept byte is a lowercase ASCII letter or digit, and only the letters have bit
+/// 0x40); None, with `out` in an unspecified state, when a character is outside the table or
+/// marked [`FALLBACK`].
+fn fold_latin(rest: &str, out: &mut Vec<u8>) -> Option<bool> {
     let src = rest.as_bytes();
-    out.resize(src.len(), 0);
+    // A short name sizes `out` by a fixed-length write (no memset call); `kept` stays below
+    // the input's length either way.
+    if src.len() <= 32 {
+        out.extend_from_slice(&[0; 32]);
+    } else {
+        out.resize(src.len(), 0);
+    }
     let dst = &mut out[..];
-    let (mut kept, mut i) = (0, 0);
+    let (mut kept, mut i, mut seen) = (0, 0, 0);
     while i < src.len() {
         let b = src[i];
         if b < 0x80 {
             let folded = ASCII_FOLD[usize::from(b)];
             dst[kept] = folded;
             kept += usize::from(folded != 0);
+            seen |= folded;
             i += 1;
             continue;
         }
         // Lead bytes 0xC2..=0xC5 start the two-byte sequences of U+0080..=U+017F.
         if !(0xc2..=0xc5).contains(&b) {
-            return false;
+            return None;
         }
         let code = usize::from(b & 0x1f) << 6 | usize::from(src[i + 1] & 0x3f);
         let [x, y] = LATIN_FOLD[code - 0x80];
         if x == FALLBACK {
-            return false;
+            return None;
         }
         // kept <= i, so kept + 1 is within the buffer.
         dst[kept] = x;
         dst[kept + 1] = y;
         kept += usize::from(x != 0) + usize::from(y != 0);
+        seen |= x;
         i += 2;
     }
     out.truncate(kept);
-    true
+    Some(seen & 0x40 != 0)
 }
 
 /// ASCII letters and digits lowercased; 0 for every other ASCII byte (dropped).

@@ -202,11 +202,54 @@ fn german_and_other_latin_names_take_the_table_path() {
     for v in ["Müller", "Jürgen", "Weiß", "Çelik", "Łukasz", "Øster", "Ærø", "Dvořák", "Şahin"]
     {
         let mut out = Vec::new();
-        assert!(fold_latin(v, &mut out), "{v}");
+        assert!(fold_latin(v, &mut out).is_some(), "{v}");
     }
     for v in ["Mu\u{308}ller", "Ħal", "李", "Σωκράτης", "Ǿ"] {
-        assert!(!fold_latin(v, &mut Vec::new()), "{v}");
+        assert!(fold_latin(v, &mut Vec::new()).is_none(), "{v}");
     }
+}
+
+#[test]
+fn ascii_letters_take_the_word_path_and_nothing_else_does() {
+    for v in
+        ["Horn", "Oliver", "MATTHIAS", "Hagen", "Schmidt", "Brandtjuergens", "abcdefghijklmnop"]
+    {
+        let mut out = Vec::new();
+        assert!(ascii_letters(v.as_bytes(), &mut out), "{v}");
+        assert_eq!(out, v.to_ascii_lowercase().as_bytes(), "{v}");
+    }
+    for v in [
+        "",
+        "Li",
+        "Kim",
+        "Haas ",
+        "Marie-Luise",
+        "O'Brien",
+        "Müller",
+        "abcdefghijklmnopq",
+        "Ab@d",
+        "Ab[d",
+        "Ab`d",
+        "Ab{d",
+        "A1bc",
+    ] {
+        assert!(!ascii_letters(v.as_bytes(), &mut Vec::new()), "{v}");
+    }
+}
+
+/// Whether [`ascii_letters`] gives what [`fold_latin`] gives, and a Valid outcome, wherever it
+/// takes the input.
+fn assert_word_path_as_table_path(s: &str) -> Result<(), TestCaseError> {
+    let (mut fast, mut slow) = (vec![b'#'; 3], vec![b'#'; 5]);
+    fast.clear();
+    slow.clear();
+    if ascii_letters(s.as_bytes(), &mut fast) {
+        prop_assert_eq!(fold_latin(s, &mut slow), Some(true), "{:?}", s);
+        prop_assert_eq!(fast, slow, "bytes of {:?}", s);
+    } else {
+        prop_assert!(fast.is_empty(), "{:?} left bytes", s);
+    }
+    Ok(())
 }
 
 /// Pieces of names: letters with and without diacritics (precomposed and combining),
@@ -303,6 +346,32 @@ proptest! {
 
     #[test]
     fn table_path_equals_reference_on_any_string(s in any::<String>()) {
+        assert_same_as_reference(&s)?;
+    }
+
+    #[test]
+    fn word_path_equals_table_path_on_ascii_near_letters(
+        s in "[a-zA-Z@\\[`{0-9 .-]{0,18}"
+    ) {
+        assert_word_path_as_table_path(&s)?;
+        assert_same_as_reference(&s)?;
+    }
+
+    #[test]
+    fn word_path_equals_table_path_on_letters(s in "[a-zA-Z]{0,18}") {
+        assert_word_path_as_table_path(&s)?;
+        assert_same_as_reference(&s)?;
+    }
+
+    #[test]
+    fn word_path_equals_table_path_on_any_string(s in any::<String>()) {
+        assert_word_path_as_table_path(&s)?;
+    }
+
+    #[test]
+    fn title_filter_equals_reference_on_title_like_starts(
+        s in "[ ]{0,1}(?i)(d|p|h|f|m|i|b|l|\\(|dr|pr|he|fr|hr|ma|in|di|ll|b\\.|m\\.|\\(f)[a-z. )(-]{0,3}( [a-zA-Z]{0,4})?"
+    ) {
         assert_same_as_reference(&s)?;
     }
 
