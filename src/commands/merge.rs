@@ -41,6 +41,10 @@ pub fn merge(cfg: &MergeConfig) -> anyhow::Result<Report> {
                 m.shards, m.duplicates
             );
         }
+        // Reading the partials' exact sets back may spill them, as a scan does.
+        if let Some(why) = crate::sketch::spill_failure() {
+            eprintln!("leakmatch: warning: {why}");
+        }
     }
     Ok(Report::build(BuildContext {
         key_id: m.key_id,

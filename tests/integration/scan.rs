@@ -256,6 +256,24 @@ fn distinct_sets_spilled_to_disk_count_what_sets_in_memory_count() {
     let distinct = kvnr["distinct_hits"].as_f64().unwrap();
     assert!(distinct > 65_536.0, "the spill path was taken: {kvnr}");
     assert_eq!(kvnr["distinct_exact"], Value::Bool(true));
+
+    // `merge` reads the same sets back from a partial: it spills them too, and without a
+    // usable $TMPDIR it warns the same way and counts the same.
+    let mut shard = args.to_vec();
+    shard.extend(["--shard-id", "all", "--partial", "p.json"]);
+    wd.ok(&shard);
+    let merge = ["merge", "--json", "p.json"];
+    let merged = wd.run(&merge);
+    assert!(merged.status.success());
+    assert!(!contains(&merged.stderr, "spill"), "{}", String::from_utf8_lossy(&merged.stderr));
+    let merged_in_memory =
+        wd.cmd().env("TMPDIR", wd.path("no-such-dir")).args(merge).output().unwrap();
+    assert!(merged_in_memory.status.success());
+    let err = String::from_utf8_lossy(&merged_in_memory.stderr);
+    assert_eq!(err.matches("warning: could not create the distinct-count spill file").count(), 1);
+    let (m, n) = (report(&merged.stdout), report(&merged_in_memory.stdout));
+    assert_eq!(m, n);
+    assert_eq!(m["filters"][0]["kinds"], a["filters"][0]["kinds"], "merge counts as the scan");
 }
 
 #[test]
