@@ -5,9 +5,9 @@
 //! share 64 bits with probability 2⁻⁶⁴: among 50 M tokens the expected number of such
 //! collisions is n²/2⁶⁵ ≈ 7·10⁻⁵.
 //! In memory a set is a sorted vector plus a tail of recent inserts that is sorted in when it
-//! grows as long (inserts amortised O(log n), merges one linear pass). Once the sorted part
-//! reaches [`SPILL_AT`] tokens (512 KiB) it is written as a sorted run to an unnamed temporary
-//! file (module `spill`): memory stays at a few MiB per filter and kind whatever the number of
+//! grows as long, and at least [`SPILL_AT`] (inserts amortised O(log n), merges one linear
+//! pass). Once the sorted part reaches [`SPILL_AT`] tokens (512 KiB) it is written as a sorted
+//! run to an unnamed temporary file (module `spill`): memory stays at a few MiB per filter and kind whatever the number of
 //! distinct matching values, and the disk holds 8 bytes per token (runs are rewritten without
 //! repeats when their total passes the bound). Counting reads the runs one range of values at a
 //! time (1/64 of the set in memory), in parallel. If the file cannot be written, sets stay in
@@ -85,8 +85,11 @@ struct Tokens {
     counted: u64,
 }
 
-/// Pending tokens below which a set is not re-sorted.
-const FLUSH_MIN: usize = 4096;
+/// Pending tokens below which a set is not re-sorted: as many as a spilled run, so that a
+/// set that grows past [`SPILL_AT`] is sorted once per run, in one piece, and written (with a
+/// smaller bound, each token was sorted in a batch and then copied by every union that
+/// doubled the sorted part on its way to a run).
+const FLUSH_MIN: usize = SPILL_AT;
 
 /// [`FLUSH_MIN`], or less when spills start earlier (tests).
 #[inline]
