@@ -29,7 +29,6 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use siphasher::sip128::{Hasher128, SipHasher24};
 use zeroize::Zeroizing;
 
 use crate::ident::Kind;
@@ -207,15 +206,15 @@ impl Key {
     pub fn tokenizer(&self) -> Tokenizer {
         let sub = self.derive_subkey(CTX_TOKEN);
         let key = Zeroizing::new(*sub.first_chunk::<16>().expect("16 of 32 bytes"));
-        Tokenizer { keyed: SipHasher24::new_with_key(&key) }
+        Tokenizer::with_key(&key)
     }
 }
 
 /// Turns normalised identifiers into tokens. Cheap to copy (one per worker).
 #[derive(Clone)]
 pub struct Tokenizer {
-    /// SipHash-2-4-128 keyed with the token subkey, before any input: copied per token.
-    keyed: SipHasher24,
+    /// The SipHash-2-4-128 state keyed with the token subkey, before any input.
+    init: [u64; 4],
 }
 
 impl fmt::Debug for Tokenizer {
@@ -225,15 +224,95 @@ impl fmt::Debug for Tokenizer {
 }
 
 impl Tokenizer {
-    /// The token of a normalised value of `kind`: SipHash-2-4-128 over `tag ‖ value`.
-    #[inline]
-    pub fn token(&self, kind: Kind, normalized: &[u8]) -> Token {
-        use std::hash::Hasher;
-        let mut h = self.keyed;
-        h.write_u8(kind.tag());
-        h.write(normalized);
-        h.finish128().as_u128()
+    /// SipHash-2-4-128 keyed with a 128-bit key (little-endian halves `k0 ‖ k1`).
+    fn with_key(key: &[u8; 16]) -> Tokenizer {
+        let (k0, k1) = key.split_at(8);
+        let half = |h: &[u8]| u64::from_le_bytes(*h.first_chunk().expect("8 of 16 bytes"));
+        let (k0, k1) = (half(k0), half(k1));
+        Tokenizer {
+            // The initial state of SipHash-128: `v1` is also XORed with 0xee.
+            init: [
+                k0 ^ 0x736f_6d65_7073_6575,
+                k1 ^ 0x646f_7261_6e64_6f83,
+                k0 ^ 0x6c79_6765_6e65_7261,
+                k1 ^ 0x7465_6462_7974_6573,
+            ],
+        }
     }
+
+    /// The token of a normalised value of `kind`: SipHash-2-4-128 over `tag ‖ value`.
+    ///
+    /// One pass over the message as it lies, without copying it behind the tag: word 0 is the
+    /// tag and the value's first 7 bytes, word `i` the 8 bytes at `8i − 1`, the last partial
+    /// word the value's last bytes (one load of its last 8). The same function as the
+    /// `siphasher` crate's `SipHasher24` fed `write_u8(tag)`, `write(value)`, `finish128()`
+    /// (a property test holds them equal), about a third fewer instructions per token.
+    #[inline]
+    pub fn token(&self, kind: Kind, value: &[u8]) -> Token {
+        let mut v = self.init;
+        let n = value.len();
+        let len = n + 1;
+        let tail = if n < 8 {
+            let mut buf = [0u8; 8];
+            buf[0] = kind.tag();
+            for (b, &x) in buf.iter_mut().skip(1).zip(value) {
+                *b = x;
+            }
+            let word = u64::from_le_bytes(buf);
+            if len < 8 {
+                word
+            } else {
+                compress(&mut v, word);
+                0
+            }
+        } else {
+            let load = |at: usize| {
+                let word = value.get(at..).and_then(<[u8]>::first_chunk);
+                u64::from_le_bytes(*word.expect("8 bytes: at + 8 <= n"))
+            };
+            compress(&mut v, u64::from(kind.tag()) | load(0) << 8);
+            for i in 1..len / 8 {
+                compress(&mut v, load(8 * i - 1));
+            }
+            match len % 8 {
+                0 => 0,
+                r => load(n - 8) >> (64 - 8 * r),
+            }
+        };
+        let b = ((len as u64 & 0xff) << 56) | tail;
+        compress(&mut v, b);
+        v[2] ^= 0xee;
+        (0..4).for_each(|_| sip_round(&mut v));
+        let h1 = v[0] ^ v[1] ^ v[2] ^ v[3];
+        v[1] ^= 0xdd;
+        (0..4).for_each(|_| sip_round(&mut v));
+        let h2 = v[0] ^ v[1] ^ v[2] ^ v[3];
+        u128::from(h1) | u128::from(h2) << 64
+    }
+}
+
+/// One message word into the SipHash-2-4 state: two rounds.
+#[inline(always)]
+fn compress(v: &mut [u64; 4], m: u64) {
+    v[3] ^= m;
+    sip_round(v);
+    sip_round(v);
+    v[0] ^= m;
+}
+
+/// SipRound (Aumasson and Bernstein, 2012).
+#[inline(always)]
+fn sip_round(v: &mut [u64; 4]) {
+    v[0] = v[0].wrapping_add(v[1]);
+    v[1] = v[1].rotate_left(13) ^ v[0];
+    v[0] = v[0].rotate_left(32);
+    v[2] = v[2].wrapping_add(v[3]);
+    v[3] = v[3].rotate_left(16) ^ v[2];
+    v[0] = v[0].wrapping_add(v[3]);
+    v[3] = v[3].rotate_left(21) ^ v[0];
+    v[2] = v[2].wrapping_add(v[1]);
+    v[1] = v[1].rotate_left(17) ^ v[2];
+    v[2] = v[2].rotate_left(32);
 }
 
 /// Combines the tokens of a pair kind's two parts into the pair's token.
@@ -269,6 +348,23 @@ mod tests {
         assert_ne!(key.id()[..], key.mac_key()[..16]);
         assert_ne!(*key.mac_key(), [7; 32]);
         assert!(!format!("{key:?}").contains("0707"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn token_is_siphash_2_4_128_of_tag_and_value_as_the_siphasher_crate_computes_it(
+            key: [u8; 16],
+            kind in proptest::sample::select(Kind::ALL.to_vec()),
+            value in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+        ) {
+            use siphasher::sip128::{Hasher128, SipHasher24};
+            use std::hash::Hasher;
+            let mut h = SipHasher24::new_with_key(&key);
+            h.write_u8(kind.tag());
+            h.write(&value);
+            let want = h.finish128().as_u128();
+            proptest::prop_assert_eq!(Tokenizer::with_key(&key).token(kind, &value), want);
+        }
     }
 
     #[test]
