@@ -465,6 +465,22 @@ impl AtomicBloom {
         }
     }
 
+    /// Adds a token as [`AtomicBloom::insert`] does, but with plain loads and stores of the
+    /// probe's words (relaxed) instead of `fetch_or`, which on x86-64 is a locked, serialising
+    /// instruction per word. Correct only while no other thread writes the same block: a
+    /// concurrent insert into it could be lost (never memory-unsafe: the words are atomics).
+    /// The build's inserter (`scan::Inserter`) holds the lock of the block's partition.
+    #[inline]
+    pub(crate) fn insert_exclusive(&self, token: Token) {
+        let probe = Probe::new(self.params, token);
+        let block = &self.blocks.blocks()[probe.block];
+        for (word, &mask) in block.0.iter().zip(&probe.masks) {
+            if mask != 0 {
+                word.store(word.load(Ordering::Relaxed) | mask, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Starts loading the block `token` selects into the cache.
     #[inline]
     pub fn prefetch(&self, token: Token) {
