@@ -74,7 +74,7 @@ impl Section {
 type Buffers = Vec<Vec<Vec<Token>>>;
 
 /// One shared Bloom filter per kind, filled by partitions (module docs); memory is the
-/// filters plus at most [`BUFFERED`] tokens per worker, section and partition.
+/// filters plus at most 256 buffered tokens per worker, section and partition.
 pub struct Inserter {
     sections: Vec<Section>,
     /// Per rayon worker (by thread index): its buffered tokens. Only that worker locks its
@@ -109,7 +109,7 @@ impl Inserter {
 }
 
 impl Sink for Inserter {
-    /// Buffers the batch's tokens; inserts a partition's once [`BUFFERED`] are waiting.
+    /// Buffers the batch's tokens; inserts a partition's once 256 are waiting.
     fn batch(&self, _: &mut Tally, batch: &Batch) {
         let slot = rayon::current_thread_index().unwrap_or(0) % self.buffers.len();
         let mut buffers = self.buffers[slot].lock().unwrap_or_else(PoisonError::into_inner);
