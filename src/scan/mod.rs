@@ -118,6 +118,32 @@ impl TokenSource {
             TokenSource::Oprf(o) => o.token(kind, value),
         }
     }
+
+    /// The tokens of `values` (kind, normalised value) into `out`, by [`Kind::index`]; keyed
+    /// tokens of three or four values at once with [`Tokenizer::tokens4`].
+    #[inline]
+    pub fn tokens_into(&self, values: &[(Kind, &[u8])], out: &mut Tokens) {
+        let TokenSource::Keyed(t) = self else {
+            for &(kind, value) in values {
+                out[kind.index()] = Some(self.token(kind, value));
+            }
+            return;
+        };
+        let mut rest = values;
+        while rest.len() >= 3 {
+            let (now, later) = rest.split_at(rest.len().min(4));
+            let kinds = std::array::from_fn(|i| now.get(i).map_or(Kind::Kvnr, |v| v.0));
+            let four =
+                t.tokens4(kinds, std::array::from_fn(|i| now.get(i).map_or(&[][..], |v| v.1)));
+            for (&(kind, _), token) in now.iter().zip(four) {
+                out[kind.index()] = Some(token);
+            }
+            rest = later;
+        }
+        for &(kind, value) in rest {
+            out[kind.index()] = Some(t.token(kind, value));
+        }
+    }
 }
 
 /// Normalises and tokenises records: the part `build` and `scan` share.
@@ -222,28 +248,31 @@ impl<'p> Worker<'p> {
             return;
         }
         self.extractor.run(field);
-        for &kind in &self.pipeline.kinds {
-            let i = kind.index();
-            tokens[i] = match kind.parts() {
-                Some((a, b)) => match (tokens[a.index()], tokens[b.index()]) {
-                    (Some(ta), Some(tb)) => {
-                        tally.kinds[i].add(Outcome::Valid);
-                        Some(token::pair(kind, ta, tb))
-                    }
-                    _ => None,
-                },
-                None => {
-                    let (outcome, value) = match self.extractor.get(kind) {
-                        Some((Outcome::Valid, v)) if v.len() > ident::MAX_VALUE => {
-                            (Outcome::Invalid(Flaw::Malformed), v)
-                        }
-                        Some(got) => got,
-                        None => (Outcome::Empty, &[][..]),
-                    };
-                    tally.kinds[i].add(outcome);
-                    (outcome == Outcome::Valid).then(|| self.pipeline.tokenizer.token(kind, value))
+        // Base kinds first (all of them come before the pairs in `Kind::ALL` order): their
+        // valid values are hashed together, then the pairs combine their parts' tokens.
+        let mut valid: [(Kind, &[u8]); KINDS] = [(Kind::Kvnr, &[]); KINDS];
+        let mut n = 0;
+        for &kind in self.pipeline.kinds.iter().filter(|k| k.parts().is_none()) {
+            let (outcome, value) = match self.extractor.get(kind) {
+                Some((Outcome::Valid, v)) if v.len() > ident::MAX_VALUE => {
+                    (Outcome::Invalid(Flaw::Malformed), v)
                 }
+                Some(got) => got,
+                None => (Outcome::Empty, &[][..]),
             };
+            tally.kinds[kind.index()].add(outcome);
+            if outcome == Outcome::Valid {
+                valid[n] = (kind, value);
+                n += 1;
+            }
+        }
+        self.pipeline.tokenizer.tokens_into(&valid[..n], tokens);
+        for &kind in &self.pipeline.kinds {
+            let Some((a, b)) = kind.parts() else { continue };
+            if let (Some(ta), Some(tb)) = (tokens[a.index()], tokens[b.index()]) {
+                tally.kinds[kind.index()].add(Outcome::Valid);
+                tokens[kind.index()] = Some(token::pair(kind, ta, tb));
+            }
         }
         if let Some(year) = self.extractor.birth_year() {
             if let Some(slot) = tally.birth_years.get_mut(usize::from(year.saturating_sub(1900))) {
