@@ -6,13 +6,12 @@
 //! collisions is n²/2⁶⁵ ≈ 7·10⁻⁵.
 //! In memory a set is a sorted vector plus a tail of recent inserts that is sorted in when it
 //! grows as long, and at least [`SPILL_AT`] (inserts amortised O(log n), merges one linear
-//! pass). Once a set holds [`SPILL_AT`] tokens (512 KiB) in memory they are written, grouped
-//! by range of values but not sorted, as a run to an unnamed temporary file (module `spill`):
-//! memory stays at a few MiB per filter and kind whatever the number of distinct matching
-//! values, and the disk holds 8 bytes per token inserted (runs are rewritten without repeats
-//! when their total passes the bound). Counting reads the runs one range of values at a time
-//! (1/64 of the set in memory), in parallel, and sorts each range once. If the file cannot be
-//! written, sets stay in memory (8 to 16 bytes per token) and [`spill_failure`] says why.
+//! pass). Once the sorted part reaches [`SPILL_AT`] tokens (512 KiB) it is written as a sorted
+//! run to an unnamed temporary file (module `spill`): memory stays at a few MiB per filter and kind whatever the number of
+//! distinct matching values, and the disk holds 8 bytes per token (runs are rewritten without
+//! repeats when their total passes the bound). Counting reads the runs one range of values at a
+//! time (1/64 of the set in memory), in parallel. If the file cannot be written, sets stay in
+//! memory (8 to 16 bytes per token) and [`spill_failure`] says why.
 //!
 //! **Past the bound**, a HyperLogLog with 2¹⁴ registers (Flajolet et al. 2007; relative
 //! standard error 1.04/√m ≈ 0.81 %, so ±[`HLL_ERROR_95`] at 95 %), with linear counting for
@@ -75,8 +74,8 @@ enum Repr {
 /// An exact set of tokens: the union of `sorted` (ascending without repeats), `pending`
 /// (tokens appended since; sorted and merged in once they are as many as the sorted ones,
 /// so an insert costs amortised O(log n) and a merge of two sets is one linear pass: much
-/// cheaper than hashing into a table larger than the caches) and `runs` on disk (grouped by
-/// range, see [`Run`]; they may hold repeats and share tokens with each other).
+/// cheaper than hashing into a table larger than the caches) and `runs` on disk (ascending
+/// without repeats each; they may share tokens with each other and with memory).
 #[derive(Clone, Debug, Default)]
 struct Tokens {
     sorted: Vec<u64>,
@@ -87,9 +86,9 @@ struct Tokens {
 }
 
 /// Pending tokens below which a set is not re-sorted: as many as a spilled run, so that a
-/// set that grows past [`SPILL_AT`] goes to disk unsorted (with a smaller bound, each token
-/// was sorted in a batch and then copied by every union that doubled the sorted part on its
-/// way to a run).
+/// set that grows past [`SPILL_AT`] is sorted once per run, in one piece, and written (with a
+/// smaller bound, each token was sorted in a batch and then copied by every union that
+/// doubled the sorted part on its way to a run).
 const FLUSH_MIN: usize = SPILL_AT;
 
 /// [`FLUSH_MIN`], or less when spills start earlier (tests).
@@ -114,19 +113,15 @@ impl Tokens {
         self.pending.clear();
     }
 
-    /// Writes the tokens in memory to disk once they are as many as a run, grouped by range
-    /// and not sorted (counting sorts each range it reads back); else, or if that fails,
-    /// [`Tokens::sort_in`].
+    /// [`Tokens::sort_in`], then writes a large sorted part to disk.
     fn flush(&mut self) {
-        if self.sorted.len() + self.pending.len() >= spill_at() {
-            if let Some(run) = Run::write_grouped(&self.sorted, &self.pending) {
+        self.sort_in();
+        if self.sorted.len() >= spill_at() {
+            if let Some(run) = Run::write(&self.sorted) {
                 self.runs.push(Arc::new(run));
                 self.sorted.clear();
-                self.pending.clear();
-                return;
             }
         }
-        self.sort_in();
     }
 
     fn push(&mut self, h: u64) {
@@ -664,6 +659,18 @@ mod tests {
         }
         assert!(repeats.is_exact());
         assert_eq!(repeats.count(), 2000.0);
+    }
+
+    #[test]
+    fn repeats_of_a_few_values_never_reach_the_disk() {
+        // A dump of one row repeated (combo lists, padded dumps): the set is deduplicated
+        // before it could spill, so neither the disk nor the count's memory grows with it.
+        let mut d = Distinct::new();
+        for i in 0..10 * SPILL_AT as u64 {
+            d.insert(mix(i % 3), NO_LIMIT);
+            assert_eq!(runs(&d), 0, "spilled at insert {i}");
+        }
+        assert_eq!((d.count(), d.inserted()), (3.0, 10 * SPILL_AT as u64));
     }
 
     #[test]

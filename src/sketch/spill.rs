@@ -1,7 +1,7 @@
-//! Runs of exact sets kept on disk, so that a scan's memory does not grow with the number of
-//! distinct matching values.
+//! Sorted runs of exact sets kept on disk, so that a scan's memory does not grow with the
+//! number of distinct matching values.
 //!
-//! An exact set that reaches [`SPILL_AT`] tokens in memory writes them as a [`Run`] to one
+//! An exact set whose sorted part reaches [`SPILL_AT`] tokens writes it as a [`Run`] to one
 //! unnamed temporary file of the process (`O_TMPFILE` in `$TMPDIR` where the system offers it:
 //! no name, gone when the process ends however it ends) and keeps only a small index in
 //! memory: where each of the [`PARTS`] ranges of token values starts. Counting reads one
@@ -103,9 +103,7 @@ pub fn failure() -> Option<&'static str> {
     FAILURE.get().map(String::as_str)
 }
 
-/// A run of tokens in the spill file, grouped by range ([`part`]) in ascending order of
-/// ranges; inside a range in any order and possibly with repeats (a reader sorts each range
-/// it reads back anyway, so sorting before writing would be done twice).
+/// A sorted, repeat-free run of tokens in the spill file.
 #[derive(Debug)]
 pub struct Run {
     offset: u64,
@@ -114,35 +112,10 @@ pub struct Run {
 }
 
 impl Run {
-    /// Writes an ascending slice; `None` (memory kept) when that fails.
+    /// Writes an ascending, repeat-free slice; `None` (memory kept) when that fails.
     pub fn write(sorted: &[u64]) -> Option<Run> {
-        Run::write_bytes(sorted, bounds_of(sorted))
-    }
-
-    /// Writes the tokens of `a` and `b` grouped by range (one counting pass, one scatter
-    /// pass, no sort); `None` (memory kept) when that fails.
-    pub fn write_grouped(a: &[u64], b: &[u64]) -> Option<Run> {
-        store()?;
-        let mut bounds = [0usize; PARTS + 1];
-        for &h in a.iter().chain(b) {
-            bounds[part(h) + 1] += 1;
-        }
-        for p in 1..=PARTS {
-            bounds[p] += bounds[p - 1];
-        }
-        let mut next = bounds;
-        let mut grouped = vec![0u64; a.len() + b.len()];
-        for &h in a.iter().chain(b) {
-            let at = &mut next[part(h)];
-            grouped[*at] = h;
-            *at += 1;
-        }
-        Run::write_bytes(&grouped, bounds)
-    }
-
-    fn write_bytes(tokens: &[u64], bounds: [usize; PARTS + 1]) -> Option<Run> {
         let store = store()?;
-        let bytes: &[u8] = bytemuck::cast_slice(tokens);
+        let bytes: &[u8] = bytemuck::cast_slice(sorted);
         let offset = {
             let mut end = store.end.lock().unwrap_or_else(|e| e.into_inner());
             let at = *end;
@@ -153,7 +126,7 @@ impl Run {
             fail("could not write", &e);
             return None;
         }
-        Some(Run { offset, bounds })
+        Some(Run { offset, bounds: bounds_of(sorted) })
     }
 
     /// Tokens in the run.
@@ -161,7 +134,7 @@ impl Run {
         self.bounds[PARTS]
     }
 
-    /// Appends the run's tokens of range `p` (in the run's order) to `out`.
+    /// Appends the run's tokens of range `p` (ascending) to `out`.
     ///
     /// # Panics
     /// If the spill file cannot be read back (an I/O error on the process's own temporary
@@ -219,22 +192,5 @@ mod tests {
             assert_eq!(&all[before..], part_of(&v, p), "range {p}");
         }
         assert_eq!(all, v);
-    }
-
-    #[test]
-    fn a_grouped_run_reads_back_each_range_as_its_tokens_in_any_order() {
-        let a: Vec<u64> = (0..3000u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect();
-        let b: Vec<u64> =
-            (0..2000u64).map(|i| (i % 700).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)).collect();
-        let run = Run::write_grouped(&a, &b).expect("spill file");
-        assert_eq!(run.len(), a.len() + b.len(), "repeats kept");
-        let mut all: Vec<u64> = a.iter().chain(&b).copied().collect();
-        all.sort_unstable();
-        for p in 0..PARTS {
-            let mut got = Vec::new();
-            run.read_part(p, &mut got);
-            got.sort_unstable();
-            assert_eq!(got, part_of(&all, p), "range {p}");
-        }
     }
 }
