@@ -251,6 +251,11 @@ impl Tokenizer {
         }
     }
 
+    /// Whether [`Tokenizer::tokens4`] computes in vector lanes on this CPU.
+    pub fn has_lanes(&self) -> bool {
+        self.lanes
+    }
+
     /// [`Tokenizer::token`] of four values at once: on a CPU with AVX-512VL the four
     /// SipHash states run side by side in the 64-bit lanes of vector registers (a record's
     /// base kinds are hashed together; one scalar SipHash leaves most of the core idle on
@@ -285,37 +290,7 @@ impl Tokenizer {
     #[inline]
     pub fn token(&self, kind: Kind, value: &[u8]) -> Token {
         let mut v = self.init;
-        let n = value.len();
-        let len = n + 1;
-        let tail = if n < 8 {
-            let mut buf = [0u8; 8];
-            buf[0] = kind.tag();
-            for (b, &x) in buf.iter_mut().skip(1).zip(value) {
-                *b = x;
-            }
-            let word = u64::from_le_bytes(buf);
-            if len < 8 {
-                word
-            } else {
-                compress(&mut v, word);
-                0
-            }
-        } else {
-            let load = |at: usize| {
-                let word = value.get(at..).and_then(<[u8]>::first_chunk);
-                u64::from_le_bytes(*word.expect("8 bytes: at + 8 <= n"))
-            };
-            compress(&mut v, u64::from(kind.tag()) | load(0) << 8);
-            for i in 1..len / 8 {
-                compress(&mut v, load(8 * i - 1));
-            }
-            match len % 8 {
-                0 => 0,
-                r => load(n - 8) >> (64 - 8 * r),
-            }
-        };
-        let b = ((len as u64 & 0xff) << 56) | tail;
-        compress(&mut v, b);
+        for_each_word(kind.tag(), value, |m| compress(&mut v, m));
         v[2] ^= 0xee;
         (0..4).for_each(|_| sip_round(&mut v));
         let h1 = v[0] ^ v[1] ^ v[2] ^ v[3];
@@ -326,14 +301,13 @@ impl Tokenizer {
     }
 }
 
-/// The SipHash message words of `tag ‖ value` (at most [`LANE_VALUE_MAX`] bytes of value),
-/// the last one with the length byte, into `out`; returns how many.
-// Reviewed (#11): `full` = (n + 1) / 8 ≤ 7 for n ≤ LANE_VALUE_MAX = 55, below `out`'s 8.
-#[allow(clippy::indexing_slicing)]
-fn message_words(tag: u8, value: &[u8], out: &mut [u64; 8]) -> usize {
-    let n = value.len().min(LANE_VALUE_MAX);
+/// Calls `f` with each SipHash message word of `tag ‖ value` in order, read where the value
+/// lies: word 0 is the tag and the value's first 7 bytes, word `i` the 8 bytes at `8i − 1`,
+/// the last the value's remaining bytes (one load of its last 8) with the length byte.
+#[inline(always)]
+fn for_each_word(tag: u8, value: &[u8], mut f: impl FnMut(u64)) {
+    let n = value.len();
     let len = n + 1;
-    let full = len / 8;
     let tail = if n < 8 {
         let mut buf = [0u8; 8];
         buf[0] = tag;
@@ -344,26 +318,39 @@ fn message_words(tag: u8, value: &[u8], out: &mut [u64; 8]) -> usize {
         if len < 8 {
             word
         } else {
-            out[0] = word;
+            f(word);
             0
         }
     } else {
-        // As in `Tokenizer::token`: word 0 is the tag and 7 bytes, word i the 8 at 8i - 1.
         let load = |at: usize| {
             let word = value.get(at..).and_then(<[u8]>::first_chunk);
             u64::from_le_bytes(*word.expect("8 bytes: at + 8 <= n"))
         };
-        out[0] = u64::from(tag) | load(0) << 8;
-        for (i, w) in out.iter_mut().enumerate().take(full).skip(1) {
-            *w = load(8 * i - 1);
+        f(u64::from(tag) | load(0) << 8);
+        for i in 1..len / 8 {
+            f(load(8 * i - 1));
         }
         match len % 8 {
             0 => 0,
             r => load(n - 8) >> (64 - 8 * r),
         }
     };
-    out[full] = ((len as u64 & 0xff) << 56) | tail;
-    full + 1
+    f(((len as u64 & 0xff) << 56) | tail);
+}
+
+/// The SipHash message words of `tag ‖ value` (at most [`LANE_VALUE_MAX`] bytes of value are
+/// read) into `out`; returns how many.
+fn message_words(tag: u8, value: &[u8], out: &mut [u64; 8]) -> usize {
+    let value = value.get(..LANE_VALUE_MAX).unwrap_or(value);
+    let mut n = 0;
+    // At most 56 bytes of message: 7 full words and the last, `out`'s 8.
+    for_each_word(tag, value, |m| {
+        if let Some(w) = out.get_mut(n) {
+            *w = m;
+        }
+        n += 1;
+    });
+    n
 }
 
 /// One message word into the SipHash-2-4 state: two rounds.

@@ -153,13 +153,19 @@ pub struct Tokenize {
     kinds: Vec<Kind>,
     /// Parse only: count records, normalise nothing (the benchmark baseline).
     parse_only: bool,
+    /// Keyed tokens of at least three base kinds on a CPU with vector lanes: a record's base
+    /// tokens are computed together ([`TokenSource::tokens_into`]); else one at a time.
+    lanes: bool,
 }
 
 impl Tokenize {
     /// Computes `kinds` (sorted into [`Kind::ALL`] order; pair parts must be included).
     pub fn new(tokenizer: impl Into<TokenSource>, kinds: &[Kind]) -> Tokenize {
-        let kinds = Kind::ALL.iter().copied().filter(|k| kinds.contains(k)).collect();
-        Tokenize { tokenizer: tokenizer.into(), kinds, parse_only: false }
+        let kinds: Vec<Kind> = Kind::ALL.iter().copied().filter(|k| kinds.contains(k)).collect();
+        let tokenizer = tokenizer.into();
+        let base = kinds.iter().filter(|k| k.parts().is_none()).count();
+        let lanes = matches!(&tokenizer, TokenSource::Keyed(t) if t.has_lanes()) && base >= 3;
+        Tokenize { tokenizer, kinds, parse_only: false, lanes }
     }
 
     /// Reads records and counts them, normalising no field (not even the birth date that
@@ -248,30 +254,17 @@ impl<'p> Worker<'p> {
             return;
         }
         self.extractor.run(field);
-        // Base kinds first (all of them come before the pairs in `Kind::ALL` order): their
-        // valid values are hashed together, then the pairs combine their parts' tokens.
-        let mut valid: [(Kind, &[u8]); KINDS] = [(Kind::Kvnr, &[]); KINDS];
-        let mut n = 0;
-        for &kind in self.pipeline.kinds.iter().filter(|k| k.parts().is_none()) {
-            let (outcome, value) = match self.extractor.get(kind) {
-                Some((Outcome::Valid, v)) if v.len() > ident::MAX_VALUE => {
-                    (Outcome::Invalid(Flaw::Malformed), v)
+        let extractor = &self.extractor;
+        let tokenizer = &self.pipeline.tokenizer;
+        if self.pipeline.lanes {
+            tokens_in_lanes(&self.pipeline.kinds, extractor, tokenizer, tokens, tally);
+        } else {
+            for &kind in &self.pipeline.kinds {
+                if kind.parts().is_some() {
+                    pair_token(kind, tokens, tally);
+                } else if let Some(value) = base_value(extractor, kind, tally) {
+                    tokens[kind.index()] = Some(tokenizer.token(kind, value));
                 }
-                Some(got) => got,
-                None => (Outcome::Empty, &[][..]),
-            };
-            tally.kinds[kind.index()].add(outcome);
-            if outcome == Outcome::Valid {
-                valid[n] = (kind, value);
-                n += 1;
-            }
-        }
-        self.pipeline.tokenizer.tokens_into(&valid[..n], tokens);
-        for &kind in &self.pipeline.kinds {
-            let Some((a, b)) = kind.parts() else { continue };
-            if let (Some(ta), Some(tb)) = (tokens[a.index()], tokens[b.index()]) {
-                tally.kinds[kind.index()].add(Outcome::Valid);
-                tokens[kind.index()] = Some(token::pair(kind, ta, tb));
             }
         }
         if let Some(year) = self.extractor.birth_year() {
@@ -279,6 +272,56 @@ impl<'p> Worker<'p> {
                 *slot += 1;
             }
         }
+    }
+}
+
+/// A record's tokens with its valid base-kind values hashed together, just before the first
+/// pair (`Kind::ALL` puts the pairs last), which needs their tokens. Kept out of line, so
+/// that the one-at-a-time path of [`Worker::record`] stays as small as it was.
+#[inline(never)]
+fn tokens_in_lanes(
+    kinds: &[Kind],
+    extractor: &Extractor,
+    tokenizer: &TokenSource,
+    tokens: &mut Tokens,
+    tally: &mut Tally,
+) {
+    let mut valid: [(Kind, &[u8]); KINDS] = [(Kind::Kvnr, &[]); KINDS];
+    let mut n = 0;
+    for &kind in kinds {
+        if kind.parts().is_some() {
+            tokenizer.tokens_into(&valid[..n], tokens);
+            n = 0;
+            pair_token(kind, tokens, tally);
+        } else if let Some(value) = base_value(extractor, kind, tally) {
+            valid[n] = (kind, value);
+            n += 1;
+        }
+    }
+    tokenizer.tokens_into(&valid[..n], tokens);
+}
+
+/// The normalised value of base kind `kind` if it is valid; counts its outcome.
+#[inline]
+fn base_value<'e>(extractor: &'e Extractor, kind: Kind, tally: &mut Tally) -> Option<&'e [u8]> {
+    let (outcome, value) = match extractor.get(kind) {
+        Some((Outcome::Valid, v)) if v.len() > ident::MAX_VALUE => {
+            (Outcome::Invalid(Flaw::Malformed), v)
+        }
+        Some(got) => got,
+        None => (Outcome::Empty, &[][..]),
+    };
+    tally.kinds[kind.index()].add(outcome);
+    (outcome == Outcome::Valid).then_some(value)
+}
+
+/// The token of pair kind `kind` from its parts' tokens, if both are there; counts it.
+#[inline]
+fn pair_token(kind: Kind, tokens: &mut Tokens, tally: &mut Tally) {
+    let Some((a, b)) = kind.parts() else { return };
+    if let (Some(ta), Some(tb)) = (tokens[a.index()], tokens[b.index()]) {
+        tally.kinds[kind.index()].add(Outcome::Valid);
+        tokens[kind.index()] = Some(token::pair(kind, ta, tb));
     }
 }
 
